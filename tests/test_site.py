@@ -1,0 +1,80 @@
+"""Open the built site in headless Chromium and fail if a page or a figure does not load.
+
+Run by ``make site-check`` after ``jupyter-book build`` (marker ``site``); needs Debian's
+``chromium`` and ``chromium-driver`` packages.
+"""
+
+import functools
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from rnnbook import runner
+
+pytestmark = pytest.mark.site
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+
+BROKEN_IMAGES = """
+return Array.from(document.images)
+  .filter(img => !(img.complete && img.naturalWidth > 0))
+  .map(img => img.getAttribute('src'));
+"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (HTML / "index.html").exists():
+        pytest.fail("no built site in _build/html: run `make site` first")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.fail("headless Chromium is needed: apt-get install chromium chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--disable-quic", "--window-size=1280,900"):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def pages() -> list[str]:
+    docs = ["book/index"] + [ch.doc for ch in runner.chapters(ROOT)] + ["book/status"]
+    return [f"{doc}.html" for doc in docs]
+
+
+@pytest.mark.parametrize("page", pages())
+def test_page_loads_with_all_figures(server, browser, page):
+    browser.get(f"{server}/{page}")
+    assert browser.execute_script("return document.readyState") == "complete"
+    title = browser.title
+    assert "404" not in title and "Error" not in title, title
+    broken = browser.execute_script(BROKEN_IMAGES)
+    assert broken == [], f"{page}: images that did not load: {broken}"
+    if "/a" in page:
+        figures = browser.execute_script(
+            "return Array.from(document.images).filter(i => i.src.includes('_images')).length"
+        )
+        assert figures >= 3, f"{page}: expected the chapter's figures, found {figures}"
+        text = browser.find_element("tag name", "main").text
+        assert "Claims" in text and "reproduced" in text
