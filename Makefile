@@ -75,7 +75,7 @@ check-book: $(STAMP)
 nbval: $(STAMP)
 	rm -rf $(CI_RESULTS) && mkdir -p $(CI_RESULTS)
 	$(NBVAL_ENV) $(BIN)/python -m pytest -q -n 2 --dist loadfile --nbval-lax --nbval-current-env \
-	    --nbval-cell-timeout=600 -p no:randomly book
+	    --nbval-cell-timeout=600 book
 
 compare: $(STAMP)
 	$(BIN)/python -m rnnbook.runner compare $(CI_RESULTS)

@@ -103,7 +103,7 @@ def test_run_writes_stamped_notebook_and_results(executed):
     assert meta["profile"] == "ci" and meta["chapter"] == "a98" and meta["wall_s"] > 0
     ch = runner.find_chapter("a98", executed)
     assert meta["source_sha256"] == runner.source_hash(ch)
-    assert meta["library_sha256"] == runner.library_hash(executed)
+    assert meta["library_sha256"] == runner.library_hash(executed, ch)
     assert "papermill" not in nb.metadata
     assert not any(
         c.cell_type == "code" and "injected-parameters" in c.metadata.get("tags", []) for c in nb.cells
@@ -112,6 +112,19 @@ def test_run_writes_stamped_notebook_and_results(executed):
     assert res["claims"][0]["verdict"] == "reproduced" and res["wall_s"] == meta["wall_s"]
     assert runner.notebook_problems(nb, ch) == []
     assert runner.stale_chapters(executed) == []
+
+
+def test_library_hash_follows_the_chapter_imports(tmp_path):
+    pkg = tmp_path / "rnnbook"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from rnnbook import b\n")
+    (pkg / "b.py").write_text("x = 1\n")
+    (pkg / "c.py").write_text("y = 2\n")
+    (pkg / "d.py").write_text("z = 3\n")
+    source = "from rnnbook import a\nimport rnnbook.d\nfrom rnnbook.missing import q\n"
+    assert runner.imported_modules(source, pkg) == {"a", "d"}
+    assert [p.name for p in runner.library_modules(source, pkg)] == ["__init__.py", "a.py", "b.py", "d.py"]
 
 
 def test_cell_ids_are_stable(executed):

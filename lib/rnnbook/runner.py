@@ -37,8 +37,6 @@ VERDICTS = ("reproduced", "partly", "not reproduced", "not testable at this scal
 MAX_NOTEBOOK_BYTES = 3 * 1024 * 1024
 RESULT_KEYS = ("chapter", "title", "profile", "device", "torch", "seeds", "wall_s", "claims")
 CLAIM_KEYS = ("id", "text", "paper", "ours", "rule", "verdict")
-# Library files whose changes cannot change a chapter's outputs (tools, not science).
-TOOL_MODULES = ("runner.py",)
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/work/|/home/|/root/|/tmp/|/content/|/Users/|[A-Z]:\\\\)")
 README_START, README_END = "<!-- chapters:start -->", "<!-- chapters:end -->"
 
@@ -134,14 +132,44 @@ def source_hash(ch: Chapter) -> str:
     return sha256_bytes(ch.py.read_bytes())
 
 
-def library_hash(root: Path) -> str:
-    """Hash of the library modules a chapter can import (tool modules excluded)."""
+_IMPORT = re.compile(
+    r"^\s*(?:from\s+rnnbook(?:\.(\w+))?\s+import\s+([\w ,()]+)|import\s+rnnbook\.(\w+))", re.M
+)
+
+
+def imported_modules(source: str, pkg: Path) -> set[str]:
+    """Names of the ``rnnbook`` modules that ``source`` imports (directly)."""
+    names: set[str] = set()
+    for sub, imported, plain in _IMPORT.findall(source):
+        if sub or plain:
+            names.add(sub or plain)
+        else:
+            names |= {n.strip() for n in imported.replace("(", "").replace(")", "").split(",") if n.strip()}
+    return {n for n in names if (pkg / f"{n}.py").exists()}
+
+
+def library_modules(source: str, pkg: Path) -> list[Path]:
+    """The library files a chapter depends on: its imports, their imports, and ``__init__``."""
+    todo, seen = imported_modules(source, pkg), {"__init__"}
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo |= imported_modules((pkg / f"{name}.py").read_text(), pkg) - seen
+    return sorted(pkg / f"{n}.py" for n in seen)
+
+
+def library_hash(root: Path, ch: Chapter) -> str:
+    """Hash of the library modules the chapter imports, directly or through other modules.
+
+    A change to a module that a chapter does not use does not make that chapter stale, so a
+    new module for one chapter never forces a (possibly GPU) re-run of the others.
+    """
     h = hashlib.sha256()
     pkg = root / "lib" / "rnnbook"
-    for path in sorted(pkg.rglob("*.py")):
-        if path.name in TOOL_MODULES:
-            continue
-        h.update(path.relative_to(pkg).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in library_modules(ch.py.read_text(), pkg):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -280,7 +308,7 @@ def run_chapter(ch: Chapter, profile: str | None = None, timeout_s: int = 1800) 
             "seeds": results.get("seeds"),
             "wall_s": wall,
             "source_sha256": source_hash(ch),
-            "library_sha256": library_hash(root),
+            "library_sha256": library_hash(root, ch),
         }
         problems = notebook_problems(executed, ch, check_hashes=False)
         if problems:
@@ -343,7 +371,7 @@ def notebook_problems(nb: Any, ch: Chapter, check_hashes: bool = True) -> list[s
     if check_hashes:
         if meta.get("source_sha256") != source_hash(ch):
             problems.append(f"{ch.id}: stale: {ch.doc}.py changed since execution (make run CHAPTER={ch.id})")
-        if meta.get("library_sha256") != library_hash(ch.root):
+        if meta.get("library_sha256") != library_hash(ch.root, ch):
             problems.append(f"{ch.id}: stale: the library changed since execution (make run CHAPTER={ch.id})")
     text = _text_without_images(nb)
     match = ABSOLUTE_PATH.search(text)
@@ -437,9 +465,11 @@ def stale_chapters(root: Path | None = None) -> list[Chapter]:
             out.append(ch)
             continue
         meta = nbformat.read(ch.ipynb, as_version=4).metadata.get("book", {})
-        if meta.get("source_sha256") != source_hash(ch) or meta.get("library_sha256") != library_hash(
-            ch.root
-        ):
+        fresh = (meta.get("source_sha256"), meta.get("library_sha256")) == (
+            source_hash(ch),
+            library_hash(ch.root, ch),
+        )
+        if not fresh:
             out.append(ch)
     return out
 

@@ -1,0 +1,111 @@
+"""Spectra, bases and gradients of (trained) RNNs.
+
+Introduced in A01.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from rnnbook.models import BatchedElmanRNN
+
+
+def eigenvalues(W: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Eigenvalues of a square matrix, sorted by decreasing modulus (complex numpy array).
+
+    Introduced in A01.
+    """
+    A = W.detach().cpu().double().numpy() if isinstance(W, torch.Tensor) else np.asarray(W, dtype=float)
+    lam = np.linalg.eigvals(A)
+    return lam[np.argsort(-np.abs(lam), kind="stable")]
+
+
+def angle_between(a: complex | np.ndarray, b: complex | np.ndarray) -> np.ndarray:
+    """Absolute difference of the phases of ``a`` and ``b``, wrapped to ``[0, pi]`` (radians).
+
+    Introduced in A01.
+    """
+    return np.abs(np.angle(np.exp(1j * (np.angle(a) - np.angle(b)))))
+
+
+def spectrum_comparison(
+    W_learned: np.ndarray | torch.Tensor, Phi: np.ndarray | torch.Tensor, cut: float = 0.9
+) -> dict[str, Any]:
+    """Compare the large eigenvalues of a learned ``W_hh`` with those of the theoretical ``Phi``.
+
+    Keeps the eigenvalues with ``|lambda| > cut`` of both matrices, pads the shorter list with
+    zeros, and matches greedily: each theoretical eigenvalue (in order of phase) takes the
+    remaining learned one closest in phase. Moduli are ignored (tanh turns learned
+    ``|lambda| > 1`` into bounded oscillations). Returns the counts, whether they agree, the
+    matched phase errors and their mean in degrees.
+
+    Introduced in A01.
+    """
+    learned = eigenvalues(W_learned)
+    theory = eigenvalues(Phi)
+    big_l = learned[np.abs(learned) > cut]
+    big_t = theory[np.abs(theory) > cut]
+    n = max(len(big_l), len(big_t))
+    pad_l = np.concatenate([big_l, np.zeros(n - len(big_l))])
+    pad_t = np.concatenate([big_t, np.zeros(n - len(big_t))])
+    pad_t = pad_t[np.argsort(np.angle(pad_t), kind="stable")]
+    remaining = list(range(n))
+    errors = []
+    for lam in pad_t:
+        gaps = angle_between(lam, pad_l[remaining])
+        best = int(np.argmin(gaps))
+        errors.append(float(gaps[best]))
+        remaining.pop(best)
+    errors_deg = np.degrees(np.array(errors))
+    return {
+        "n_learned": len(big_l),
+        "n_theory": len(big_t),
+        "counts_equal": len(big_l) == len(big_t),
+        "errors_deg": errors_deg,
+        "mean_angle_deg": float(errors_deg.mean()) if n else 0.0,
+        "learned": learned,
+        "theory": theory,
+    }
+
+
+def input_grounded_basis(W_hh: torch.Tensor, W_ih: torch.Tensor, s: int) -> torch.Tensor:
+    """``Psi = [Psi_1, ..., Psi_s]`` with ``Psi_k = W_hh^(s-k) W_ih`` (one model: ``(h, s*d)``).
+
+    In the linear regime ``h(s) = sum_k Psi_k x(k)``: block ``k`` holds the input of step ``k``.
+
+    Introduced in A01.
+    """
+    blocks = [W_ih]
+    for _ in range(s - 1):
+        blocks.insert(0, W_hh @ blocks[0])
+    return torch.cat(blocks, dim=-1)
+
+
+def decode_hidden(H: torch.Tensor, Psi: torch.Tensor) -> torch.Tensor:
+    """Coordinates ``Psi^+ h`` of hidden states ``H`` (``(..., h)``) in the basis ``Psi``: ``(..., s*d)``.
+
+    Introduced in A01.
+    """
+    return H @ torch.linalg.pinv(Psi).T
+
+
+def per_lag_gradient_norms(model: BatchedElmanRNN, x: torch.Tensor) -> np.ndarray:
+    """``||d o(T) / d x(T-k)||_F`` for every model and lag ``k = 0..T-1``, shape ``(S, T)``.
+
+    ``x`` is ``(S, 1, T, d)``, one input sequence per model; ``T`` is its last step.
+
+    Introduced in A01.
+    """
+    x = x.detach().clone().requires_grad_(True)
+    o, _ = model(x)
+    o_T = o[:, 0, -1, :]  # (S, d_out)
+    rows = []
+    for j in range(o_T.shape[1]):
+        (g,) = torch.autograd.grad(o_T[:, j].sum(), x, retain_graph=j + 1 < o_T.shape[1])
+        rows.append(g[:, 0])  # (S, T, d): d o_j(T) / d x(t)
+    J = torch.stack(rows, dim=-2)  # (S, T, d_out, d)
+    norms = J.pow(2).sum((-1, -2)).sqrt()  # (S, T), indexed by time t
+    return norms.flip(-1).detach().cpu().numpy()  # indexed by lag k = T - t
