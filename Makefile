@@ -15,13 +15,14 @@ NBVAL_ENV := BOOK_PROFILE=ci BOOK_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 
              BOOK_RESULTS_DIR=$(abspath $(CI_RESULTS)) PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES=
 
 .PHONY: help venv book run stale status test lint unit check-book nbval compare site site-check \
-        env-check clean wheelhouse
+        env-check clean wheelhouse bench
 
 help:
 	@echo "make book                      build the site into _build/html (re-executes stale chapters)"
 	@echo "make test                      every check CI runs"
 	@echo "make run CHAPTER=a01 [PROFILE=ci|full]   execute one chapter and update its notebook and results"
 	@echo "make stale                     list chapters whose notebook is out of date"
+	@echo "make bench                     benchmark batched training and parallel scans (results/bench.json)"
 	@echo "make wheelhouse                wheels of the execution tools for an offline GPU machine"
 
 $(STAMP): pyproject.toml
@@ -86,12 +87,18 @@ site-check: $(STAMP)
 # Wheels of the tools that execute chapters (papermill, jupytext, nbformat, nbclient, ipykernel
 # and their dependencies) for a GPU machine without internet that already has PyTorch.
 WHEEL_PY ?= 3.12
+WHEELS   ?= papermill jupytext nbformat nbclient ipykernel pyyaml
 wheelhouse: $(STAMP)
 	$(BIN)/python -m pip download -q --only-binary=:all: --python-version $(WHEEL_PY) \
 	    --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-	    --platform manylinux2014_x86_64 -d wheelhouse papermill jupytext nbformat nbclient ipykernel \
-	    pyyaml matplotlib
-	@echo "wheelhouse/: pip install --no-index --find-links wheelhouse papermill jupytext ipykernel matplotlib"
+	    --platform manylinux2014_x86_64 -d wheelhouse $(WHEELS)
+	@echo "on the GPU machine: pip install --no-index --find-links wheelhouse $(WHEELS) && pip install --no-deps -e ."
+
+
+# Speed of the library's fast paths (batched training, parallel scan) vs plain loops, and
+# every chapter's ci wall time: writes results/bench.json and book/performance.md.
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
 
 clean:
 	rm -rf _build

@@ -18,7 +18,7 @@ def eigenvalues(W: np.ndarray | torch.Tensor) -> np.ndarray:
 
     Introduced in A01.
     """
-    A = W.detach().cpu().double().numpy() if isinstance(W, torch.Tensor) else np.asarray(W, dtype=float)
+    A = W.detach().cpu().double().numpy() if isinstance(W, torch.Tensor) else np.asarray(W)
     lam = np.linalg.eigvals(A)
     return lam[np.argsort(-np.abs(lam), kind="stable")]
 

@@ -285,12 +285,15 @@ def run_chapter(ch: Chapter, profile: str | None = None, timeout_s: int = 1800) 
             if out_path.exists():
                 shutil.copyfile(out_path, failed)
             source = nb.cells[err.cell_index].source.strip().splitlines()
-            where = f"cell {err.cell_index} (execution count {err.exec_count})"
-            first = source[0] if source else ""
+            shown = "\n".join(f"    | {line}" for line in source[:6]) + (
+                "\n    | ..." if len(source) > 6 else ""
+            )
+            message = err.evalue.strip().splitlines()[-1] if err.evalue and err.evalue.strip() else ""
             raise RunnerError(
-                f"chapter {ch.id} failed in {where}: {err.ename}: {err.evalue.splitlines()[0] if err.evalue else ''}\n"
-                f"  cell starts: {first}\n  failed notebook kept at {failed.relative_to(root)}; "
-                f"committed notebook and results are unchanged"
+                f"chapter {ch.id} failed in cell {err.cell_index} (execution count {err.exec_count}): "
+                f"{err.ename}: {message}\n{shown}\n"
+                f"  the failed notebook is kept at {failed.relative_to(root)}; "
+                f"the committed notebook and results are unchanged"
             ) from None
         wall = round(time.perf_counter() - t0, 1)
         result_file = scratch / f"{ch.id}.{prof}.json"

@@ -123,11 +123,14 @@ def continue_sequence(F: torch.Tensor, inputs: torch.Tensor, steps: int) -> torc
     Introduced in A01.
     """
     S, B, s, d = inputs.shape
-    seq = list(inputs.unbind(2))  # s tensors of shape (S, B, d)
-    for _ in range(steps):
-        history = torch.cat(seq[-s:], dim=-1)  # (S, B, s*d), oldest first
-        seq.append(torch.einsum("sbk,skj->sbj", history, F))
-    return torch.stack(seq, dim=2)
+    # rows of seq are (time, dim) pairs, so the history of step t is the contiguous row slice
+    # [(t - s) d, t d): vec(y(t-s), ..., y(t-1)), oldest first.
+    seq = inputs.new_zeros(S, (s + steps) * d, B)
+    seq[:, : s * d] = inputs.reshape(S, B, s * d).transpose(1, 2)
+    F_T = F.transpose(1, 2)
+    for t in range(s, s + steps):
+        seq[:, t * d : (t + 1) * d] = torch.bmm(F_T, seq[:, (t - s) * d : t * d])  # y(t) = F^T vec(...)
+    return seq.view(S, s + steps, d, B).permute(0, 3, 1, 2)
 
 
 def variable_binding_batch(

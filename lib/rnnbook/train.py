@@ -38,7 +38,11 @@ class StackedAdam:
     """
 
     def __init__(
-        self, params: Sequence[torch.Tensor], lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+        self,
+        params: Sequence[torch.Tensor],
+        lr: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
     ) -> None:
         self.params = list(params)
         self.lr, self.betas, self.eps = lr, betas, eps
@@ -120,13 +124,17 @@ def fit(
     clip: float = 1.0,
     weight_decay: float | Sequence[float] | torch.Tensor = 0.0,
     target: float | None = None,
+    target_loss: float | None = None,
+    patience: int = 1,
 ) -> FitResult:
     """Train the stack in place on operators ``F`` (``(S, s*d, d)``) with Adam, MSE on the output phase.
 
     ``weight_decay`` is one value or one per model (L2 added to the clipped gradient, as in
-    ``torch.optim.Adam(weight_decay=...)``). With ``target``, a model stops (is frozen) at the
-    first step whose batch accuracy at the last horizon is ``>= target``; training ends when all
-    models have stopped or after ``steps`` steps.
+    ``torch.optim.Adam(weight_decay=...)``). With ``target`` (bit accuracy) and/or ``target_loss``
+    (MSE), a model stops (is frozen) once its batch at the last horizon has met every given
+    target (accuracy ``>= target``, MSE ``<= target_loss``) for ``patience`` consecutive steps;
+    ``steps_to_target`` records that step. Training ends when all models have stopped or after
+    ``steps`` steps.
 
     Introduced in A01.
     """
@@ -142,6 +150,7 @@ def fit(
     stage = np.zeros(S, dtype=int)
     active = np.ones(S, dtype=bool)
     hit = np.full(S, -1)
+    streak = np.zeros(S, dtype=int)
     hist = {k: np.full((steps, S), np.nan) for k in ("loss", "accuracy", "grad_norm")}
     hist_h = np.zeros((steps, S), dtype=int)
     start, last = time.perf_counter(), len(horizons) - 1
@@ -159,8 +168,14 @@ def fit(
         mse.sum().backward()
         acc_np, mse_np = acc.detach().cpu().numpy(), mse.detach().cpu().numpy()
         hist["loss"][step, idx], hist["accuracy"][step, idx], hist_h[step, idx] = mse_np, acc_np, hz
-        if target is not None:
-            done = idx[(stage[idx] == last) & (acc_np >= target)]
+        if target is not None or target_loss is not None:
+            good = stage[idx] == last
+            if target is not None:
+                good &= acc_np >= target
+            if target_loss is not None:
+                good &= mse_np <= target_loss
+            streak[idx] = np.where(good, streak[idx] + 1, 0)
+            done = idx[streak[idx] >= patience]
             hit[done], active[done] = step + 1, False
         norms = clip_per_model(params, clip)
         hist["grad_norm"][step, idx] = norms.detach().cpu().numpy()[idx]

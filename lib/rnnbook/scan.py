@@ -1,0 +1,271 @@
+"""Associative (log-depth) parallel scans for linear recurrences ``h_t = a_t * h_{t-1} + b_t``.
+
+Introduced for issue 7 (fast experiments); used by later chapters (LSSL, Aaren, LightNet, pLSTM,
+ParaRNN).
+
+Two forms, both over the second-to-last axis (time, length ``L``) with any leading batch axes:
+
+- diagonal: ``a``, ``b`` of shape ``(..., L, n)``, ``h_t = a_t * h_{t-1} + b_t`` elementwise
+  (:func:`parallel_scan`; reference loop :func:`sequential_scan`);
+- matrix: ``A`` of shape ``(..., L, n, n)``, ``b`` of shape ``(..., L, n)``,
+  ``h_t = A_t @ h_{t-1} + b_t`` (:func:`parallel_matrix_scan`, for small ``n``; reference loop
+  :func:`sequential_matrix_scan`).
+
+``h_{-1} = h0`` (optional, shape ``(..., n)``; zeros if omitted). ``a`` and ``b`` broadcast
+against each other (e.g. one ``(L, n)`` decay shared by a batch). Complex dtypes work too.
+
+The scan composes the affine maps ``h -> a h + b``, which is associative:
+``(a2, b2) o (a1, b1) = (a2 a1, a2 b1 + b2)``. It is computed by odd-even reduction: combine
+neighbouring pairs (half the length), scan that recursively, then fill in the even positions
+from their odd predecessors. That is ``2 log2(L)`` rounds of whole-tensor operations and O(L)
+work (no ``L log L``), any ``L`` (not only powers of two), and no division by products of the
+decays: ``a = 0`` exactly, ``|a|`` close to 0 (products underflow harmlessly), ``|a|`` close to 1
+and negative ``a`` all give the sequential loop's result up to rounding.
+
+Gradients: a custom backward that is itself a scan (the adjoint recurrence
+``lambda_t = g_t + a_{t+1} lambda_{t+1}`` runs backwards in time), so the backward pass costs
+about one more forward pass instead of autograd's record of every intermediate; it is itself
+differentiable (double backward works). Plain PyTorch: CPU and CUDA.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = [
+    "parallel_matrix_scan",
+    "parallel_scan",
+    "sequential_matrix_scan",
+    "sequential_scan",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# cores: h_{-1} = 0, same-shape inputs, no autograd bookkeeping of their own
+# --------------------------------------------------------------------------------------------
+
+
+def _readable(view: torch.Tensor) -> torch.Tensor:
+    """``view`` itself, or a copy while autograd records (double backward): the next write into
+    the same output would otherwise invalidate the view that autograd saved."""
+    return view.clone() if torch.is_grad_enabled() else view
+
+
+def _diag_core(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Odd-even scan of ``h_t = a_t h_{t-1} + b_t`` with ``h_{-1} = 0``; ``a``, ``b``: ``(..., L, n)``.
+
+    Writes into ``out`` (a fresh tensor, or a strided view of the caller's output: the recursion
+    fills the odd positions of its parent in place, so no level allocates its own result).
+    Plain tensor operations, so autograd can record them too (double backward).
+    """
+    out = torch.empty_like(b) if out is None else out
+    L = b.shape[-2]
+    if L == 1:
+        return out.copy_(b)
+    m = L // 2  # pairs (2i, 2i+1), i < m
+    a_even, b_even = a[..., 0::2, :], b[..., 0::2, :]
+    a_odd, b_odd = a[..., 1::2, :], b[..., 1::2, :]
+    h_odd = out[..., 1::2, :]
+    # compose each pair: h_{2i+1} = (a_{2i+1} a_{2i}) h_{2i-1} + (a_{2i+1} b_{2i} + b_{2i+1})
+    _diag_core(a_odd * a_even[..., :m, :], torch.addcmul(b_odd, a_odd, b_even[..., :m, :]), h_odd)
+    out[..., 0, :] = b[..., 0, :]
+    # the even positions from their odd predecessors: h_{2i} = a_{2i} h_{2i-1} + b_{2i}, i >= 1
+    n_even = (L + 1) // 2
+    if n_even > 1:
+        h_prev = _readable(h_odd[..., : n_even - 1, :])
+        out[..., 2::2, :] = torch.addcmul(b_even[..., 1:, :], a_even[..., 1:, :], h_prev)
+    return out
+
+
+def _matvec(A: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``A @ x`` for stacks of matrices ``(..., n, n)`` and vectors ``(..., n)``."""
+    return torch.matmul(A, x.unsqueeze(-1)).squeeze(-1)
+
+
+def _matrix_core(A: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Odd-even scan of ``h_t = A_t h_{t-1} + b_t`` with ``h_{-1} = 0``; ``A``: ``(..., L, n, n)``."""
+    out = torch.empty_like(b) if out is None else out
+    L = b.shape[-2]
+    if L == 1:
+        return out.copy_(b)
+    m = L // 2
+    A_even, b_even = A[..., 0::2, :, :], b[..., 0::2, :]
+    A_odd, b_odd = A[..., 1::2, :, :], b[..., 1::2, :]
+    h_odd = out[..., 1::2, :]
+    _matrix_core(
+        torch.matmul(A_odd, A_even[..., :m, :, :]), b_odd + _matvec(A_odd, b_even[..., :m, :]), h_odd
+    )
+    out[..., 0, :] = b[..., 0, :]
+    n_even = (L + 1) // 2
+    if n_even > 1:
+        out[..., 2::2, :] = b_even[..., 1:, :] + _matvec(
+            A_even[..., 1:, :, :], _readable(h_odd[..., : n_even - 1, :])
+        )
+    return out
+
+
+def _shift_back(a: torch.Tensor, matrix: bool) -> torch.Tensor:
+    """The adjoint's coefficients ``c_t = a_{t+1}`` (``c_{L-1} = 0``), flipped in time."""
+    axis = -3 if matrix else -2
+    flipped = a.flip(axis)
+    first = torch.zeros_like(flipped.narrow(axis, 0, 1))
+    return torch.cat([first, flipped.narrow(axis, 0, a.shape[axis] - 1)], dim=axis)
+
+
+def _with_h0(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None, matrix: bool) -> torch.Tensor:
+    """``b`` with ``b_0`` replaced by ``b_0 + a_0 h0``, so the scan can start from zero."""
+    if h0 is None:
+        return b
+    b = b.clone()
+    b[..., 0, :] += _matvec(a[..., 0, :, :], h0) if matrix else a[..., 0, :] * h0
+    return b
+
+
+def _previous(h: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
+    """``h_{t-1}`` for every ``t``: ``(h0, h_0, ..., h_{L-2})``."""
+    return torch.cat([h0.unsqueeze(-2), h[..., :-1, :]], dim=-2)
+
+
+class _DiagonalScan(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor, has_h0: bool) -> torch.Tensor:  # type: ignore[override]
+        h = _diag_core(a, _with_h0(a, b, h0 if has_h0 else None, matrix=False))
+        ctx.save_for_backward(a, h0, h)
+        return h
+
+    @staticmethod
+    def backward(ctx, grad_h: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+        a, h0, h = ctx.saved_tensors
+        # adjoint: lam_t = g_t + conj(a_{t+1}) lam_{t+1}, a reverse-time scan
+        lam = _diag_core(_shift_back(a, matrix=False).conj(), grad_h.flip(-2)).flip(-2)
+        grad_a = lam * _previous(h, h0).conj() if ctx.needs_input_grad[0] else None
+        grad_h0 = a[..., 0, :].conj() * lam[..., 0, :] if ctx.needs_input_grad[2] else None
+        return grad_a, lam, grad_h0, None
+
+
+class _MatrixScan(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, A: torch.Tensor, b: torch.Tensor, h0: torch.Tensor, has_h0: bool) -> torch.Tensor:  # type: ignore[override]
+        h = _matrix_core(A, _with_h0(A, b, h0 if has_h0 else None, matrix=True))
+        ctx.save_for_backward(A, h0, h)
+        return h
+
+    @staticmethod
+    def backward(ctx, grad_h: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+        A, h0, h = ctx.saved_tensors
+        # adjoint: lam_t = g_t + A_{t+1}^H lam_{t+1}
+        A_H = A.transpose(-1, -2).conj()
+        lam = _matrix_core(_shift_back(A_H, matrix=True), grad_h.flip(-2)).flip(-2)
+        grad_A = None
+        if ctx.needs_input_grad[0]:  # outer products lam_t h_{t-1}^H
+            grad_A = lam.unsqueeze(-1) * _previous(h, h0).conj().unsqueeze(-2)
+        grad_h0 = _matvec(A_H[..., 0, :, :], lam[..., 0, :]) if ctx.needs_input_grad[2] else None
+        return grad_A, lam, grad_h0, None
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------------------------
+
+
+def _prepare(
+    a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None, matrix: bool
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Broadcast ``a``, ``b`` and ``h0`` to common shapes and one dtype (expanded views, no copies)."""
+    if b.dim() < 2:
+        raise ValueError(f"b must have shape (..., L, n), got {tuple(b.shape)}")
+    dtype = torch.promote_types(a.dtype, b.dtype)
+    if h0 is not None:
+        dtype = torch.promote_types(dtype, h0.dtype)
+    if matrix:
+        if a.dim() < 3 or a.shape[-1] != a.shape[-2]:
+            raise ValueError(f"A must have shape (..., L, n, n), got {tuple(a.shape)}")
+        batch = torch.broadcast_shapes(a.shape[:-1], b.shape)
+        a = a.to(dtype).expand(*batch, batch[-1])
+    else:
+        batch = torch.broadcast_shapes(a.shape, b.shape)
+        a = a.to(dtype).expand(batch)
+    b = b.to(dtype).expand(batch)
+    state = batch[:-2] + batch[-1:]
+    h0 = b.new_zeros(()).expand(state) if h0 is None else h0.to(dtype).expand(state)
+    return a, b, h0
+
+
+def parallel_scan(
+    a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = None, *, reverse: bool = False
+) -> torch.Tensor:
+    """All states of the diagonal recurrence ``h_t = a_t * h_{t-1} + b_t``, by a log-depth scan.
+
+    ``a``, ``b``: ``(..., L, n)`` (broadcastable against each other); ``h0``: ``(..., n)`` or
+    ``None`` (zeros). Returns ``h`` of the broadcast shape ``(..., L, n)``, ``h[..., t, :] = h_t``.
+    With ``reverse=True`` time runs backwards: ``h_t = a_t * h_{t+1} + b_t``, ``h_L = h0``.
+
+    Differentiable in ``a``, ``b`` and ``h0`` (the backward pass is itself a scan). Equal to
+    :func:`sequential_scan` up to rounding.
+
+    Introduced for issue 7 (fast experiments); used by later chapters (LSSL, Aaren, LightNet,
+    pLSTM, ParaRNN).
+    """
+    if reverse:
+        return parallel_scan(a.flip(-2), b.flip(-2), h0).flip(-2)
+    has_h0 = h0 is not None
+    a, b, h0 = _prepare(a, b, h0, matrix=False)
+    return _DiagonalScan.apply(a, b, h0, has_h0)
+
+
+def parallel_matrix_scan(
+    A: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = None, *, reverse: bool = False
+) -> torch.Tensor:
+    """All states of ``h_t = A_t @ h_{t-1} + b_t`` (matrix-valued ``A_t``), by a log-depth scan.
+
+    ``A``: ``(..., L, n, n)``; ``b``: ``(..., L, n)``; ``h0``: ``(..., n)`` or ``None`` (zeros).
+    Returns ``h`` ``(..., L, n)``. With ``reverse=True``: ``h_t = A_t @ h_{t+1} + b_t``,
+    ``h_L = h0``. Each combine is an ``n x n`` matrix product, so the scan does ``O(L n^3)``
+    work against the loop's ``O(L n^2)``: meant for small state sizes (``n`` up to ~16).
+
+    Differentiable in ``A``, ``b`` and ``h0`` (the backward pass is itself a scan).
+
+    Introduced for issue 7 (fast experiments); used by later chapters (LSSL, Aaren, LightNet,
+    pLSTM, ParaRNN).
+    """
+    if reverse:
+        return parallel_matrix_scan(A.flip(-3), b.flip(-2), h0).flip(-2)
+    has_h0 = h0 is not None
+    A, b, h0 = _prepare(A, b, h0, matrix=True)
+    return _MatrixScan.apply(A, b, h0, has_h0)
+
+
+def sequential_scan(
+    a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = None, *, reverse: bool = False
+) -> torch.Tensor:
+    """Reference loop for :func:`parallel_scan`: one Python step per time step (autograd records each).
+
+    Introduced for issue 7 (fast experiments); used by later chapters (LSSL, Aaren, LightNet,
+    pLSTM, ParaRNN).
+    """
+    if reverse:
+        return sequential_scan(a.flip(-2), b.flip(-2), h0).flip(-2)
+    a, b, h = _prepare(a, b, h0, matrix=False)
+    out = []
+    for a_t, b_t in zip(a.unbind(-2), b.unbind(-2), strict=True):
+        h = a_t * h + b_t
+        out.append(h)
+    return torch.stack(out, dim=-2)
+
+
+def sequential_matrix_scan(
+    A: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = None, *, reverse: bool = False
+) -> torch.Tensor:
+    """Reference loop for :func:`parallel_matrix_scan`: ``h = A_t @ h + b_t``, one step at a time.
+
+    Introduced for issue 7 (fast experiments); used by later chapters (LSSL, Aaren, LightNet,
+    pLSTM, ParaRNN).
+    """
+    if reverse:
+        return sequential_matrix_scan(A.flip(-3), b.flip(-2), h0).flip(-2)
+    A, b, h = _prepare(A, b, h0, matrix=True)
+    out = []
+    for A_t, b_t in zip(A.unbind(-3), b.unbind(-2), strict=True):
+        h = _matvec(A_t, h) + b_t
+        out.append(h)
+    return torch.stack(out, dim=-2)

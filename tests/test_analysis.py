@@ -1,0 +1,60 @@
+"""Tests of rnnbook.analysis: spectral comparison, input-grounded basis, per-lag gradients (A01)."""
+
+import numpy as np
+import torch
+
+from rnnbook import analysis, models, tasks
+
+torch.set_num_threads(1)  # tiny tensors: more threads only add contention (pytest -n 2)
+
+
+def test_spectrum_comparison_is_basis_invariant():
+    d, s = 4, 4
+    Phi = tasks.phi_from_operator(tasks.decode_task_id((33825, 6, 9), d, s), d, s)
+    P = np.random.default_rng(0).normal(size=(s * d, s * d))
+    result = analysis.spectrum_comparison(P @ Phi @ np.linalg.inv(P), Phi)
+    assert result["counts_equal"] and result["n_theory"] == 10  # periods 4 + 3 + 2 + 1
+    assert result["mean_angle_deg"] < 1e-6
+
+
+def test_spectrum_comparison_detects_wrong_rotation_and_counts():
+    d, s = 2, 4
+    Phi = tasks.phi_from_operator(tasks.decode_task_id((3, 0, 0), d, s), d, s)  # 4th roots of unity
+    rotated = analysis.spectrum_comparison(np.exp(1j * np.deg2rad(5.0)) * Phi, Phi)
+    assert abs(rotated["mean_angle_deg"] - 5.0) < 1e-6
+    shrunk = analysis.spectrum_comparison(0.5 * Phi, Phi)
+    assert shrunk["n_learned"] == 0 and not shrunk["counts_equal"]
+
+
+def test_angle_between_wraps_around():
+    a = np.exp(1j * np.deg2rad(179.0))
+    b = np.exp(1j * np.deg2rad(-179.0))
+    assert np.isclose(np.degrees(analysis.angle_between(a, b)), 2.0)
+
+
+def test_input_grounded_basis_decodes_linear_hidden_state():
+    d, s, hidden = 2, 3, 12
+    g = torch.Generator().manual_seed(0)
+    W_hh = torch.randn(hidden, hidden, generator=g, dtype=torch.float64) / hidden**0.5
+    W_ih = torch.randn(hidden, d, generator=g, dtype=torch.float64)
+    x = torch.randn(5, s, d, generator=g, dtype=torch.float64)
+    h = torch.zeros(5, hidden, dtype=torch.float64)
+    for t in range(s):  # linear RNN
+        h = h @ W_hh.T + x[:, t] @ W_ih.T
+    Psi = analysis.input_grounded_basis(W_hh, W_ih, s)
+    assert Psi.shape == (hidden, s * d)
+    assert torch.allclose(analysis.decode_hidden(h, Psi), x.reshape(5, s * d), atol=1e-10)
+
+
+def test_per_lag_gradient_norms_of_a_linear_shift_network():
+    # With the TWM repeat-copy weights scaled small, tanh is nearly linear and
+    # d o(T)/d x(T-k) is the identity exactly at lags k = 0, s, 2s, ... and ~0 elsewhere.
+    d, s, T = 2, 3, 7
+    F = tasks.decode_task_id((3, 0, 0), d, s)
+    W_hh, W_ih, W_hy = models.twm_weights(d, s, hidden=6, F=F)
+    model = models.BatchedElmanRNN.from_weights(W_hh, 1e-4 * W_ih, 1e4 * W_hy)
+    norms = analysis.per_lag_gradient_norms(model, torch.zeros(1, 1, T, d, dtype=torch.float64))
+    assert norms.shape == (1, T)
+    expected = np.zeros(T)
+    expected[::s] = np.sqrt(d)  # Frobenius norm of I_d
+    assert np.allclose(norms[0], expected, atol=1e-6)
