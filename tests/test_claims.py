@@ -78,6 +78,7 @@ def test_write_requires_all_verdicts_and_has_the_schema(tmp_path, monkeypatch):
         "ours",
         "rule",
     }
+    assert oct(path.stat().st_mode & 0o777) != oct(0o600)
     html = report.table().data
     assert "claims-table" in html and "not testable at this scale" in html and "&lt;" in html
 
@@ -103,6 +104,16 @@ def test_compare_flags_verdict_and_tolerance_changes():
     assert "C2" in problems[1] and "verdict" in problems[1]
     missing = {"chapter": "a99", "claims": committed["claims"][:1]}
     assert any("claim ids differ" in p for p in claims.compare(missing, committed))
+
+
+def test_tiny_values_keep_their_significant_digits(tmp_path, monkeypatch):
+    report = make_report(tmp_path, monkeypatch)
+    report.measure("C1", 3.5e-11)
+    report.measure("C2", {"a": 1.0, "b": 123456789.0})
+    report.untestable("C3", "-")
+    data = json.loads(report.write().read_text())
+    assert data["claims"][0]["ours"] == 3.5e-11
+    assert data["claims"][1]["ours"]["b"] == 123457000.0
 
 
 def test_atomic_write_leaves_no_temporary_files(tmp_path):

@@ -22,7 +22,11 @@ def test_unknown_profile_names_the_valid_ones(monkeypatch):
 def test_seeds_from_environment_override_defaults(monkeypatch):
     monkeypatch.delenv("BOOK_SEEDS", raising=False)
     assert runtime.seeds([0, 1]) == [0, 1]
+    assert runtime.seeds({"ci": [0, 1], "full": [0, 1, 2]}, "full") == [0, 1, 2]
+    with pytest.raises(runtime.BookError, match="no setting for profile 'full'"):
+        runtime.seeds({"ci": [0]}, "full")
     monkeypatch.setenv("BOOK_SEEDS", "7, 8,9")
+    assert runtime.seeds({"ci": [0, 1]}, "ci") == [7, 8, 9]
     assert runtime.seeds([0, 1]) == [7, 8, 9]
     monkeypatch.setenv("BOOK_SEEDS", "a,b")
     with pytest.raises(runtime.BookError, match="comma-separated integers"):

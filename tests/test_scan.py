@@ -173,6 +173,22 @@ def leaf(x):
     return x.detach().clone().requires_grad_()
 
 
+def test_gradients_equal_loop_for_every_length():
+    for L in LENGTHS:
+        a, b, h0 = rand(2, L, 3, seed=L).tanh(), rand(2, L, 3, seed=L + 1), rand(2, 3)
+        A, w = rand(2, L, 3, 3, seed=L) / 2, rand(2, L, 3, seed=7)
+        pairs = [
+            (grads(scan.parallel_scan, (a, b, h0), w), grads(scan.sequential_scan, (a, b, h0), w)),
+            (
+                grads(scan.parallel_matrix_scan, (A, b, h0), w),
+                grads(scan.sequential_matrix_scan, (A, b, h0), w),
+            ),
+        ]
+        for fast, ref in pairs:
+            for x, y in zip(fast, ref, strict=True):
+                close(x, y)
+
+
 @pytest.mark.parametrize("L", [1, 2, 5, 8])
 def test_gradcheck_diagonal(L):
     a, b, h0 = leaf(rand(2, L, 3).tanh()), leaf(rand(2, L, 3, seed=1)), leaf(rand(2, 3, seed=2))

@@ -112,3 +112,25 @@ def test_per_model_generators_make_data_independent_of_the_stack():
     )
     x1, y1, _ = tasks.variable_binding_batch(F[1], d, s, 10, 5, [torch.Generator().manual_seed(4)])
     assert torch.equal(x2[1], x1[0]) and torch.equal(y2[1], y1[0])
+
+
+def test_gathered_targets_equal_the_recursion_and_general_operators_still_work():
+    d, s, T = 3, 4, 30
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        t1 = sum(2 ** int(k) for k in rng.choice(s * d, size=d, replace=False))
+        tid = (t1, int(rng.integers(d)) + d * int(rng.integers(d - 1)), int(rng.integers(2**d)))
+        F = tasks.decode_task_id(tid, d, s)
+        assert tasks.source_table(F, d, s, T) is not None
+        x, y, _ = tasks.variable_binding_batch(
+            F, d, s, T - s, 5, torch.Generator().manual_seed(1), torch.float64
+        )
+        ref = tasks.continue_sequence(torch.as_tensor(F)[None], x[:, :, :s], T - s)
+        assert torch.equal(y, ref)
+    F_mix = tasks.decode_task_id((7, 0, 0), d, s) + tasks.decode_task_id(
+        (7 << 9, 0, 0), d, s
+    )  # sums of entries
+    assert tasks.source_table(F_mix, d, s, T) is None
+    x, y, _ = tasks.variable_binding_batch(F_mix, d, s, 6, 2, torch.Generator().manual_seed(0), torch.float64)
+    for t in range(s, s + 6):
+        assert torch.equal(y[0, :, t], y[0, :, t - s : t].reshape(2, s * d) @ torch.as_tensor(F_mix))

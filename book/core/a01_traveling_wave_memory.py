@@ -64,7 +64,7 @@ import torch
 
 from rnnbook import analysis, claims, models, plots, runtime, tasks, train
 
-ctx = runtime.setup("a01", default_seeds=[0, 1])
+ctx = runtime.setup("a01", default_seeds={"ci": [0, 1], "full": [0, 1, 2, 3, 4]})
 plots.use_style()
 print(ctx.describe())
 
@@ -314,7 +314,7 @@ print(f"{len(runs)} runs (tasks x seeds) as one stacked model: W_hh {tuple(rnn.W
 
 # %% [markdown]
 # All runs train as one stacked model: the loss is the sum of the per-run losses, and clipping,
-# the curriculum (horizons 10 → 20 → 40, advancing when a run's batch accuracy reaches the
+# the curriculum (horizons 10 → 20 → 40 in `ci`, advancing when a run's batch accuracy reaches the
 # threshold) and early stopping (a run stops once its batch MSE at the last horizon has stayed
 # below `stop_mse` for `patience` consecutive steps) are per run, so each run ends exactly
 # where it would end alone, and a finished run costs nothing while the others train on.
@@ -334,7 +334,7 @@ print(f"trained {history.steps} steps in {history.seconds:.1f} s")
 for i, (name, tid, seed) in enumerate(runs):
     sp, stop = spectra[i], history.steps_to_target[i]
     print(
-        f"{name} {tid} seed {seed}: stopped at {stop if stop > 0 else history.steps}, "
+        f"{name} {tid} seed {seed}: {f'stopped at step {stop}' if stop > 0 else 'ran to the step cap'}, "
         f"|λ|>0.9: {sp['n_learned']} (theory {sp['n_theory']}), angle error {sp['mean_angle_deg']:.2f}°, "
         f"test acc @{P['test_horizon']}: {test_acc[i]:.3f}"
     )
@@ -426,16 +426,20 @@ print(
     f"t = s+1: corr(blocks 1..s-1, x(2..s)) = {np.round(corr_shift, 3)}; re-entered block vs y(s+1): {np.round(corr_boundary, 3)}"
 )
 runtime.glue("a01_corr_boundary", float(np.mean(corr_boundary)))
-report.measure("C5", {"min_corr_t_s": min(corr_s), "min_corr_shifted": min(corr_shift)})
+report.measure(
+    "C5", {"min_corr_t_s": min(corr_s), "min_corr_shifted": min(corr_shift), "mean_corr_boundary": float(np.mean(corr_boundary))}
+)
 
 # %% [markdown]
 # The stored inputs travel exactly as a wave: one step after the input phase every block has
 # moved by one. The value that re-enters at the boundary, $x(1)$ (repeat copy), is another
 # matter: its block correlates only {glue:text}`a01_corr_boundary:.2f` with $x(1)$, because the
 # trained network writes it mostly outside the span of $\Psi$ (the output is still right, see
-# the test accuracy). Our first version of this test compared all $s$ blocks at once, boundary
-# included, and measured 0.88 < 0.9; we report the shifted blocks as the wave and the
-# boundary separately.
+# the test accuracy). A caveat on the pass rule: our first version of this test compared all
+# $s$ blocks at once, boundary included, and measured 0.88 < 0.9. We changed the scored quantity
+# *after* seeing that result, to the shifted blocks only (the wave), and report the boundary
+# block beside it (`mean_corr_boundary` in the claims table, not part of the rule). Under the
+# first reading this claim would be *partly* reproduced.
 
 # %% [markdown]
 # To see the waves, we store a small bitmap (the paper used the text "315"; at `ci` size the
@@ -574,7 +578,7 @@ with torch.no_grad():
             sd_, ss_, sh_, basis=models.random_orthonormal(sh_, sd_ * ss_, seed)
         )
         k = len(ctx.seeds) + j
-        speed.W_hh[k], speed.W_ih[k], speed.W_hy[k] = W_hh, W_ih, W_hy
+        speed.W_hh[k], speed.W_ih[k], speed.W_hy[k] = (w.to(speed.W_hh) for w in (W_hh, W_ih, W_hy))
 speed_hist = train.fit(
     speed, np.stack([F_copy] * len(speed.W_hh)), sd_, ss_, data_seeds=ctx.seeds * 2, steps=P["speed_steps"],
     lr=3e-3, batch=P["batch"], horizons=(10, 20, 40), threshold=P["threshold"], target=0.99,
@@ -637,14 +641,21 @@ print(path.name)
 #   (T1 `(15, 0, 0)` repeat copy; T2-like `(33825, 6, 9)`; T3 compose copy `(33825, 0, 0)`;
 #   T4-like `(33825, 5, 5)`), learning rate 3e-3, at most 1,500 Adam steps, curriculum
 #   10 → 20 → 40, two seeds. The paper (and the `full` profile) uses $d = s = 8$, 128 hidden
-#   units, the paper's task ids, learning rate 1e-3, 20,000 steps, curriculum up to 100.
-#   The wave-init experiment uses $d = 4$, $s = 8$ in `ci`.
+#   units, the paper's task ids, learning rate 1e-3, 20,000 steps, curriculum up to 100, five seeds. The
+#   wave-init experiment uses $d = 4$, $s = 8$, 64 units and at most 600 steps in `ci`
+#   ($d = s = 8$, 128 units, 6,000 steps in `full`). The `full` profile has not been run on a
+#   GPU yet; its sizes only were checked on a CPU for a few steps.
 # - **Reconstructed.** The paper's full text was not available. The TWM equations, Theorem 3.1,
 #   the gradient argument and the list of figures come from the abstract, the authors'
-#   companion code (task family, decoder) and a public blog summary. The learning-speed test
-#   of C6(b), the per-lag gradient measure of C6(a), the "7" glyph and all pass rules are ours.
-#   The paper's hidden-state figure used its own privileged basis; we use the input-grounded
-#   basis without rank reduction.
+#   companion code (task family, decoder) and a public blog summary. Our own choices: the
+#   transformer of C3 (one head, no residual, no MLP, no positional code, identity embedding;
+#   an orthogonal $V$ keeps the 50-step rollout bounded), the per-lag gradient measure of C6(a),
+#   the learning-speed test of C6(b), the "7" glyph, and all pass rules.
+# - **The boundary in the trained networks.** The input-grounded basis $\Psi$ shows the waves but
+#   not the boundary: the value written back by the boundary lies largely outside its span
+#   (C5, and the weak corner blocks of $\Psi^{+} W_{hh} \Psi$). The paper's privileged basis, with
+#   output grounding and a rank reduction, is built in chapter A03; we have not checked here
+#   whether it recovers the boundary block.
 # - **Early stopping.** A run stops once its batch MSE stays below 0.01 at the last horizon; the
 #   paper trained for a fixed number of epochs. Perfect *bit* accuracy at horizon 40 is not a
 #   good stopping signal: in our trials repeat-copy runs stopped that way after ~350 steps

@@ -14,20 +14,18 @@
 # %% [markdown]
 # # A02 · The cost-quality tradeoff of resource-constrained sequence prediction
 #
-# Karuvally and Moss {cite}`karuvally2023complexity` ask what a sequence predictor *costs* and what
-# its predictions are *worth*, and how the two trade against each other across a whole family
-# of models, such as neural networks of growing size. Their abstract promises a theory and an
-# empirical procedure; a public summary adds that the cost is an *empirical compression
-# boundary* (an upper bound on the information in a model's parameters) and that the
-# cost-quality curve has three regimes in log-log axes, the last of which marks the move from
-# learning the structure of the data to memorising its variability.
-#
-# Neither the paper's text nor its code was available to us, so this chapter rebuilds the
-# procedure from those few sentences: the cost is the compressed size of quantised and pruned
-# GRU parameters {cite}`cho2014gru,han2016deep`, the quality is held-out log-loss, and the data
-# come from a synthetic "program-phase" source whose entropy rate, the floor of the curve, is
-# known exactly. Everything below the abstract level is **reconstructed**, and the numbers
-# are ours, not the paper's. The ci profile is a miniature (GRUs of width 1 to 32).
+# Karuvally and Moss {cite}`karuvally2023complexity` ask what a sequence predictor *costs*, what
+# its predictions are *worth*, and how the two trade against each other across a family of
+# models such as neural networks of growing size. The abstract promises a theory and an empirical
+# procedure; a public summary adds that the cost is an *empirical compression boundary*, an upper
+# bound on the information in a model's parameters, and that the cost-quality curve has three
+# regimes in log-log axes, the last marking the move from learning the data's structure to
+# memorising its variability. Neither the paper's text nor its code was available to us, so this
+# chapter **reconstructs** the procedure from those sentences: the cost is the compressed size of
+# quantised and pruned GRU parameters {cite}`cho2014gru,han2016deep`, the quality is held-out
+# log-loss, and the data come from a synthetic "program-phase" source whose entropy rate, the
+# floor of the curve, is known exactly. The numbers are ours, not the paper's; the ci profile is
+# a miniature (GRUs of width 1 to 32).
 
 # %% [markdown]
 # ```{admonition} Claims tested
@@ -76,11 +74,16 @@ ctx = runtime.setup("a02", default_seeds=[0, 1])
 plots.use_style()
 print(ctx.describe())
 
+
+def glue(**values):  # numbers quoted in the prose
+    for name, value in values.items():
+        runtime.glue(name, value)
+
+
 # %% tags=["parameters"]
-# Sizes only: both profiles run the same code.
 SIZES = ctx.pick(
     ci=dict(
-        V=6, k=3, widths=[1, 2, 3, 4, 6, 8, 12, 16, 24, 32], pad_to=[8, 32], restarts={8: 4, 32: 1},
+        V=6, k=3, widths=[1, 2, 3, 4, 6, 8, 12, 16, 24, 32], pad_to=[8, 32], restarts={8: 3, 32: 1},
         T=12, batch=32, steps=600, n_small=128, n_test=1024, eval_chunk=256,
     ),
     full=dict(
@@ -98,108 +101,103 @@ EPS_BOUNDARY = 0.01  # compression boundary: the cheapest variant within 1 % of 
 V, k, T = SIZES["V"], SIZES["k"], SIZES["T"]
 
 # %% [markdown]
-# All claims and their pass rules are fixed here, before any experiment runs. The paper gives
-# no numbers, so the thresholds come from our research notes: 0.1 bit/symbol for "approaching
-# the floor", a factor of 2 between slopes for "distinct regimes", 1 % loss for the compression
-# boundary. The tolerances say how far a re-run on another CPU or with other seeds may move
-# each number when CI compares it with the committed results.
+# All pass rules are fixed here, before any experiment. The paper gives no numbers, so the
+# thresholds come from our research notes: 0.1 bit/symbol for "approaching the floor", a factor
+# of 2 between slopes for "distinct regimes", 1 % loss for the compression boundary. Tolerances
+# say how far a re-run on another CPU or with other seeds may move each number.
 
 # %%
 # fmt: off
 report = claims.Report(ctx, title="The cost-quality tradeoff of resource-constrained sequence prediction")
-ok = claims.all_or_some
-report.claim("C1", "Theory: at any description length the best achievable held-out loss is bounded below by the source's entropy rate.",
-             paper="theory (no number)",
+ok, flat_outer = claims.all_or_some, lambda o: int(o["s2"] < 0) * (int(o["ratio_1"] >= 2) + int(o["ratio_3"] >= 2))
+report.claim("C1", "Theory: at any description length the best held-out loss is bounded below by the entropy rate.",
+             paper="theory (no number)", judge=lambda o: ok([o["oracle_z"] <= 4.0, o["min_excess"] > -0.01]),
              rule="exact H and the oracle's held-out loss agree within 4 standard errors; no member of the family "
                   "(any width, bits, pruning, data regime) beats the oracle by more than 0.01 bit/symbol",
-             judge=lambda o: ok([o["oracle_z"] <= 4.0, o["min_excess"] > -0.01]),
-             tolerance={"H": 1e-9, "oracle_z": 4.0, "min_excess": 0.03})
-report.claim("C2", "Empirical procedure: compressed description length vs held-out log-loss over a model family; the lower envelope is monotone.",
+             tolerance={"H": 1e-9, "oracle_z": 2.0, "min_excess": 0.03})
+report.claim("C2", "Empirical procedure: description length vs held-out log-loss over a model family; the envelope is monotone.",
              paper="procedure (no number)",
              rule="every model's compression boundary is below its raw float32 size; along the width sweep the boundary "
                   "cost (seed mean) strictly increases and the boundary loss never rises by more than 0.02 bit/symbol",
              judge=lambda o: ok([o["below_raw"] == 1.0, o["cost_increasing"] == 1.0, o["max_loss_rise"] <= 0.02]),
-             tolerance={"below_raw": 0.0, "cost_increasing": 0.0, "max_loss_rise": 0.05})
-report.claim("C3", "The best models approach the source's entropy rate.",
-             paper="reached (no number)",
+             tolerance={"below_raw": 0.0, "cost_increasing": 0.0, "max_loss_rise": 0.03})
+report.claim("C3", "The best models approach the source's entropy rate.", paper="reached (no number)",
              rule="best held-out loss within 0.1 bit/symbol of the oracle's = reproduced; further, but closing "
                   ">= 90 % of the gap from the unigram entropy to H = partly",
              judge=lambda o: claims.REPRODUCED if o["excess"] <= 0.1
              else (claims.PARTLY if o["captured"] >= 0.9 else claims.NOT_REPRODUCED),
-             tolerance={"best": 0.05, "excess": 0.05, "captured": 0.03})
+             tolerance={"best": 0.05, "excess": 0.04, "captured": 0.02})
 report.claim("C4", "Three regimes in log-log: large cost for little gain, a roughly linear middle, large cost for marginal gain.",
              paper="three phases (no slopes given)",
-             rule="continuous 3-segment linear fit of log2 loss vs log2 cost on the lower envelope (points better than the "
-                  "free uniform guess, >= 3 per segment): middle slope < 0 and >= 2x steeper than both outer slopes = "
+             rule="continuous 3-piece linear fit of log2 loss vs log2 cost on the lower envelope (points better than the "
+                  "free uniform guess, >= 3 per piece): middle slope < 0 and >= 2x steeper than both outer slopes = "
                   "reproduced; than one of them = partly; else not reproduced",
              judge=lambda o: claims.NOT_TESTABLE if o["n_points"] < 9
-             else (claims.REPRODUCED if o["s2"] < 0 and min(o["ratio_1"], o["ratio_3"]) >= 2
-                   else (claims.PARTLY if o["s2"] < 0 and max(o["ratio_1"], o["ratio_3"]) >= 2 else claims.NOT_REPRODUCED)),
-             tolerance={"ratio_1": 1.9})
-report.claim("C5", "Beyond the knee extra parameters memorise: train loss falls below the entropy rate while test loss stops improving.",
+             else (claims.NOT_REPRODUCED, claims.PARTLY, claims.REPRODUCED)[flat_outer(o)],
+             tolerance={"s1": 0.15, "s2": 0.15, "s3": 0.1, "ratio_1": 0.5, "n_points": 8})
+report.claim("C5", "Beyond the knee extra parameters memorise: train loss falls below H while test loss stops improving.",
              paper="boundary grows with no test gain (no number)",
              rule="small training set: the widest model's train loss (seed mean) is below H, and its test loss is lower "
                   "than that of the narrowest model with train loss below H by at most 0.02 bit/symbol",
              judge=lambda o: ok([o["train_widest"] < o["H"], o["test_gain_beyond_knee"] <= 0.02]),
-             tolerance={"H": 1e-9, "train_widest": 0.1, "test_widest": 0.15, "test_gain_beyond_knee": 0.15})
+             tolerance={"H": 1e-9, "train_widest": 0.05, "test_widest": 0.1, "test_gain_beyond_knee": 0.08})
+print("claims declared:", ", ".join(report.claims))
 # fmt: on
 
 # %% [markdown]
 # ## The theory: a distortion-rate curve with an entropy floor (C1)
 #
-# A predictor with parameters $\theta$ assigns $p_\theta(x_t \mid x_{<t})$ to the next symbol of a
-# stationary source. Its **quality** is the held-out log-loss in bits per symbol, its **cost**
-# the number of bits needed to write $\theta$ down:
+# A predictor $p_\theta(x_t \mid x_{<t})$ of a stationary source has a **quality**, its held-out
+# log-loss in bits per symbol, and a **cost**, the bits needed to write $\theta$ down:
 #
 # $$
 # L(\theta) = -\frac{1}{N}\sum_{t} \log_2 p_\theta(x_t \mid x_{<t}), \qquad
 # C(\theta) = \ell\big(\mathrm{compress}(\mathrm{quantise}_b(\mathrm{prune}_\rho(\theta)))\big) + 32\,n_{\text{tensors}} .
 # $$
 #
-# $C$ is a computable upper bound on the Kolmogorov complexity of the parameters (up to the
-# constant size of the decompressor), the "empirical compression boundary" of the summary. For a
-# model family $\mathcal{M}$ the **tradeoff curve** is the best loss affordable at each cost, a
-# distortion-rate function or, in Kolmogorov's terms, a structure function
-# {cite}`vereshchagin2004kolmogorov`:
+# $C$ is a computable upper bound on the Kolmogorov complexity of the parameters (up to the size
+# of the decompressor). For a model family $\mathcal{M}$ the **tradeoff curve** is the best loss
+# affordable at each cost, a distortion-rate function or, in Kolmogorov's terms, a structure
+# function {cite}`vereshchagin2004kolmogorov`:
 #
 # $$
 # L^*(C) = \min\{\,L(\theta) : \theta \in \mathcal{M},\ C(\theta) \le C\,\} .
 # $$
 #
-# It is non-increasing by construction. Its **floor** is the entropy rate: cross-entropy is never
-# below entropy (Gibbs' inequality), so for every predictor, however expensive,
+# It is non-increasing by construction, and its **floor** is the entropy rate: cross-entropy is
+# never below entropy, so every predictor, however expensive, has
 # $\mathbb{E}\,L(\theta) \ge H = \lim_t H(x_t \mid x_{<t})$ {cite}`cover2006elements`. For an order-$k$
-# Markov source with next-symbol table $P(\cdot \mid c)$ over contexts $c = (x_{t-k},\dots,x_{t-1})$
-# and stationary context distribution $\pi$,
+# Markov source with table $P(\cdot \mid c)$, contexts $c = (x_{t-k},\dots,x_{t-1})$ and
+# stationary context distribution $\pi$,
 #
 # $$
 # H = \sum_c \pi(c)\, H\big(P(\cdot \mid c)\big), \qquad
 # H_j = H(x_t \mid x_{t-j}, \dots, x_{t-1}) \ \text{ with } H_0 \ge H_1 \ge \dots \ge H_k = H .
 # $$
 #
-# The ladder $H_j$ says what a predictor that remembers $j$ symbols can reach. Two-part coding
-# {cite}`rissanen1978modeling,hinton1993keeping` links the two axes: describing $N$ symbols with
-# model $\theta$ takes $C(\theta) + N L(\theta)$ bits, so the best model for $N$ symbols sits where the
+# $H_j$ is what a predictor that remembers $j$ symbols can reach. Two-part coding
+# {cite}`rissanen1978modeling,hinton1993keeping` links the axes: $N$ symbols cost
+# $C(\theta) + N L(\theta)$ bits with model $\theta$, so the best model for $N$ symbols sits where the
 # curve's slope is $-1/N$. On a *training* set a model can push $L$ below $H$ by storing the
-# sample's accidents in its parameters; that shows up as cost, never as held-out quality.
-# C1 checks the floor numerically: $H$ computed exactly must match the loss of the true
-# source on the test windows, and no trained model may beat that oracle.
+# sample's accidents in its parameters, which shows up as cost, never as held-out quality. C1
+# checks the floor: exact $H$ must match the true source's loss on the test windows, and no
+# trained model may beat that oracle.
 
 # %% [markdown]
 # ## A program-phase source with a known entropy rate
 #
-# Real program-phase traces are not available offline, so we build a "program": $V$ phases and
-# an order-$k$ table of what comes next. In each context the program runs straight-line code
-# (one successor, probability 1) or, with probability 0.3, hits a branch (two successors,
-# 0.8/0.2). A rare interrupt (probability 0.01) can send it to any phase, which makes the
-# context chain irreducible, so $\pi$ is unique and $H$ is exact:
+# With no real traces offline, we build a "program": $V$ phases and an order-$k$ table of what
+# comes next. In each context it runs straight-line code (one successor) or, with probability
+# 0.3, hits a branch (two successors, 0.8/0.2); a rare interrupt can send it to any phase, which
+# makes the context chain irreducible, so $\pi$ is unique and $H$ exact:
 #
 # $$
 # P(v \mid c) = (1 - \epsilon)\, P_{\text{program}}(v \mid c) + \epsilon / V, \qquad \epsilon = 0.01 .
 # $$
 #
-# The table is a fixed construction (seed 2310, the same in every run); the run's seeds only
-# draw the training and test windows and the initial weights.
+# The table is a fixed construction (seed 2310 in every run); the run's seeds draw the training
+# and test windows and the initial weights.
+
 
 # %%
 def program_source(V, k, p_branch, p_major, p_interrupt, seed):
@@ -242,28 +240,18 @@ table = program_source(V, k, **SOURCE)
 pi = stationary(table, V)
 H = float(pi @ entropy_bits(table))
 ladder = [conditional_entropy(table, pi, V, j) for j in range(k + 1)]
-runtime.glue("H", H)
-runtime.glue("H0", ladder[0])
-runtime.glue("H1", ladder[1])
+glue(H=H, H0=ladder[0], H1=ladder[1], H2=ladder[2])
 print(f"{V} phases, {V**k} contexts; entropy rate H = {H:.4f} bit/symbol")
 print("ladder H_0..H_k:", np.round(ladder, 3), f"(uniform guess: {math.log2(V):.3f})")
 
-# %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(4.6, 2.8))
-ax.bar(range(k + 1), ladder, color=plots.COLORBLIND[0])
-ax.axhline(math.log2(V), color="grey", ls=":", label="uniform guess $\\log_2 V$")
-ax.axhline(H, color="k", ls="--", label="entropy rate $H$")
-ax.set(xlabel="phases remembered $j$", ylabel="$H_j$ (bit/symbol)", xticks=range(k + 1),
-       title="What a predictor with $j$ phases of memory can reach")  # fmt: skip
-ax.legend()
-plt.show()
-
 # %% [markdown]
-# The source has almost no low-order structure: the unigram entropy
-# $H_0 =$ {glue:text}`H0:.3f` and $H_1 =$ {glue:text}`H1:.3f` bit/symbol are close to the uniform
-# guess, and only a predictor that holds all $k$ phases reaches $H =$ {glue:text}`H:.3f`. Windows
-# of $T$ phases start from a context drawn from $\pi$; every loss below is averaged over the
-# positions $t \ge k$, where the true predictive distribution is exactly $P(\cdot \mid c_t)$.
+# The phase frequencies alone are worth little ($H_0 =$ {glue:text}`H0:.3f` bit/symbol, close to
+# the uniform guess); each remembered phase helps ($H_1 =$ {glue:text}`H1:.3f`,
+# $H_2 =$ {glue:text}`H2:.3f`), and only all $k$ reach $H =$ {glue:text}`H:.3f` (the grey
+# levels in the training figure below). Windows of $T$
+# phases start from a context drawn from $\pi$; every loss below is averaged over the positions
+# $t \ge k$, where the true predictive distribution is exactly $P(\cdot \mid c_t)$.
+
 
 # %%
 def sample_windows(n, rng):
@@ -296,8 +284,8 @@ X_val = sample_windows(SIZES["n_test"] // 4, np.random.default_rng([ctx.seeds[0]
 oracle_window = oracle_bits(X_test).mean(1)
 oracle_test = float(oracle_window.mean())
 oracle_se = float(oracle_window.std(ddof=1) / math.sqrt(len(oracle_window)))
-runtime.glue("oracle_test", oracle_test)
-print(f"oracle loss on {len(X_test)} test windows: {oracle_test:.4f} ± {oracle_se:.4f} bit/symbol (H = {H:.4f})")
+glue(oracle_test=oracle_test)
+print(f"oracle loss on the test windows: {oracle_test:.4f} ± {oracle_se:.4f} bit/symbol (H = {H:.4f})")
 
 # %% [markdown]
 # ## The model family: GRUs of every width, trained as one batch
@@ -314,11 +302,12 @@ print(f"oracle loss on {len(X_test)} test windows: {oracle_test:.4f} ± {oracle_
 # \end{aligned}
 # $$
 #
-# To train all widths, seeds and data regimes at once, members of width $h \le P$ are stacked
-# and zero-padded to a common width $P$. The padding is exact: a unit whose weights and biases are
-# all zero has $n = \tanh(0) = 0$ and stays at $h = 0$, nothing reads it, so its gradients are
-# exactly zero and Adam never moves it (checked at the end of the chapter). Each member keeps its
-# own initialisation, $U(-1/\sqrt{h}, 1/\sqrt{h})$ as in `torch.nn.GRU`, from its own seed.
+# To train all widths, seeds and regimes at once, members of width $h \le P$ are stacked and
+# zero-padded to a width $P$. The padding is exact: a unit with all-zero weights and biases has
+# $n = \tanh(0) = 0$, stays at $h = 0$ and is read by nothing, so its gradients are exactly zero
+# and Adam never moves it (checked at the end). Each member has its own seeded initialisation,
+# $U(-1/\sqrt{h}, 1/\sqrt{h})$ as in `torch.nn.GRU`.
+
 
 # %%
 class PaddedGRUs(nn.Module):
@@ -336,7 +325,7 @@ class PaddedGRUs(nn.Module):
         self.b_o = nn.Parameter(torch.zeros(M, 1, V))
         for m, seed in enumerate(seeds or []):
             g, bound = torch.Generator().manual_seed(seed), 1 / math.sqrt(widths[m])
-            self.load_member(m, [torch.empty(w.shape).uniform_(-bound, bound, generator=g) for w in self.member(m)])
+            self.load_member(m, [torch.empty(w.shape).uniform_(-bound, bound, generator=g) for w in self.member(m)])  # fmt: skip
 
     def member(self, m):
         """The six tensors of member m's own width-h GRU (views into the padded stack)."""
@@ -363,40 +352,52 @@ class PaddedGRUs(nn.Module):
 # \delta_{t-1} \mathrel{+}= \delta_t z_t + W_h^\top \tfrac{\partial \mathcal{L}}{\partial g_t} .
 # $$
 
+
 # %%
+def scan_forward(U, W_h, b_h):
+    """GRU hidden states H (T, M, B, P) from U (T, M, B, 3, P) = W_i x_t + b_i, W_h (M, P, 3P), b_h (M, 1, 3, P)."""
+    T, M, B, _, P = U.shape
+    h = U.new_zeros(M, B, P)
+    H, RZ, N, Gn = [h], [], [], []
+    for t in range(T):
+        g = torch.baddbmm(b_h.view(M, 1, 3 * P), h, W_h).view(M, B, 3, P)  # g_t = W_h h_{t-1} + b_h
+        rz = torch.sigmoid(U[t, :, :, :2] + g[:, :, :2])  # gates r_t and z_t
+        n = torch.tanh(torch.addcmul(U[t, :, :, 2], rz[:, :, 0], g[:, :, 2]))
+        h = torch.addcmul(n, rz[:, :, 1], h - n)  # (1 - z) n + z h_{t-1}
+        H.append(h), RZ.append(rz), N.append(n), Gn.append(g[:, :, 2])
+    return [torch.stack(a) for a in (H, RZ, N, Gn)]  # H includes h_0 = 0
+
+
+# %%
+def scan_backward(dH, W_h, H, RZ, N, Gn):
+    """Gradients of the loss w.r.t. U, W_h, b_h from dH = dL/dh_t (T, M, B, P): the equations above."""
+    T, M, B, P = N.shape
+    R, Z = RZ[:, :, :, 0], RZ[:, :, :, 1]
+    dn = (1 - Z) * (1 - N * N)  # d h_t / d a^n_t
+    K = torch.stack([dn * Gn * R * (1 - R), (H[:-1] - N) * Z * (1 - Z), dn * R], 3)  # d h_t / d g_t
+    carry, dh_all, dg_all = torch.zeros_like(H[0]), [None] * T, [None] * T
+    for t in range(T - 1, -1, -1):
+        dh_all[t] = dh = dH[t] + carry  # delta_t
+        dg_all[t] = dg = dh.unsqueeze(2) * K[t]  # (M, B, 3, P)
+        carry = torch.baddbmm(dh * Z[t], dg.view(M, B, 3 * P), W_h.transpose(1, 2))
+    dG, dh = torch.stack(dg_all), torch.stack(dh_all)
+    dU = torch.cat([dG[:, :, :, :2], (dh * dn).unsqueeze(3)], 3)
+    dW = torch.einsum("tmbi,tmbj->mij", H[:-1], dG.view(T, M, B, 3 * P))
+    return dU, dW, dG.sum((0, 2)).unsqueeze(1)
+
+
 class GRUScan(torch.autograd.Function):
-    """Hidden states of M stacked GRUs with backpropagation through time written out (checked by gradcheck below)."""
+    """Stacked GRU recurrence with the hand-written backward pass (checked by gradcheck at the end)."""
 
     @staticmethod
-    def forward(ctx, U, W_h, b_h):  # U (T, 3, M, B, P) = W_i x_t + b_i per gate; W_h (M, P, 3P); b_h (3, M, 1, P)
-        T, _, M, B, P = U.shape
-        h = U.new_zeros(M, B, P)
-        H, R, Z, N, Gn = [h], [], [], [], []
-        for t in range(T):
-            g = torch.bmm(h, W_h).view(M, B, 3, P).permute(2, 0, 1, 3) + b_h  # W_h h_{t-1} + b_h: (3, M, B, P)
-            r, z = torch.sigmoid(U[t, 0] + g[0]), torch.sigmoid(U[t, 1] + g[1])
-            n = torch.tanh(torch.addcmul(U[t, 2], r, g[2]))
-            h = torch.addcmul(n, z, h - n)  # (1 - z) n + z h_{t-1}
-            H.append(h), R.append(r), Z.append(z), N.append(n), Gn.append(g[2])
-        H, R, Z, N, Gn = (torch.stack(a) for a in (H, R, Z, N, Gn))
-        ctx.save_for_backward(W_h, H, R, Z, N, Gn)
-        return H[1:]  # (T, M, B, P)
+    def forward(ctx, U, W_h, b_h):
+        H, RZ, N, Gn = scan_forward(U, W_h, b_h)
+        ctx.save_for_backward(W_h, H, RZ, N, Gn)
+        return H[1:]
 
     @staticmethod
     def backward(ctx, dH):
-        W_h, H, R, Z, N, Gn = ctx.saved_tensors
-        T, M, B, P = N.shape
-        dn = (1 - Z) * (1 - N * N)  # d h_t / d a^n_t
-        K = torch.stack([dn * Gn * R * (1 - R), (H[:-1] - N) * Z * (1 - Z), dn * R], 1)  # d h_t / d g_t
-        carry, dh_all, dg_all = torch.zeros_like(H[0]), [None] * T, [None] * T
-        for t in range(T - 1, -1, -1):
-            dh_all[t] = dh = dH[t] + carry  # delta_t
-            dg_all[t] = dg = dh * K[t]  # (3, M, B, P)
-            carry = torch.baddbmm(dh * Z[t], dg.permute(1, 2, 0, 3).reshape(M, B, 3 * P), W_h.transpose(1, 2))
-        dG, dh = torch.stack(dg_all), torch.stack(dh_all)
-        dU = torch.cat([dG[:, :2], (dh * dn).unsqueeze(1)], 1)
-        dW = torch.einsum("tmbi,tgmbj->migj", H[:-1], dG).reshape(M, P, 3 * P)
-        return dU, dW, dG.sum((0, 3), keepdim=True).squeeze(0)
+        return scan_backward(dH, *ctx.saved_tensors)
 
 
 # %%
@@ -405,7 +406,7 @@ def gru_forward(net, x):
     M, B, _ = x.shape
     onehot = F.one_hot(x, V).to(net.W_i.dtype).view(M, -1, V)
     U = torch.bmm(onehot, net.W_i.view(M, V, -1)).view(M, B, -1, 3, net.P) + net.b_i.unsqueeze(1)
-    H = GRUScan.apply(U.permute(2, 3, 0, 1, 4).contiguous(), net.W_h.view(M, net.P, -1), net.b_h.permute(2, 0, 1, 3))
+    H = GRUScan.apply(U.permute(2, 0, 1, 3, 4).contiguous(), net.W_h.view(M, net.P, -1), net.b_h)
     return torch.einsum("tmbp,mpv->mbtv", H, net.W_o) + net.b_o.unsqueeze(1)
 
 
@@ -419,29 +420,27 @@ def bits_per_symbol(net, x):
 # %% [markdown]
 # ## Training in two data regimes
 #
-# Every width is trained in two regimes. **Online**: fresh windows at every step, so the
-# models can only learn the program, never a particular sample; this family traces the tradeoff
-# curve (C2-C4). **Small**: a fixed set of {glue:text}`n_small_symbols:.0f` scored symbols, revisited for
-# the whole run, where the wide models can memorise (C5). The narrow online models (padded width
-# 8) get several restarts because tiny GRUs often stop in poor local optima; the restart with the
-# lowest loss on separate validation windows represents its width and seed. Adam with a cosine
-# schedule; the loss is the sum of the members' losses, so each member gets its own gradient.
+# Every width is trained twice. **Online**: fresh windows at every step, so a model can learn
+# the program but never a sample; this family traces the tradeoff curve (C2-C4). **Small**: a
+# fixed set of {glue:text}`n_small_symbols:.0f` scored symbols, revisited all run, where wide models
+# can memorise (C5). Tiny GRUs often stop in poor local optima, so the narrow online models get
+# restarts; the one with the lowest loss on separate validation windows represents its width and
+# seed. Adam, cosine schedule, summed loss: each member gets exactly its own gradient.
+
 
 # %%
-def pad_of(h):
-    return min(P for P in SIZES["pad_to"] if P >= h)
-
-
+pad_of = {h: min(P for P in SIZES["pad_to"] if P >= h) for h in SIZES["widths"]}  # width -> padded width
 REGIMES = ("online", "small")
 members = [(regime, seed, h, r) for regime in REGIMES for seed in ctx.seeds for h in SIZES["widths"]
-           for r in range(SIZES["restarts"][pad_of(h)] if regime == "online" else 1)]  # fmt: skip
-groups = {P: [i for i, m in enumerate(members) if pad_of(m[2]) == P] for P in SIZES["pad_to"]}
+           for r in range(SIZES["restarts"][pad_of[h]] if regime == "online" else 1)]  # fmt: skip
+groups = {P: [i for i, m in enumerate(members) if pad_of[m[2]] == P] for P in SIZES["pad_to"]}
 slot = {i: j for idx in groups.values() for j, i in enumerate(idx)}  # position of member i in its stack
 nets = {P: PaddedGRUs(P, [members[i][2] for i in idx],
                       seeds=[100_000 * members[i][1] + 10 * members[i][2] + members[i][3] for i in idx]).to(ctx.device)
         for P, idx in groups.items()}  # fmt: skip
-runtime.glue("n_small_symbols", SIZES["n_small"] * (T - k))
+glue(n_small_symbols=SIZES["n_small"] * (T - k))
 print({P: len(idx) for P, idx in groups.items()}, "members per padded width P;", len(members), "in all")
+
 
 # %%
 def training_streams(steps, batch):
@@ -457,8 +456,9 @@ def training_streams(steps, batch):
 
 streams = training_streams(SIZES["steps"], SIZES["batch"])
 stream_keys = [(regime, seed) for regime in REGIMES for seed in ctx.seeds]
-stream_data = torch.tensor(np.stack([streams[key] for key in stream_keys]), dtype=torch.uint8)  # (S, steps, B, T)
+stream_data = torch.tensor(np.stack([streams[key] for key in stream_keys]), dtype=torch.uint8)  # (S, steps, B, T)  # fmt: skip
 stream_of = {P: torch.tensor([stream_keys.index(members[i][:2]) for i in idx]) for P, idx in groups.items()}
+
 
 # %%
 def train(nets, steps):
@@ -482,7 +482,7 @@ def train(nets, steps):
 
 t0 = time.process_time()
 curves = train(nets, SIZES["steps"])
-print(f"trained {len(members)} GRUs for {SIZES['steps']} steps in {time.process_time() - t0:.1f} s of CPU time")
+print(f"trained {len(members)} GRUs for {SIZES['steps']} steps: {time.process_time() - t0:.1f} s of CPU time")
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.0), sharey=True)
@@ -492,6 +492,8 @@ for ax, regime in zip(axes, REGIMES, strict=True):
     for h in SIZES["widths"]:
         mine = [i for i, m in enumerate(members) if m[0] == regime and m[2] == h and m[3] == 0]
         ax.plot(np.convolve(curves[:, mine].mean(1), smooth, "valid"), color=plt.cm.viridis(norm(h)), lw=1)
+    for j, H_j in enumerate(ladder[:-1]):
+        ax.axhline(H_j, color="grey", ls=":", lw=1, label="$H_j$: $j$ phases remembered" if j == 0 else None)
     ax.axhline(H, color="k", ls="--", lw=1, label="entropy rate $H$")
     ax.set(xlabel="training step", title=f"{regime} regime: training loss", yscale="log")
 axes[0].set_ylabel("bit/symbol")
@@ -502,19 +504,19 @@ plt.show()
 # %% [markdown]
 # ## The cost of a model: quantise, prune, compress
 #
-# The cost of every trained model is measured by `rnnbook.cost` (introduced in this chapter).
-# Each of the six tensors of a member is pruned (weight matrices only: the fraction $\rho$ of
-# smallest magnitudes set to zero), then quantised to $b$ bits with one float32 scale,
+# `rnnbook.cost` (introduced here) prices each trained model: its weight matrices are pruned
+# (the fraction $\rho$ of smallest magnitudes set to zero), then all six tensors are quantised to
+# $b$ bits with one float32 scale each,
 #
 # $$
 # q = \mathrm{round}\big(w / s\big) \in \{-(2^{b-1}-1), \dots, 2^{b-1}-1\}, \qquad s = \frac{\max |w|}{2^{b-1}-1},
 # $$
 #
-# and the codes of all tensors are compressed with LZMA2 (raw stream, no header). The cost is
-# the shorter of the compressed stream and plain $b$-bit packing, plus one bit to say which,
-# plus 32 bits per scale; the unquantised model costs its compressed float32 bytes. Each variant
-# runs with its quantised weights on the same test windows. A model's **compression boundary**
-# is its cheapest variant whose loss is within 1 % of the float model's.
+# and the codes are compressed with LZMA2 (raw stream). The cost is the shorter of the stream and
+# plain $b$-bit packing, plus one bit to say which and 32 bits per scale; the float model costs
+# its compressed float32 bytes. Every variant runs with its own weights on the same test windows;
+# a model's **compression boundary** is its cheapest variant within 1 % of the float model's loss.
+
 
 # %%
 @torch.no_grad()
@@ -529,7 +531,7 @@ def held_out_bits(net, X):
 
 def variant(i, bits, prune):
     """(weights, description length in bits) of member i, pruned by magnitude and then quantised."""
-    own = [w.detach().cpu() for w in nets[pad_of(members[i][2])].member(slot[i])]
+    own = [w.detach().cpu() for w in nets[pad_of[members[i][2]]].member(slot[i])]
     pruned = [cost.prune_by_magnitude(w, prune) if j in (0, 2, 4) else w for j, w in enumerate(own)]
     return cost.quantized_copy(pruned, bits), cost.description_length(pruned, bits)
 
@@ -547,29 +549,28 @@ for i, (regime, seed, h, _) in enumerate(members):
         chosen[seed, h] = i
 
 # %%
-t0 = time.process_time()
 VARIANTS = [(None, 0.0)] + [(b, p) for p in PRUNE for b in BITS]
 rows = []
 with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:  # LZMA runs outside the GIL
     for P in nets:
-        jobs = [(i, b, p) for i in chosen.values() if pad_of(members[i][2]) == P for b, p in VARIANTS]
+        jobs = [(i, b, p) for i in chosen.values() if pad_of[members[i][2]] == P for b, p in VARIANTS]
         made = list(workers.map(lambda job: variant(*job), jobs))
         probe = PaddedGRUs(P, [members[i][2] for i, _, _ in jobs]).to(ctx.device)
         for m, (weights, _) in enumerate(made):
             probe.load_member(m, weights)
         for (i, b, p), (_, bits), loss in zip(jobs, made, held_out_bits(probe, X_test), strict=True):
-            rows.append(dict(member=i, seed=members[i][1], width=members[i][2], bits=b, prune=p, cost=bits, loss=loss))
+            rows.append(dict(member=i, seed=members[i][1], width=members[i][2], bits=b, prune=p, cost=bits, loss=loss))  # fmt: skip
 C_all, L_all = np.array([r["cost"] for r in rows], float), np.array([r["loss"] for r in rows])
-print(f"{len(rows)} variants of {len(chosen)} models measured in {time.process_time() - t0:.1f} s of CPU time")
+print(f"{len(rows)} variants of {len(chosen)} trained models measured")
 
 # %% [markdown]
 # ## The cost-quality plane (C1, C2, C3)
 #
-# Every dot below is one variant of one trained model. The lower envelope of the cloud is the
-# empirical tradeoff curve $L^*(C)$, the black stars are the compression boundaries. C2 asks
-# that the procedure orders the family sensibly: every boundary below the raw float32 size,
-# boundaries that cost more as the width grows, and no width whose boundary loss is worse
-# than the previous one's.
+# Each dot is one variant of one trained model; the lower envelope of the cloud is the empirical
+# tradeoff curve $L^*(C)$, the stars are the compression boundaries. C2 asks that the procedure
+# orders the family sensibly: boundaries below the raw float32 size, costlier as the width grows,
+# and never worse in loss than the previous width's.
+
 
 # %%
 def n_params(h):
@@ -590,8 +591,8 @@ b_loss = np.array([np.mean([bounds[s, h]["loss"] for s in ctx.seeds]) for h in w
 c2 = dict(below_raw=float(np.mean([b["cost"] < 32 * n_params(b["width"]) for b in bounds.values()])),
           cost_increasing=float(np.all(np.diff(b_cost) > 0)), max_loss_rise=float(np.max(np.diff(b_loss))))  # fmt: skip
 report.measure("C2", c2)
-runtime.glue("boundary_bits_widest", float(bounds[ctx.seeds[0], widths[-1]]["bits"] or 32))
-print("boundary (seed mean) per width:", {h: (round(c), round(y, 3)) for h, c, y in zip(widths, b_cost, b_loss)})
+glue(boundary_bits=float(np.median([b["bits"] or 32 for b in bounds.values()])))
+print("boundary (seed mean):", {h: (round(c), round(float(y), 3)) for h, c, y in zip(widths, b_cost, b_loss, strict=True)})  # fmt: skip
 print(c2)
 
 # %%
@@ -602,8 +603,7 @@ report.measure("C3", c3)
 everything = np.concatenate([L_all, test_loss])  # all variants, all restarts, both regimes
 c1 = dict(H=H, oracle_z=abs(oracle_test - H) / oracle_se, min_excess=float(everything.min() - oracle_test))
 report.measure("C1", c1)
-runtime.glue("best", best)
-runtime.glue("excess", c3["excess"])
+glue(best=best, excess=c3["excess"], env_points=len(env), env_pruned=sum(rows[i]["prune"] > 0 for i in env))
 print(c1, c3, sep="\n")
 
 # %% tags=["hide-input"]
@@ -614,8 +614,8 @@ for p in PRUNE:
     ax.scatter(C_all[sel], L_all[sel], c=[r["width"] for r in np.array(rows)[sel]], cmap="viridis", norm=norm,
                marker=marker[p], s=14, alpha=0.7, label=f"pruned {p:.0%}")  # fmt: skip
 ax.step(C_all[env], L_all[env], where="post", color="k", lw=1.2, label="lower envelope $L^*(C)$")
-bc = [b["cost"] for b in bounds.values()]
-ax.scatter(bc, [b["loss"] for b in bounds.values()], marker="*", s=70, color="k", label="compression boundaries")
+ax.scatter(*zip(*[(b["cost"], b["loss"]) for b in bounds.values()], strict=True), marker="*", s=70, color="k",
+           label="compression boundaries")  # fmt: skip
 ax.axhline(H, color=plots.COLORBLIND[3], ls="--", label="entropy rate $H$ (floor)")
 ax.axhline(math.log2(V), color="grey", ls=":", label="uniform guess (free)")
 ax.set(xscale="log", yscale="log", xlabel="cost $C$: description length of the parameters (bits)",
@@ -625,24 +625,25 @@ ax.legend(fontsize=8, loc="upper right")
 plt.show()
 
 # %% [markdown]
-# This is the figure the paper's summary describes (its own figure is not available to us). The
-# floor holds: the best model reaches {glue:text}`best:.3f` bit/symbol, {glue:text}`excess:.3f`
-# above the oracle's {glue:text}`oracle_test:.3f` on the same windows. Pruning half of each
-# matrix without retraining never reaches the envelope at this scale, and the envelope is made
-# of unpruned models at 3 to 8 bits.
+# The paper's figure is not available to us; this one mirrors the summary's description (cost
+# against quality, log-log, lower envelope). The floor holds and is nearly reached: the best
+# loss is {glue:text}`best:.3f` bit/symbol, {glue:text}`excess:.3f` above the oracle's
+# {glue:text}`oracle_test:.3f` on the same windows. The boundaries sit at a median of
+# {glue:text}`boundary_bits:.0f` bits per weight, and {glue:text}`env_pruned:.0f` of the
+# {glue:text}`env_points:.0f` envelope points are pruned variants.
 #
 # ## Regimes of the tradeoff curve (C4)
 #
-# The summary describes three phases in log-log axes. We fit the envelope points (dropping
-# those worse than the free uniform guess, which no one would pay for) with a continuous
-# three-piece linear function of $u = \log_2 C$, with breakpoints $u_i < u_j$ at envelope points and
-# at least three points per piece, by least squares over all admissible $(i, j)$:
+# We fit the envelope points (except those worse than the free uniform guess) with a continuous
+# three-piece linear function of $u = \log_2 C$, breakpoints $u_i < u_j$ at envelope points and at
+# least three points per piece, by least squares over all admissible $(i, j)$:
 #
 # $$
 # \log_2 L \approx a + s_1 u + (s_2 - s_1)(u - u_i)_+ + (s_3 - s_2)(u - u_j)_+ .
 # $$
 #
-# Three regimes means a middle slope $s_2$ at least twice as steep as both $s_1$ and $s_3$.
+# Three regimes: a middle slope $s_2$ at least twice as steep as both $s_1$ and $s_3$.
+
 
 # %%
 def three_segment_fit(u, y, min_points=3):
@@ -654,7 +655,7 @@ def three_segment_fit(u, y, min_points=3):
             coef = np.linalg.lstsq(A, y, rcond=None)[0]
             sse = float(((A @ coef - y) ** 2).sum())
             if best_fit is None or sse < best_fit[0]:
-                best_fit = (sse, i, j, np.cumsum(coef[1:]), A @ coef)
+                best_fit = (sse, i, j, np.cumsum(coef[1:]).tolist(), A @ coef)
     return best_fit[1:]
 
 
@@ -665,16 +666,14 @@ flatter = lambda s: abs(s2) / abs(s) if s != 0 else math.inf  # noqa: E731
 c4 = dict(s1=s1, s2=s2, s3=s3, ratio_1=flatter(s1), ratio_3=flatter(s3), n_points=len(useful),
           break_1=float(C_all[useful][bi]), break_2=float(C_all[useful][bj]))  # fmt: skip
 report.measure("C4", c4)
-runtime.glue("s1", s1)
-runtime.glue("s2", s2)
-runtime.glue("s3", s3)
+glue(s1=s1, s2=s2, s3=s3)
 print({key: round(v, 3) for key, v in c4.items()})
 
 # %% tags=["hide-input"]
 fig, (ax, bx) = plt.subplots(1, 2, figsize=(8.6, 3.4), width_ratios=[2.2, 1])
 ax.plot(C_all[useful], L_all[useful], "o", ms=4, color="grey", label="envelope points")
 for a, b, s, col in ((0, bi, s1, 0), (bi, bj, s2, 1), (bj, len(u) - 1, s3, 2)):
-    ax.plot(2 ** u[a : b + 1], 2 ** fitted[a : b + 1], color=plots.COLORBLIND[col], lw=2.5, label=f"slope {s:.2f}")
+    ax.plot(2 ** u[a : b + 1], 2 ** fitted[a : b + 1], color=plots.COLORBLIND[col], lw=2.5, label=f"slope {s:.2f}")  # fmt: skip
 ax.axhline(H, color=plots.COLORBLIND[3], ls="--", lw=1, label="$H$")
 ax.set(xscale="log", yscale="log", xlabel="cost $C$ (bits)", ylabel="held-out loss (bit/symbol)",
        title="Three-piece fit of the envelope")  # fmt: skip
@@ -684,37 +683,37 @@ bx.set(ylabel="slope $d \\log_2 L / d \\log_2 C$", title="Slope per regime")
 plt.show()
 
 # %% [markdown]
-# The middle of the curve falls with slope {glue:text}`s2:.2f`, the expensive end is almost
-# flat ({glue:text}`s3:.2f`): past the knee, doubling the description length buys almost
-# nothing. The cheap end ({glue:text}`s1:.2f`) is flatter than the middle, but at this scale not by
-# the factor of 2 that would make it a regime of its own: even a width-1 GRU at 3 bits
-# already captures part of the structure, so there is no long stretch of expensive uselessness.
+# Two of the three regimes are there. The expensive end is almost flat (slope
+# {glue:text}`s3:.2f`): past the knee, doubling the description length buys almost nothing, and
+# the fitted middle piece ({glue:text}`s2:.2f`) is several times steeper than it. But the
+# cheap end is not a regime of large cost for little gain: it is the *steepest* part of the
+# curve (slope {glue:text}`s1:.2f`), so the best fit spends its second breakpoint on the bend
+# into the plateau instead of on a flat start. Even a width-1 GRU at 2 or 3 bits already
+# captures part of the program, and every extra bit of parameters at the cheap end buys a lot
+# of prediction. The verdict is therefore "partly" (see the note on restarts below).
 #
 # ## Memorisation beyond the knee (C5)
 #
-# In the small-data regime the same widths see only {glue:text}`n_small_symbols:.0f` scored symbols.
-# A model can fit a finite sample better than the source's entropy rate only by storing the
-# sample's random branch outcomes and interrupts, "nuance variability", in its parameters, and
-# none of that transfers to new windows. The knee is the narrowest width whose training loss
-# falls below $H$.
+# In the small-data regime the widths see only {glue:text}`n_small_symbols:.0f` scored symbols. A
+# model fits a finite sample better than the entropy rate only by storing its random branch
+# outcomes and interrupts, "nuance variability", which do not transfer to new windows. The knee
+# is the narrowest width whose training loss falls below $H$.
+
 
 # %%
 def seed_mean(values, regime, h):
     """Mean over seeds of the first restart of (regime, width h)."""
-    return float(np.mean([values[i] for i, m in enumerate(members) if m[0] == regime and m[2] == h and m[3] == 0]))
+    return float(np.mean([values[i] for i, m in enumerate(members) if (m[0], m[2], m[3]) == (regime, h, 0)]))
 
 
 tr = np.array([seed_mean(train_loss, "small", h) for h in widths])
 te = np.array([seed_mean(test_loss, "small", h) for h in widths])
 te_online = np.array([np.mean([test_loss[chosen[s, h]] for s in ctx.seeds]) for h in widths])
-below = np.flatnonzero(tr < H)
-knee = int(below[0]) if len(below) else None
-c5 = dict(H=H, train_widest=tr[-1], test_widest=te[-1], knee_width=widths[knee] if knee is not None else None,
+knee = int(np.flatnonzero(tr < H)[0]) if (tr < H).any() else None  # first width with train loss below H
+c5 = dict(H=H, train_widest=float(tr[-1]), test_widest=float(te[-1]), knee_width=widths[knee] if knee is not None else None,
           test_gain_beyond_knee=float(te[knee] - te[-1]) if knee is not None else math.nan)  # fmt: skip
 report.measure("C5", c5)
-runtime.glue("knee_width", c5["knee_width"] or 0)
-runtime.glue("train_widest", tr[-1])
-runtime.glue("test_widest", te[-1])
+glue(knee_width=c5["knee_width"] or 0, train_widest=c5["train_widest"], test_widest=c5["test_widest"])
 print({key: (round(v, 3) if isinstance(v, float) else v) for key, v in c5.items()})
 
 # %% tags=["hide-input"]
@@ -731,17 +730,18 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# With a small training set the training loss of the widest GRUs ({glue:text}`train_widest:.3f`)
-# is far below the entropy rate, something no honest predictor can do on fresh data, while
-# their test loss ({glue:text}`test_widest:.3f`) is worse than at the knee (width
-# {glue:text}`knee_width:.0f`). The same widths trained online keep improving toward $H$: the
-# extra parameters store the sample, not the program.
+# With a small training set the widest GRUs' training loss ({glue:text}`train_widest:.3f`) is far
+# below the entropy rate, which no predictor can do on fresh data, while their test loss
+# ({glue:text}`test_widest:.3f`) is worse than at the knee (width {glue:text}`knee_width:.0f`).
+# Trained online, the same widths keep improving toward $H$: the extra parameters store the
+# sample, not the program.
 #
 # ## Exact checks
 #
-# These lines depend on no profile, seed or device: the source is a proper distribution, $\pi$
-# is stationary, the padding units of every stack are still exactly zero after training, the
-# hand-written backward pass agrees with finite differences, and the envelope is monotone.
+# Independent of profile, seed and device: the source is a distribution, $\pi$ is stationary, the
+# padding is still exactly zero after training, the hand-written backward pass agrees with finite
+# differences, and the envelope is monotone.
+
 
 # %% tags=["nbval-check-output"]
 def padding_untouched(net):
@@ -752,14 +752,14 @@ def padding_untouched(net):
 
 
 g = torch.Generator().manual_seed(0)
-args = (torch.randn(4, 3, 2, 3, 5, generator=g, dtype=torch.float64, requires_grad=True),
+args = (torch.randn(4, 2, 3, 3, 5, generator=g, dtype=torch.float64, requires_grad=True),  # U: T=4, M=2, B=3, P=5
         (0.5 * torch.randn(2, 5, 15, generator=g, dtype=torch.float64)).requires_grad_(),
-        torch.randn(3, 2, 1, 5, generator=g, dtype=torch.float64, requires_grad=True))  # fmt: skip
+        torch.randn(2, 1, 3, 5, generator=g, dtype=torch.float64, requires_grad=True))  # fmt: skip
 print("next-phase table rows sum to 1:", bool(np.allclose(table.sum(1), 1.0)))
-print("pi is stationary:", bool(np.abs((pi[:, None] * table).reshape(V, -1, V).sum(0).ravel() - pi).max() < 1e-12))
+print("pi is stationary:", bool(np.abs((pi[:, None] * table).reshape(V, -1, V).sum(0).ravel() - pi).max() < 1e-12))  # fmt: skip
 print("padding of every stack still exactly zero:", all(padding_untouched(net) for net in nets.values()))
 print("hand-written BPTT passes gradcheck:", torch.autograd.gradcheck(GRUScan.apply, args))
-print("envelope: cost increases, loss decreases:", bool(np.all(np.diff(C_all[env]) > 0) and np.all(np.diff(L_all[env]) < 0)))
+print("envelope: cost rises, loss falls:", bool(np.all(np.diff(C_all[env]) > 0) and np.all(np.diff(L_all[env]) < 0)))  # fmt: skip
 
 # %%
 report.table()
@@ -770,26 +770,27 @@ print(report.write().name)
 # %% [markdown]
 # ## Differences from the paper
 #
-# - **Reconstructed, not replicated.** The paper's text, figures and code were not available.
-#   The procedure (quantise, prune, compress; envelope; boundary within 1 % loss), the source, the
+# - **Reconstructed, not replicated.** The paper's text, figures and code were not available:
+#   the procedure (quantise, prune, compress; envelope; boundary within 1 % loss), the source, the
 #   model family and every threshold are our reconstruction from the abstract and a third-party
-#   summary. The paper's numbers, if it has any, are not compared here.
-# - **Data.** The paper studies program phases of real executions; we use a synthetic order-3
-#   "program" (branches, loops through the context table, rare interrupts) because its entropy
-#   rate is known exactly and no traces are available offline.
+#   summary, and no number of the paper is compared here.
+# - **Data.** Synthetic order-3 "program" phases (branches, rare interrupts) instead of traces
+#   of real executions: its entropy rate is known exactly, and no traces are available offline.
 # - **Scale (ci miniature).** 6 phases, GRUs of width 1 to 32, 600 steps of 32 windows of 12
-#   phases, 2 seeds. The full profile uses 16 phases, widths up to 1024, longer windows and
-#   more steps; it has not been run on a GPU for this version.
-# - **Family.** GRUs only (no LSTM), magnitude pruning without retraining (so pruned variants
-#   never reach the envelope), symmetric uniform quantisation with one float32 scale per tensor,
-#   LZMA2 as the compressor. A stronger coder or quantisation-aware training would move the whole
-#   curve to the left.
-# - **What does not reproduce.** At this scale the curve has two clear regimes, a steep middle
-#   and a flat expensive end, not three: the cheap end is flatter than the middle by less than the
-#   factor 2 we asked for. The smallest GRUs already capture part of the source's structure, and
-#   the 32-bit scales put a floor under the cost of any model; a source whose low-order
-#   statistics carry even less information, or a family with cheaper tiny members, might show
-#   the first regime.
+#   phases, 2 seeds. The full profile (16 phases, widths up to 1024, windows of 24, 4000 steps
+#   of 256 windows) is sized for one GPU; the committed notebook is the ci run.
+# - **Family.** GRUs only (no LSTM), magnitude pruning without retraining, symmetric uniform
+#   quantisation with one float32 scale per tensor, LZMA2 as the coder. A stronger coder or
+#   quantisation-aware training would move the whole curve to the left.
+# - **What does not reproduce.** At this scale the curve has two regimes, a steep descent and
+#   a flat expensive end, not three: there is no cheap stretch of large cost for little gain,
+#   because the smallest GRUs already capture part of the program's structure. Real program-phase
+#   data, whose cheapest useful models may have to learn much more before they predict anything
+#   (many phases, long-range structure), could show the first regime; our source cannot tell.
+# - **Restarts.** The narrow GRUs (width up to 8) are trained from 3 initialisations each and the
+#   best on validation windows is kept. An earlier version without restarts had a noisier cheap
+#   end: depending on the seeds it came out up to 2.2 times flatter than the middle, and the C4
+#   verdict changed with the seeds; the restarts make those points reliable.
 
 # %% [markdown]
 # ## References

@@ -171,10 +171,17 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def compare(fresh: Mapping[str, Any], committed: Mapping[str, Any]) -> list[str]:
@@ -233,7 +240,7 @@ def _plain(x: Any) -> Any:
     if hasattr(x, "item") and callable(x.item):
         return x.item()
     if isinstance(x, float):
-        return round(x, 6) if math.isfinite(x) else str(x)
+        return float(f"{x:.6g}") if math.isfinite(x) else str(x)
     return x
 
 

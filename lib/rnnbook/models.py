@@ -29,10 +29,14 @@ from rnnbook.tasks import boundary_embedding, shift_matrix
 
 
 def tanh(z: torch.Tensor) -> torch.Tensor:
-    """``tanh(z) = 2 sigmoid(2z) - 1``: the same function, but about 2x faster than ``torch.tanh`` on CPUs.
+    """``tanh(z)``; on CPUs computed as ``2 sigmoid(2z) - 1``, which is about 2x faster there.
+
+    On GPUs ``torch.tanh`` is one fast kernel (fewer launches per time step).
 
     Introduced in A01.
     """
+    if z.is_cuda:
+        return torch.tanh(z)
     return torch.sigmoid(2 * z).mul_(2).sub_(1)
 
 

@@ -38,6 +38,9 @@ MAX_NOTEBOOK_BYTES = 3 * 1024 * 1024
 RESULT_KEYS = ("chapter", "title", "profile", "device", "torch", "seeds", "wall_s", "claims")
 CLAIM_KEYS = ("id", "text", "paper", "ours", "rule", "verdict")
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/work/|/home/|/root/|/tmp/|/content/|/Users/|[A-Z]:\\\\)")
+# glibc returns freed memory to the OS eagerly and page-faults it back on the next training
+# step; with these thresholds (1 GiB) small-model training runs 1.3-1.6x faster (measured in A01).
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
 README_START, README_END = "<!-- chapters:start -->", "<!-- chapters:end -->"
 
 
@@ -237,6 +240,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -265,6 +271,7 @@ def run_chapter(ch: Chapter, profile: str | None = None, timeout_s: int = 1800) 
             BOOK_PROFILE=prof,
             BOOK_RESULTS_DIR=str(scratch),
             PYTHONHASHSEED="0",
+            **MALLOC_ENV,
             MPLBACKEND="module://matplotlib_inline.backend_inline",
         )
         out_path = scratch / ch.ipynb.name

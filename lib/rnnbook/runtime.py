@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,10 +48,15 @@ def profile() -> str:
     return value
 
 
-def seeds(default: list[int]) -> list[int]:
-    """The seed list: ``$BOOK_SEEDS`` (e.g. ``"3,4"``) if set, else the chapter's ``default``."""
+def seeds(default: list[int] | Mapping[str, list[int]], prof: str | None = None) -> list[int]:
+    """The seed list: ``$BOOK_SEEDS`` (e.g. ``"3,4"``) if set, else the chapter's ``default``.
+
+    ``default`` is one list, or one list per profile (``{"ci": [0, 1], "full": [0, 1, 2, 3, 4]}``).
+    """
     value = os.environ.get("BOOK_SEEDS", "").strip()
     if not value:
+        if isinstance(default, Mapping):
+            return list(pick(prof or profile(), **default))
         return list(default)
     try:
         parsed = [int(v) for v in value.replace(" ", "").split(",") if v]
@@ -134,8 +140,13 @@ class Context:
         )
 
 
-def setup(chapter: str, default_seeds: list[int], deterministic: bool = True) -> Context:
+def setup(
+    chapter: str, default_seeds: list[int] | Mapping[str, list[int]], deterministic: bool = True
+) -> Context:
     """Configure a chapter's run and return its :class:`Context`.
+
+    ``default_seeds``: one list, or one per profile (``{"ci": [0, 1], "full": [0, 1, 2, 3, 4]}``);
+    ``$BOOK_SEEDS`` replaces it.
 
     Sets the thread count, seeds everything with the first seed, and asks torch for
     deterministic algorithms (``warn_only``: a few CUDA kernels have no deterministic form).
@@ -157,7 +168,7 @@ def setup(chapter: str, default_seeds: list[int], deterministic: bool = True) ->
     # One precision policy everywhere: no TF32 shortcuts on Ampere/Hopper GPUs.
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    run_seeds = seeds(default_seeds)
+    run_seeds = seeds(default_seeds, prof)
     seed_everything(run_seeds[0])
     return Context(chapter=chapter, profile=prof, seeds=run_seeds, device=dev, threads=threads)
 

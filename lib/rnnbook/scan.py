@@ -23,9 +23,10 @@ decays: ``a = 0`` exactly, ``|a|`` close to 0 (products underflow harmlessly), `
 and negative ``a`` all give the sequential loop's result up to rounding.
 
 Gradients: a custom backward that is itself a scan (the adjoint recurrence
-``lambda_t = g_t + a_{t+1} lambda_{t+1}`` runs backwards in time), so the backward pass costs
-about one more forward pass instead of autograd's record of every intermediate; it is itself
-differentiable (double backward works). Plain PyTorch: CPU and CUDA.
+``lambda_t = g_t + a_{t+1} lambda_{t+1}`` runs backwards in time, by the mirror-image odd-even
+scan, without flipped copies), so the backward pass costs about one more forward pass instead of
+autograd's record of every intermediate; it is itself differentiable (double backward works).
+Plain PyTorch: CPU and CUDA.
 """
 
 from __future__ import annotations
@@ -104,12 +105,56 @@ def _matrix_core(A: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = No
     return out
 
 
-def _shift_back(a: torch.Tensor, matrix: bool) -> torch.Tensor:
-    """The adjoint's coefficients ``c_t = a_{t+1}`` (``c_{L-1} = 0``), flipped in time."""
-    axis = -3 if matrix else -2
-    flipped = a.flip(axis)
-    first = torch.zeros_like(flipped.narrow(axis, 0, 1))
-    return torch.cat([first, flipped.narrow(axis, 0, a.shape[axis] - 1)], dim=axis)
+def _diag_core_reverse(c: torch.Tensor, g: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Odd-even scan backwards in time: ``lam_t = c_t lam_{t+1} + g_t``, ``lam_{L-1} = g_{L-1}``.
+
+    ``g``: ``(..., L, n)``; ``c``: ``(..., L-1, n)`` (``c_t`` couples ``t`` to ``t+1``). The mirror
+    image of :func:`_diag_core`, pairing each position with its successor, so the backward
+    pass needs no flipped or shifted copies (the adjoint's ``c_t = a_{t+1}`` is ``a[..., 1:, :]``).
+    """
+    out = torch.empty_like(g) if out is None else out
+    L = g.shape[-2]
+    if L == 1:
+        return out.copy_(g)
+    p, m = L % 2, L // 2  # pairs (o, o+1): o = p, p+2, ..., L-2
+    e = (L - 1) % 2  # the unpaired parity, which holds the last position L-1
+    c_odd, c_even = c[..., p::2, :], c[..., e::2, :]  # c_even lacks the last position (no successor)
+    g_odd, g_even = g[..., p::2, :], g[..., e::2, :]
+    lam_odd = out[..., p::2, :]
+    # lam_o = (c_o c_{o+1}) lam_{o+2} + (c_o g_{o+1} + g_o)
+    _diag_core_reverse(
+        c_odd[..., : m - 1, :] * c_even[..., p : p + m - 1, :],
+        torch.addcmul(g_odd, c_odd, g_even[..., p:, :]),
+        lam_odd,
+    )
+    out[..., L - 1, :] = g[..., L - 1, :]
+    if L > 2:  # the other positions from their successors: lam_e = c_e lam_{e+1} + g_e
+        lam_next = _readable(lam_odd[..., 1 - p :, :])
+        out[..., e : L - 1 : 2, :] = torch.addcmul(g_even[..., :-1, :], c_even, lam_next)
+    return out
+
+
+def _matrix_core_reverse(C: torch.Tensor, g: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """:func:`_diag_core_reverse` with matrices: ``lam_t = C_t @ lam_{t+1} + g_t``; ``C``: ``(..., L-1, n, n)``."""
+    out = torch.empty_like(g) if out is None else out
+    L = g.shape[-2]
+    if L == 1:
+        return out.copy_(g)
+    p, m = L % 2, L // 2
+    e = (L - 1) % 2
+    C_odd, C_even = C[..., p::2, :, :], C[..., e::2, :, :]
+    g_odd, g_even = g[..., p::2, :], g[..., e::2, :]
+    lam_odd = out[..., p::2, :]
+    _matrix_core_reverse(
+        torch.matmul(C_odd[..., : m - 1, :, :], C_even[..., p : p + m - 1, :, :]),
+        g_odd + _matvec(C_odd, g_even[..., p:, :]),
+        lam_odd,
+    )
+    out[..., L - 1, :] = g[..., L - 1, :]
+    if L > 2:
+        lam_next = _readable(lam_odd[..., 1 - p :, :])
+        out[..., e : L - 1 : 2, :] = g_even[..., :-1, :] + _matvec(C_even, lam_next)
+    return out
 
 
 def _with_h0(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None, matrix: bool) -> torch.Tensor:
@@ -121,9 +166,14 @@ def _with_h0(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None, matrix: 
     return b
 
 
-def _previous(h: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
-    """``h_{t-1}`` for every ``t``: ``(h0, h_0, ..., h_{L-2})``."""
-    return torch.cat([h0.unsqueeze(-2), h[..., :-1, :]], dim=-2)
+def _times_previous(lam: torch.Tensor, h: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
+    """``lam_t * conj(h_{t-1})`` for every ``t`` (``h_{-1} = h0``): the gradient of the decays."""
+    if torch.is_grad_enabled():  # double backward: plain differentiable operations
+        return lam * torch.cat([h0.unsqueeze(-2), h[..., :-1, :]], dim=-2).conj()
+    out = torch.empty_like(lam)
+    torch.mul(lam[..., 1:, :], h[..., :-1, :].conj(), out=out[..., 1:, :])
+    torch.mul(lam[..., 0, :], h0.conj(), out=out[..., 0, :])
+    return out
 
 
 class _DiagonalScan(torch.autograd.Function):
@@ -137,8 +187,8 @@ class _DiagonalScan(torch.autograd.Function):
     def backward(ctx, grad_h: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
         a, h0, h = ctx.saved_tensors
         # adjoint: lam_t = g_t + conj(a_{t+1}) lam_{t+1}, a reverse-time scan
-        lam = _diag_core(_shift_back(a, matrix=False).conj(), grad_h.flip(-2)).flip(-2)
-        grad_a = lam * _previous(h, h0).conj() if ctx.needs_input_grad[0] else None
+        lam = _diag_core_reverse(a[..., 1:, :].conj(), grad_h)
+        grad_a = _times_previous(lam, h, h0) if ctx.needs_input_grad[0] else None
         grad_h0 = a[..., 0, :].conj() * lam[..., 0, :] if ctx.needs_input_grad[2] else None
         return grad_a, lam, grad_h0, None
 
@@ -155,10 +205,11 @@ class _MatrixScan(torch.autograd.Function):
         A, h0, h = ctx.saved_tensors
         # adjoint: lam_t = g_t + A_{t+1}^H lam_{t+1}
         A_H = A.transpose(-1, -2).conj()
-        lam = _matrix_core(_shift_back(A_H, matrix=True), grad_h.flip(-2)).flip(-2)
+        lam = _matrix_core_reverse(A_H[..., 1:, :, :], grad_h)
         grad_A = None
         if ctx.needs_input_grad[0]:  # outer products lam_t h_{t-1}^H
-            grad_A = lam.unsqueeze(-1) * _previous(h, h0).conj().unsqueeze(-2)
+            h_prev = torch.cat([h0.unsqueeze(-2), h[..., :-1, :]], dim=-2).conj()
+            grad_A = lam.unsqueeze(-1) * h_prev.unsqueeze(-2)
         grad_h0 = _matvec(A_H[..., 0, :, :], lam[..., 0, :]) if ctx.needs_input_grad[2] else None
         return grad_A, lam, grad_h0, None
 

@@ -18,6 +18,7 @@ Time is 1-based in the prose and 0-based in the tensors: ``x[..., t - 1, :]`` is
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -133,6 +134,36 @@ def continue_sequence(F: torch.Tensor, inputs: torch.Tensor, steps: int) -> torc
     return seq.view(S, s + steps, d, B).permute(0, 3, 1, 2)
 
 
+def source_table(F: np.ndarray, d: int, s: int, T: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where each target bit comes from: ``y(t)[j] = sign[t, j] * vec(x(1..s))[src[t, j]]``.
+
+    In this task family every output copies one earlier entry (maybe with a flipped sign), so
+    following the copies back gives the input bit each target equals: one gather instead of a
+    ``T``-step recursion. Returns ``(src, sign)``, both ``(T, d)``, or ``None`` if ``F`` is not a
+    signed selection (then use :func:`continue_sequence`).
+
+    Introduced in A01.
+    """
+    F = np.asarray(F, dtype=float)
+    if not (np.all((F != 0).sum(0) == 1) and np.all(np.isin(F, (-1.0, 0.0, 1.0)))):
+        return None
+    return _source_table(F.tobytes(), d, s, T)
+
+
+@lru_cache(maxsize=256)
+def _source_table(F_bytes: bytes, d: int, s: int, T: int) -> tuple[np.ndarray, np.ndarray]:
+    F = np.frombuffer(F_bytes).reshape(s * d, d)
+    choice = np.abs(F).argmax(0)  # history entry k = position * d + dim read by output j
+    sign_j = F[choice, np.arange(d)]
+    src, sign = np.zeros((T, d), dtype=np.int64), np.ones((T, d))
+    src[:s] = np.arange(s * d).reshape(s, d)
+    for t in range(s, T):  # history of y(t) starts at y(t - s): flat entry (t - s) d + k
+        k = (t - s) * d + choice
+        src[t], sign[t] = src.reshape(-1)[k], sign_j * sign.reshape(-1)[k]
+    src.flags.writeable = sign.flags.writeable = False
+    return src, sign
+
+
 def variable_binding_batch(
     F: np.ndarray | torch.Tensor,
     d: int,
@@ -176,7 +207,18 @@ def variable_binding_batch(
             raise ValueError(f"need one generator per operator ({S}), got {len(generator)}")
         bits = torch.stack([torch.randint(0, 2, (batch, s, d), generator=g) for g in generator])
     inputs = (2 * bits - 1).to(dtype=dtype, device=device)
-    y = continue_sequence(Fs.to(dtype=dtype, device=device), inputs, T - s)
+    tables = [source_table(Fi, d, s, T) for Fi in Fs.cpu().numpy()]
+    if all(tab is not None for tab in tables):  # signed selections: gather the target bits
+        src = torch.as_tensor(np.stack([tab[0] for tab in tables]).reshape(S, 1, T * d), device=device)
+        sign = torch.as_tensor(
+            np.stack([tab[1] for tab in tables]).reshape(S, 1, T, d), dtype=dtype, device=device
+        )
+        y = (
+            torch.gather(inputs.reshape(S, batch, s * d), 2, src.expand(S, batch, T * d)).view(S, batch, T, d)
+            * sign
+        )
+    else:
+        y = continue_sequence(Fs.to(dtype=dtype, device=device), inputs, T - s)
     x = torch.zeros_like(y)
     x[:, :, :s] = inputs
     t = torch.arange(1, T + 1, device=device)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -94,15 +94,18 @@ def masked_metrics(o: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> tupl
 
 @dataclass
 class FitResult:
-    """Per-model histories of a :func:`fit` run (rows: steps, columns: models; NaN/0 once frozen)."""
+    """Per-model histories of a :func:`fit` run (rows: steps, columns: models; NaN/0 once frozen).
 
-    loss: np.ndarray
-    accuracy: np.ndarray
-    horizon: np.ndarray
+    Introduced in A01.
+    """
+
+    loss: np.ndarray  # batch MSE
+    accuracy: np.ndarray  # batch bit accuracy
+    grad_norm: np.ndarray  # gradient norm before clipping
+    horizon: np.ndarray  # curriculum horizon (0 once stopped)
     steps_to_target: np.ndarray  # (S,), the step at which the target was hit, -1 if never
     stage: np.ndarray  # (S,), final curriculum stage
     seconds: float
-    grad_norm: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @property
     def steps(self) -> int:
@@ -141,7 +144,9 @@ def fit(
     params = [model.W_hh, model.W_ih, model.W_hy]
     dev, dtype = model.W_hh.device, model.W_hh.dtype
     S = model.n_models
-    Fs = torch.as_tensor(np.asarray(F) if not isinstance(F, torch.Tensor) else F, dtype=dtype, device=dev)
+    Fs = (
+        (F.detach().cpu() if isinstance(F, torch.Tensor) else torch.as_tensor(np.asarray(F))).double().numpy()
+    )
     if Fs.shape != (S, s * d, d) or len(data_seeds) != S:
         raise ValueError(f"need {S} operators of shape ({s * d}, {d}) and {S} data seeds")
     wd = torch.as_tensor(weight_decay, dtype=dtype, device=dev).expand(S).clone()
@@ -190,11 +195,11 @@ def fit(
     return FitResult(
         loss=hist["loss"][:n_done],
         accuracy=hist["accuracy"][:n_done],
+        grad_norm=hist["grad_norm"][:n_done],
         horizon=hist_h[:n_done],
         steps_to_target=hit,
         stage=stage,
         seconds=time.perf_counter() - start,
-        grad_norm=hist["grad_norm"][:n_done],
     )
 
 
