@@ -59,13 +59,15 @@ if "google.colab" in sys.modules and importlib.util.find_spec("rnnbook") is None
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "rnnbook @ git+https://github.com/rnn-memory-book/rnn-memory-book@main"], check=True)
 
 # %%
+import gzip
+import importlib.util
 import math
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.datasets import load_digits
 from torch import nn
 
 from rnnbook import claims, plots, runtime
@@ -77,8 +79,8 @@ print(ctx.describe())
 # %% tags=["parameters"]
 # Sizes only: both profiles run the same code (same losses, optimiser and sharing rule).
 P = ctx.pick(
-    ci=dict(img=8, h=16, k=5, z_dim=32, g_extra=0, d_widths=[16, 16], batch=32, steps=400, n_critic=1,
-            lr=2e-3, clip=0.1, n_eval=1000, null_reps=10, rho_null=200),
+    ci=dict(img=8, h=16, k=5, z_dim=32, g_extra=0, d_widths=[16, 16], batch=16, steps=800, n_critic=1,
+            lr=1e-3, clip=0.1, n_eval=1000, null_reps=10, rho_null=200),
     full=dict(img=28, h=64, k=5, z_dim=100, g_extra=3, d_widths=[64, 64, 32, 16], batch=64, steps=3000, n_critic=5,
               lr=5e-5, clip=0.01, n_eval=2000, null_reps=10, rho_null=200),
 )  # fmt: skip
@@ -117,10 +119,10 @@ report.claim("C3a", "The paper's similarity histogram lies above chance (random 
              tolerance={"null_mean": 0.005, "null_min": 0.03, "null_max": 0.05, "overlap": 0.05})
 report.claim("C3b", "In our trained GANs, G–D kernel similarity exceeds chance. [our question]",
              paper="not tested in the paper",
-             rule="mean over seeds: statistic(G, trained D) − statistic(G, initial D) ≥ 0.05 and − statistic(G, shuffled D) ≥ 0.05; "
-                  "spatial similarity ρ(G, D) > 99th percentile of ρ(G, random kernels)",
+             rule="means over seeds: statistic(G, trained D) − statistic(G, initial D) ≥ 0.05 and − statistic(G, shuffled D) ≥ 0.05; "
+                  "spatial similarity ρ(G, D) > 99th percentile of the same mean with D replaced by random kernels",
              judge=lambda o: ok([o["trained"] - o["init"] >= 0.05, o["trained"] - o["shuffled"] >= 0.05, o["rho"] > o["rho_null_q99"]]),
-             tolerance={"trained": 0.03, "init": 0.03, "shuffled": 0.03, "rho": 0.25, "rho_null_q99": 0.05})
+             tolerance={"trained": 0.03, "init": 0.03, "shuffled": 0.03, "rho": 0.1, "rho_null_q99": 0.05})
 report.claim("C4a", "The shared architecture (one layer of G uses D's kernels) trains as well as the baseline.",
              paper="entropy 0.209 (shared) vs 0.208 (baseline)",
              rule="mean over seeds: H_shared − H_base ≤ 0.25 (H_untrained − H_base); H_shared ≤ min(H_noise, H_untrained) − 0.1; every seed: each class ≥ 2 %",
@@ -143,10 +145,12 @@ report.claim("C4b", "In the shared architecture the shared weights are identical
 # score. The split is fixed, not random, so the judge is the same for every seed.
 
 # %%
-digits = load_digits()
-X_all = torch.tensor(digits.images / 16.0, dtype=torch.float32)[:, None]  # (1797, 1, 8, 8)
+# scikit-learn's bundled copy, read directly (importing sklearn.datasets costs ~2 s of CPU)
+csv = Path(importlib.util.find_spec("sklearn").origin).parent / "datasets" / "data" / "digits.csv.gz"
+digits = np.loadtxt(gzip.open(csv), delimiter=",")  # 1797 rows: 64 pixels (0..16), then the label
+X_all = torch.tensor(digits[:, :64] / 16.0, dtype=torch.float32).reshape(-1, 1, 8, 8)
 X_all = F.interpolate(X_all, size=(P["img"], P["img"]), mode="bilinear", align_corners=False).clamp(0, 1)[:, 0]
-y_all = torch.tensor(digits.target)
+y_all = torch.tensor(digits[:, 64], dtype=torch.long)
 held_out = torch.arange(len(X_all)) % 3 == 0
 X_train, y_train = X_all[~held_out], y_all[~held_out]
 X_test, y_test = X_all[held_out], y_all[held_out]
@@ -320,7 +324,7 @@ class Discriminator(nn.Module):
 # Both networks use RMSProp (decay 0.9, as TensorFlow's default), $n_{\text{critic}}$ updates of
 # $D$ per update of $G$. The paper's $c = 0.01$, learning rate $5\cdot10^{-5}$ and
 # $n_{\text{critic}} = 5$ learn too slowly for a one-minute budget; `ci` uses $c = 0.1$,
-# $2\cdot10^{-3}$ and 1 on 400 generator steps (`full`: the paper's values, 3,000 steps).
+# $10^{-3}$ and 1, with batches of 16, on 800 generator steps (`full`: the paper's values, 3,000 steps).
 #
 # **Sharing.** After each round of $D$ updates, the shared GAN copies $D$'s shared kernel and
 # bias into $G$'s shared layer, and $G$'s optimiser never moves that layer:
@@ -375,12 +379,6 @@ def d_step():
     opt_d.step()
 
 
-def share():
-    with torch.no_grad():  # shared GANs: G's layer 1 <- D's layer 1 (baselines keep their own)
-        G.W[1].copy_(torch.where(shared_5d, D.W[1], G.W[1]))
-        G.b[1].copy_(torch.where(is_shared[:, None], D.b[1], G.b[1]))
-
-
 def g_step():
     D.requires_grad_(False)
     loss = loss_vs(D(G(latent(P["batch"]))), 1.0)
@@ -414,8 +412,14 @@ H_untrained, _ = scores(untrained)
 print("untrained generators, mean entropy per model:", np.round(H_untrained, 3))
 
 # %%
+def share():
+    with torch.no_grad():  # shared GANs: G's layer 1 <- D's layer 1 (baselines keep their own)
+        G.W[1].copy_(torch.where(shared_5d, D.W[1], G.W[1]))
+        G.b[1].copy_(torch.where(is_shared[:, None], D.b[1], G.b[1]))
+
+
 max_diff, checks = 0.0, 0
-for step in range(P["steps"]):
+for _step in range(P["steps"]):
     for _ in range(P["n_critic"]):
         d_step()
     share()
@@ -629,6 +633,13 @@ def spatial_similarity(W_g, W_d):
     return ((a * b).sum() / (a.norm() * b.norm())).item()
 
 
+def participation_ratio(W):
+    """Effective number of spatial directions (out of k²) used by a set of unit-norm kernels."""
+    A = F.normalize(W.reshape(-1, W.shape[-1] ** 2), dim=1).double()
+    ev = torch.linalg.eigvalsh(A.T @ A)
+    return (ev.sum() ** 2 / ev.pow(2).sum()).item()
+
+
 def shuffled(W, gen):
     """Each kernel's k² entries in a random order: same values, no spatial structure."""
     A = W.reshape(-1, W.shape[-1] ** 2)
@@ -648,8 +659,12 @@ for m in range(S):
     for key in rho:
         if key != "cross-seed" or S > 1:
             rho[key].append(spatial_similarity(W_G[m], others[key]))
-rho_null = [spatial_similarity(W_G[m], torch.randn(W_G[m].shape, generator=ctl_gen)) for m in range(S) for _ in range(P["rho_null"])]
+# null of the tested quantity, the mean over seeds of rho, with D replaced by random kernels
+rho_null = [np.mean([spatial_similarity(W_G[m], torch.randn(W_G[m].shape, generator=ctl_gen)) for m in range(S)])
+            for _ in range(P["rho_null"])]  # fmt: skip
 mean_of = {key: torch.cat(v).mean().item() for key, v in ctl.items() if v}
+pr_D = float(np.mean([participation_ratio(W_D[m]) for m in range(S)]))
+pr_random = participation_ratio(torch.randn(W_D[0].shape, generator=ctl_gen))
 c3b = {"trained": mean_of["trained"], "init": mean_of["init"], "shuffled": mean_of["shuffled"],
        "rho": float(np.mean(rho["trained"])), "rho_null_q99": float(np.quantile(rho_null, 0.99))}  # fmt: skip
 print({k: round(v, 3) for k, v in mean_of.items()})
@@ -668,9 +683,9 @@ ax1.set_title(f"our baselines, kernels {tuple(W_G.shape[1:])}")
 ax1.legend(fontsize=8)
 ax2.hist(rho_null, bins=30, color=plots.COLORBLIND[7], alpha=0.6, label="G vs random kernels")
 for (key, v), colour in zip(rho.items(), (0, 2, 7), strict=True):
-    for j, r in enumerate(v):
-        ax2.axvline(r, color=plots.COLORBLIND[colour], lw=2, ls="-" if key == "trained" else ":", label=f"G vs {key} D" if j == 0 else None)
-ax2.set_xlabel("spatial similarity ρ")
+    if v:
+        ax2.axvline(np.mean(v), color=plots.COLORBLIND[colour], lw=2, ls="-" if key == "trained" else ":", label=f"G vs {key} D")
+ax2.set_xlabel(f"spatial similarity ρ, mean over {S} seeds")
 ax2.set_ylabel("count")
 ax2.legend(fontsize=8)
 plt.show()
@@ -679,17 +694,25 @@ plt.show()
 report.measure("C3b", c3b)
 for key in ("trained", "init", "shuffled", "rho", "rho_null_q99"):
     runtime.glue(f"a05_c3b_{key}", c3b[key])
+runtime.glue("a05_rho_init", float(np.mean(rho["init"])))
+runtime.glue("a05_rho_cross", float(np.mean(rho["cross-seed"])) if S > 1 else float("nan"))
+runtime.glue("a05_pr_D", pr_D)
+runtime.glue("a05_pr_random", pr_random)
+print(f"participation ratio of D's kernels {pr_D:.1f}, of random kernels {pr_random:.1f} (of {W_D.shape[-1] ** 2})")
 
 # %% [markdown]
-# On our own GANs the paper's statistic gives {glue:text}`a05_c3b_trained:.3f` for trained $G$
-# against trained $D$, {glue:text}`a05_c3b_init:.3f` against the untrained $D$ and
-# {glue:text}`a05_c3b_shuffled:.3f` against shuffled kernels: the histogram of the trained pair
-# sits on top of its controls. The channel-free measure tells the same story or a different one
-# depending on what training did to the kernels' spatial structure: $\rho$ is
-# {glue:text}`a05_c3b_rho:.2f` for the trained pairs against a chance level whose 99th
-# percentile is {glue:text}`a05_c3b_rho_null_q99:.2f`; the cross-seed pairs (a $G$ against the
-# $D$ of *another* seed) show whether any such agreement belongs to a GAN's own pair or to
-# training on digits in general.
+# On our own GANs the paper's statistic is {glue:text}`a05_c3b_trained:.3f` for trained $G$
+# against trained $D$, *below* its controls: {glue:text}`a05_c3b_init:.3f` against the untrained
+# $D$ and {glue:text}`a05_c3b_shuffled:.3f` against shuffled kernels. Training concentrates
+# $D$'s kernels on a few spatial patterns (participation ratio {glue:text}`a05_pr_D:.1f` of 25
+# dimensions, {glue:text}`a05_pr_random:.1f` for random kernels), and the best of fewer
+# distinct candidates is a worse match. The channel-free measure does find something: $\rho$ is
+# {glue:text}`a05_c3b_rho:.2f` for the trained pairs, above the 99th percentile of chance
+# ({glue:text}`a05_c3b_rho_null_q99:.2f`), while the untrained $D$ gives
+# {glue:text}`a05_rho_init:.2f`. But a $G$ compared with the $D$ of *another* seed scores as
+# high ({glue:text}`a05_rho_cross:.2f`): the two networks share a mild preference for the same
+# spatial patterns, which comes from training on digits, not from the two being adversaries.
+# (The cross-seed control is not part of the pass rule; it qualifies the one check that passes.)
 #
 # The first kernels of each network (in the style of the authors' visualisation; the shared
 # GAN's kernels are $D$'s by construction):
@@ -741,8 +764,8 @@ print(report.write().name)
 #   paper's MNIST CNN: its entropies are on a different scale (data 0.006 and noise 2.115 in the
 #   paper), so we compare within the chapter only, and we add class coverage.
 # - **Scale (`ci`, a miniature).** $h = 16$ channels instead of 64, one generator layer after
-#   the shared one instead of four, two discriminator layers instead of four, batch 32, 400
-#   generator steps with one critic step each, learning rate $2\cdot10^{-3}$ and clipping at 0.1
+#   the shared one instead of four, two discriminator layers instead of four, batch 16, 800
+#   generator steps with one critic step each, learning rate $10^{-3}$ and clipping at 0.1
 #   (paper: 50,000 steps, five critic steps, $5\cdot10^{-5}$, 0.01). The `full` profile uses the
 #   paper's architecture and optimiser settings but 3,000 instead of 50,000 generator steps to
 #   fit eight minutes on one GPU; it has not been run yet (no GPU was available to us), only
@@ -753,11 +776,18 @@ print(report.write().name)
 #   C3, the spatial measure $\rho$ and the coverage check are ours. We share kernel *and* bias
 #   (the repository's weight-study variant shares only the kernel); PyTorch pads "same"
 #   convolutions symmetrically where TensorFlow pads stride-2 ones asymmetrically.
-# - **What does not reproduce.** The paper's histogram (C2) is reproduced in the sense that the
-#   statistic lands where the paper's did, but it matches random kernels of the same shape
-#   (C3a), so it does not show that $G$ and $D$ learn similar weights. The shared architecture
-#   does train (C4), which shows that $G$ can *work with* $D$'s kernels, not that it would have
-#   learned them.
+# - **What does not reproduce.** The statistic itself is reproducible, but the paper's
+#   histogram matches random kernels of the same shape (C3a), and on our trained GANs the
+#   statistic falls *below* its controls (C3b). The channel-free measure $\rho$ finds a weak
+#   common spatial preference, as strong between a $G$ and the $D$ of another seed as within a
+#   pair. So we find no evidence that a GAN's two networks learn similar weights *because* they
+#   play against each other. The shared architecture does train (C4), which shows that $G$ can
+#   *work with* $D$'s kernels, not that it would have learned them. C2 is judged only at the
+#   paper's kernel shape, i.e. in `full`.
+# - **A rule corrected during development.** The first version of the $\rho$ check compared
+#   the mean over seeds with the 99th percentile of *single-seed* chance values, two different
+#   quantities; the verdict then depended on the seed set. The null is now the same mean over
+#   seeds with random kernels in place of $D$. No threshold was changed.
 #
 # ## References
 #

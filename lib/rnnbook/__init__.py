@@ -7,6 +7,8 @@ Modules (import them explicitly; nothing happens at import time):
 - ``plots``: the house style, applied explicitly.
 - ``tasks``, ``models``, ``train``, ``analysis``: the variable-binding task family, the bias-free
   Elman RNN (trained as a batch of independent models), spectra (A01, A03).
+- ``cost``: description length of quantised, pruned, compressed parameters (A02).
+- ``scan``: log-depth parallel scans for linear recurrences (fast experiments; later chapters).
 - ``runner``: executes chapters headlessly and checks the book (a tool, not used by chapters).
 """
 
