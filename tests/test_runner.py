@@ -124,7 +124,7 @@ def test_library_hash_follows_the_chapter_imports(tmp_path):
     (pkg / "d.py").write_text("z = 3\n")
     source = "from rnnbook import a\nimport rnnbook.d\nfrom rnnbook.missing import q\n"
     assert runner.imported_modules(source, pkg) == {"a", "d"}
-    assert [p.name for p in runner.library_modules(source, pkg)] == ["__init__.py", "a.py", "b.py", "d.py"]
+    assert [p.name for p in runner.library_modules(source, pkg)] == ["a.py", "b.py", "d.py"]
 
 
 def test_cell_ids_are_stable(executed):
@@ -216,3 +216,14 @@ def test_killed_run_leaves_committed_files_untouched(executed, sig):
         ch.py.write_text(CHAPTER)
     assert proc.returncode != 0
     assert _snapshot(executed) == before
+
+
+def test_bibliography_files_must_be_listed_and_keys_unique(tmp_path):
+    (tmp_path / "book" / "bib").mkdir(parents=True)
+    (tmp_path / "book" / "bib" / "a01.bib").write_text("@article{smith2020x,\n  title={A}\n}\n")
+    (tmp_path / "book" / "bib" / "a02.bib").write_text("@misc{ smith2020x ,\n  title={B}\n}\n")
+    (tmp_path / "_config.yml").write_text("bibtex_bibfiles:\n  - book/bib/a01.bib\n  - book/bib/a03.bib\n")
+    problems = "\n".join(runner.bibliography_problems(tmp_path))
+    assert "book/bib/a02.bib is not listed" in problems
+    assert "lists book/bib/a03.bib, which does not exist" in problems
+    assert "'smith2020x' is defined in book/bib/a01.bib and in book/bib/a02.bib" in problems

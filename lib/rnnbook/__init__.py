@@ -1,6 +1,7 @@
 """rnnbook: the small shared library of the book *Memory and computation in recurrent networks*.
 
-Modules (import them explicitly; nothing happens at import time):
+Modules (import them explicitly; nothing happens at import time, and this file holds no code, so
+that a chapter's freshness hash covers only the modules it imports):
 
 - ``runtime``: profile, seeds, device, threads, determinism (every chapter).
 - ``claims``: claims with pass rules fixed before the run, verdicts, results JSON.

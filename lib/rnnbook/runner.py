@@ -152,8 +152,11 @@ def imported_modules(source: str, pkg: Path) -> set[str]:
 
 
 def library_modules(source: str, pkg: Path) -> list[Path]:
-    """The library files a chapter depends on: its imports, their imports, and ``__init__``."""
-    todo, seen = imported_modules(source, pkg), {"__init__"}
+    """The library files a chapter depends on: its imports and their imports.
+
+    ``__init__.py`` holds only the package docstring and version, so it is not among them.
+    """
+    todo, seen = imported_modules(source, pkg), set()
     while todo:
         name = todo.pop()
         if name in seen:
@@ -454,6 +457,24 @@ def check_book(root: Path | None = None) -> list[str]:
         if not any((root / f"{doc}{ext}").exists() for ext in (".md", ".ipynb")):
             problems.append(f"_toc.yml entry {doc} has no .md or .ipynb")
     problems += status_problems(root)
+    problems += bibliography_problems(root)
+    return problems
+
+
+def bibliography_problems(root: Path) -> list[str]:
+    """Every ``book/bib/*.bib`` listed in ``_config.yml``, and no BibTeX key defined twice."""
+    import yaml
+
+    listed = yaml.safe_load((root / "_config.yml").read_text()).get("bibtex_bibfiles", [])
+    present = sorted(p.relative_to(root).as_posix() for p in (root / "book" / "bib").glob("*.bib"))
+    problems = [f"{f} is not listed in _config.yml bibtex_bibfiles" for f in present if f not in listed]
+    problems += [f"_config.yml lists {f}, which does not exist" for f in listed if not (root / f).exists()]
+    seen: dict[str, str] = {}
+    for f in present:
+        for key in re.findall(r"^\s*@\w+\s*\{\s*([^,\s]+)\s*,", (root / f).read_text(), re.M):
+            if key in seen:
+                problems.append(f"BibTeX key {key!r} is defined in {seen[key]} and in {f}")
+            seen.setdefault(key, f)
     return problems
 
 
