@@ -482,15 +482,14 @@ def distinct_patterns(N, M, sets, gen):
     out = []
     for _ in range(sets):
         if N > 60:  # collisions are impossible in practice
-            bits = torch.randint(0, 2, (N, M), generator=gen)
-        else:
-            if 2**N <= max(8 * M, 2**16):
-                codes = torch.randperm(2**N, generator=gen)[:M]
-            else:  # sample, drop duplicates, pick M at random among the distinct codes
-                codes = torch.unique(torch.randint(0, 2**N, (2 * M + 16,), generator=gen))
-                codes = codes[torch.randperm(len(codes), generator=gen)[:M]]
-            bits = (codes[None, :] >> torch.arange(N)[:, None]) & 1
-        out.append(bits.float() * 2 - 1)
+            out.append(torch.randint(0, 2, (N, M), generator=gen).to(dev).float() * 2 - 1)
+            continue
+        if 2**N <= max(8 * M, 2**16):
+            codes = torch.randperm(2**N, generator=gen)[:M]
+        else:  # sample, drop duplicates, pick M at random among the distinct codes
+            codes = torch.unique(torch.randint(0, 2**N, (2 * M + 16,), generator=gen))
+            codes = codes[torch.randperm(len(codes), generator=gen)[:M]]
+        out.append(((codes.to(dev)[None, :] >> torch.arange(N, device=dev)[:, None]) & 1).float() * 2 - 1)  # bits on the device
     return torch.stack(out)
 
 def sigma_poly(H, n=3):
@@ -498,6 +497,7 @@ def sigma_poly(H, n=3):
     hp = H.clamp(min=0) / H.amax(dim=1, keepdim=True).clamp(min=1e-12)
     return hp ** (n - 1) / (hp**n).sum(dim=1, keepdim=True) ** ((n - 1) / n)
 
+# %%
 def transition_ok(Xi, mu, model, steps):
     """Adiabatic transition mu -> mu+1 of a stored cycle, for every set and every mu: (B, K) bools."""
     B, N, M = Xi.shape
@@ -520,7 +520,7 @@ def success_curve(model, N):
     Ms, ps = [], []
     for M in [M for M in grid if M <= 2**N]:
         sets = P["cap_sets"] * math.ceil(P["cap_transitions"] / min(M, P["cap_transitions"]))  # more sets for short cycles
-        Xi = torch.cat([distinct_patterns(N, M, sets, generator(s, 10_000 * N + M)) for s in ctx.seeds]).to(dev)
+        Xi = torch.cat([distinct_patterns(N, M, sets, generator(s, 10_000 * N + M)) for s in ctx.seeds])
         mu = torch.randperm(M, generator=generator(ctx.seeds[0], 7 * M + N))[: P["cap_transitions"]]
         p = transition_ok(Xi, mu.to(dev), model, P["cap_steps"]).float().reshape(S, -1).mean(1).cpu()
         Ms.append(M)
@@ -789,6 +789,11 @@ print(report.write().name)
 # - **Not reproduced.** LISEM episodes (C3): with the published defaults and our grid LISEM falls
 #   into mixtures after about two transitions; the paper's LISEM parameters sit in a notebook
 #   missing from the repository. Learning memories and order together (C6) works only in part.
+# - **Pass rules fixed late.** The C6 rule ("partly": at least half of the patterns learned, or
+#   at least half of the networks replaying the order) was written after first draft scans had
+#   produced numbers of the same size, so it was not fully fixed before we saw results; read
+#   its verdict with that in mind. The C2 plateau threshold (0.5 of the time) was fixed before
+#   measuring and is met by a small margin (0.52).
 # - **Capacity numbers.** The paper's capacity figure could not be compared number by number; we
 #   test growth laws (exponential for DSEM, near-linear for LISEM, $\approx N^2$ for the polynomial
 #   variant with $n = 3$), not their constants, which depend on $\gamma$, $a_c$ and the criterion.
