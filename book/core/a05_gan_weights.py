@@ -23,13 +23,11 @@
 # weights, and then built a *shared* GAN in which one layer of $G$ simply uses $D$'s kernels.
 # Its samples scored as well as the baseline's.
 #
-# This chapter trains both GANs, baseline and shared, on scikit-learn's bundled digits
-# {cite}`alpaydin1998optdigits` (MNIST cannot be downloaded here), judges their samples with a
-# separately trained classifier, recomputes the similarity statistic, and asks the question
-# the statistic needs: how large is it *by chance*? The paper's full text was not available to
-# us. The architecture, losses and the authors' numbers come from their public code and the
-# outputs stored in it (repository `arjunkaruvally/Shared-WGAN`); everything else, including
-# every pass rule and every control, is ours and marked as reconstructed.
+# We train both GANs on scikit-learn's bundled digits {cite}`alpaydin1998optdigits` (MNIST
+# cannot be downloaded here), judge their samples with a separately trained classifier,
+# recompute the statistic and ask the question it needs: how large is it *by chance*? The
+# paper's text was not available to us: architecture, losses and the authors' numbers come from
+# their code and its stored outputs (`arjunkaruvally/Shared-WGAN`); pass rules and controls are ours.
 
 # %% [markdown]
 # ```{admonition} Claims tested
@@ -80,9 +78,9 @@ print(ctx.describe())
 # Sizes only: both profiles run the same code (same losses, optimiser and sharing rule).
 P = ctx.pick(
     ci=dict(img=8, h=16, k=5, z_dim=32, g_extra=0, d_widths=[16, 16], batch=16, steps=800, n_critic=1,
-            lr=1e-3, clip=0.1, n_eval=1000, null_reps=10, rho_null=200),
+            lr=1e-3, clip=0.1, n_eval=4000, null_reps=10, rho_null=200),
     full=dict(img=28, h=64, k=5, z_dim=100, g_extra=3, d_widths=[64, 64, 32, 16], batch=64, steps=3000, n_critic=5,
-              lr=5e-5, clip=0.01, n_eval=2000, null_reps=10, rho_null=200),
+              lr=5e-5, clip=0.01, n_eval=4000, null_reps=10, rho_null=200),
 )  # fmt: skip
 S = len(ctx.seeds)  # seeds; every seed trains one baseline and one shared GAN
 M = 2 * S  # models trained side by side: baselines 0..S-1, shared GANs S..2S-1
@@ -93,7 +91,7 @@ PAPER_SHAPE = (64, 64, 5, 5)  # (out, in, k, k) of the layer the paper compared
 # All claims and their pass rules are fixed here, before anything is trained. Where a rule has
 # a number, it comes from the paper's own values: its trained WGAN closes 58 % of the entropy
 # gap between the untrained generator (0.482) and the data (0.006), so we ask for at least half;
-# "beats" means lower by 0.1 nats, about seven standard errors of a 1,000-sample mean; a class
+# "beats" means lower by 0.1 nats, over ten standard errors of a 4,000-sample mean; a class
 # is covered when it receives at least a fifth of its 10 % share in the data. For the
 # similarity claims, 0.05 is a quarter of the half-width of the paper's histogram.
 
@@ -122,7 +120,7 @@ report.claim("C3b", "In our trained GANs, G–D kernel similarity exceeds chance
              rule="means over seeds: statistic(G, trained D) − statistic(G, initial D) ≥ 0.05 and − statistic(G, shuffled D) ≥ 0.05; "
                   "spatial similarity ρ(G, D) > 99th percentile of the same mean with D replaced by random kernels",
              judge=lambda o: ok([o["trained"] - o["init"] >= 0.05, o["trained"] - o["shuffled"] >= 0.05, o["rho"] > o["rho_null_q99"]]),
-             tolerance={"trained": 0.03, "init": 0.03, "shuffled": 0.03, "rho": 0.1, "rho_null_q99": 0.05})
+             tolerance={"trained": 0.03, "init": 0.03, "shuffled": 0.03, "rho": 0.15, "rho_null_q99": 0.05})
 report.claim("C4a", "The shared architecture (one layer of G uses D's kernels) trains as well as the baseline.",
              paper="entropy 0.209 (shared) vs 0.208 (baseline)",
              rule="mean over seeds: H_shared − H_base ≤ 0.25 (H_untrained − H_base); H_shared ≤ min(H_noise, H_untrained) − 0.1; every seed: each class ≥ 2 %",
@@ -229,10 +227,9 @@ print(f"classifier accuracy on held-out digits {acc:.3f}; entropy: data {H_data:
 # \end{aligned}
 # $$
 #
-# every hidden convolution ($5\times5$ kernels, "same" padding) followed by BN and lrelu. $G$'s
-# convolutions keep the $s\times s$ resolution (stride 1); $D$'s halve it (stride 2, marked
-# $/2$). So the "shared" layer has the same kernel shape $h\times h\times5\times5$ in both
-# networks but a different job: it refines a full-resolution map in $G$ and downsamples in $D$.
+# every hidden convolution ($5\times5$ kernels, "same" padding) followed by BN and lrelu. $G$
+# keeps the $s\times s$ resolution; $D$ halves it at each layer (stride 2, marked $/2$). The
+# "shared" layer has the same kernel shape in both networks but a different job.
 # The paper has $n = 3$ extra generator layers and $D$ widths $h, h, h/2, h/4$ with $h = 64$;
 # `ci` uses $h = 16$, $n = 0$ and two discriminator layers.
 #
@@ -350,9 +347,9 @@ n_train = len(X_train)
 X_train_dev = X_train.to(dev)
 
 
-def latent(B):
+def latent(B, streams=gens):
     """Per seed, B codes from U(-1, 1), the same for the seed's baseline and shared model."""
-    z = torch.stack([torch.rand(B, P["z_dim"], generator=g) * 2 - 1 for g in gens])
+    z = torch.stack([torch.rand(B, P["z_dim"], generator=g) * 2 - 1 for g in streams])
     return torch.cat([z, z]).transpose(0, 1).to(dev)  # (B, M, z_dim)
 
 
@@ -393,12 +390,15 @@ def g_step():
 # %% [markdown]
 # Before training we keep the untrained generators' samples: they are the paper's "initial
 # entropy" reference. Samples are drawn with batch-norm in training mode, as in the authors' code.
+# A GAN's output drifts between classes from one step to the next, so the trained generators
+# are judged on samples pooled from four late checkpoints (70, 80, 90 and 100 % of training).
 
 # %%
 @torch.no_grad()
 def sample(n, chunk=500):
-    """n images from each of the M generators: (n, M, s, s) on the CPU."""
-    return torch.cat([G(latent(min(chunk, n - i))).cpu() for i in range(0, n, chunk)])
+    """n images from each of the M generators, (n, M, s, s) on the CPU; the same codes every call."""
+    streams = [torch.Generator().manual_seed(10_000 + seed) for seed in ctx.seeds]  # not the training streams
+    return torch.cat([G(latent(min(chunk, n - i), streams)).cpu() for i in range(0, n, chunk)])
 
 
 def scores(images):
@@ -418,8 +418,9 @@ def share():  # shared GANs: G's layer 1 <- D's layer 1 (baselines keep their ow
     G.b[1].copy_(torch.where(is_shared[:, None], D.b[1], G.b[1]))
 
 
-max_diff, checks = 0.0, 0
-for _step in range(P["steps"]):
+max_diff, checks, late = 0.0, 0, []
+checkpoints = {round(P["steps"] * f) for f in (0.7, 0.8, 0.9, 1.0)}
+for step in range(1, P["steps"] + 1):
     for _ in range(P["n_critic"]):
         d_step()
     share()
@@ -427,6 +428,8 @@ for _step in range(P["steps"]):
     with torch.no_grad():  # C4b: the shared slices of G and D, bit for bit
         diff = torch.maximum((G.W[1] - D.W[1])[is_shared].abs().max(), (G.b[1] - D.b[1])[is_shared].abs().max())
     max_diff, checks = max(max_diff, diff.item()), checks + 1
+    if step in checkpoints:
+        late.append(sample(P["n_eval"] // len(checkpoints)))
 base_gap = (G.W[1] - D.W[1])[~is_shared].abs().max().item()
 print(f"{P['steps']} generator steps; shared layer: max |W_G - W_D| = {max_diff} (shared GANs), {base_gap:.3f} (baselines)")
 
@@ -434,7 +437,7 @@ print(f"{P['steps']} generator steps; shared layer: max |W_G - W_D| = {max_diff}
 # ## C1 · Does the GAN learn the digits?
 
 # %%
-trained = sample(P["n_eval"])
+trained = torch.cat(late)  # (n_eval, M, s, s): four checkpoints, the last one at the end
 H_trained, shares = scores(trained)
 base, shrd = slice(0, S), slice(S, M)
 H_u = float(H_untrained.mean())
@@ -460,7 +463,7 @@ def grid(images, n=5):
 
 
 panels = [("held-out digits", X_test[:25]), ("uniform noise", torch.rand(25, P["img"], P["img"], generator=noise_gen)),
-          ("untrained G", untrained[:25, 0]), ("baseline G", trained[:25, 0]), ("shared G", trained[:25, S])]  # fmt: skip
+          ("untrained G", untrained[:25, 0]), ("baseline G", late[-1][:25, 0]), ("shared G", late[-1][:25, S])]  # fmt: skip
 fig, axes = plt.subplots(1, 5, figsize=(9, 2.2))
 for ax, (title, imgs) in zip(axes, panels, strict=True):
     ax.imshow(grid(imgs.numpy()), cmap="gray_r", vmin=0, vmax=1)
@@ -473,21 +476,17 @@ plt.show()
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2), width_ratios=[1, 1.4])
 refs = {"data": H_data, "noise": H_noise, "untrained": H_u}
 ax1.bar(list(refs), list(refs.values()), color=plots.COLORBLIND[7])
-for i, (part, colour) in enumerate(((base, 0), (shrd, 1))):
-    x = 3 + i
-    ax1.bar(x, H_trained[part].mean(), color=plots.COLORBLIND[colour], alpha=0.6)
-    ax1.plot(np.full(S, x), H_trained[part], "o", color=plots.COLORBLIND[colour])
-ax1.set_xticks(range(5), [*refs, "baseline", "shared"])
-ax1.set_ylabel("mean entropy of the classifier (nats)")
-ax1.set_title("sample quality (lower is better)")
+for x, part in ((3, base), (4, shrd)):
+    ax1.bar(x, H_trained[part].mean(), color=plots.COLORBLIND[x - 3], alpha=0.6)
+    ax1.plot(np.full(S, x), H_trained[part], "o", color=plots.COLORBLIND[x - 3])
+ax1.set(xticks=range(5), xticklabels=[*refs, "baseline", "shared"], ylabel="mean entropy of the classifier (nats)",
+        title="sample quality (lower is better)")  # fmt: skip
 ax2.plot(range(10), share_data.numpy(), "k--", label="held-out data")
 for m in range(M):
     ax2.plot(range(10), shares[m].numpy(), "o-" if m < S else "s:", color=plots.COLORBLIND[0 if m < S else 1], alpha=0.7,
              label=("baseline" if m == 0 else "shared" if m == S else None))  # fmt: skip
 ax2.axhline(0.02, color="grey", lw=1)
-ax2.set_xticks(range(10))
-ax2.set_xlabel("digit class assigned by the classifier")
-ax2.set_ylabel("share of samples")
+ax2.set(xticks=range(10), xlabel="digit class assigned by the classifier", ylabel="share of samples")
 ax2.legend()
 plt.show()
 
@@ -506,12 +505,10 @@ report.measure("C1", {"H_gan": H_base, "H_untrained": H_u, "H_noise": H_noise, "
 # ## C4 · Does the shared architecture train as well?
 #
 # The shared GANs reach {glue:text}`a05_H_shared:.3f` nats (baselines
-# {glue:text}`a05_H_base:.3f`). The rule asks the shared GAN to achieve at least three
-# quarters of the baseline's improvement over the untrained generator, to beat noise and the
-# untrained generator on its own, and to cover every class. The copy rule is checked after
-# every generator update: the largest difference between $G$'s and $D$'s shared kernels over
-# the whole run is printed above (0 means bit-identical), while each baseline's two layers
-# drift apart freely.
+# {glue:text}`a05_H_base:.3f`); the rule asks for at least three quarters of the baseline's
+# improvement over the untrained generator, plus C1's other checks. After every generator
+# update the shared kernels of $G$ and $D$ were compared bit for bit (printed above: 0 is
+# identical), while each baseline's two layers drift apart freely.
 
 # %%
 report.measure("C4a", {"H_shared": H_shared, "H_base": H_base, "H_untrained": H_u, "H_noise": H_noise,
@@ -529,8 +526,8 @@ report.measure("C4b", {"max_abs_diff": max_diff, "checks": checks, "steps": P["s
 # s_{oi} = \max_{o', i'} \frac{\langle w^{G}_{oi}, w^{D}_{o'i'} \rangle}{\lVert w^{G}_{oi}\rVert\,\lVert w^{D}_{o'i'}\rVert},
 # $$
 #
-# and shows the histogram of the $h^2$ values $s_{oi}$. The authors' histogram (4,096 values,
-# 20 bins) is stored in their notebook; we copy its counts below to draw it beside ours.
+# and shows the histogram of the $h^2$ values $s_{oi}$; we copy the counts of the authors'
+# histogram (4,096 values, 20 bins) from their notebook.
 
 # %%
 def best_match_cosine(W_g, W_d):
@@ -591,9 +588,7 @@ ax.bar(PAPER_EDGES[:-1], PAPER_COUNTS / PAPER_COUNTS.sum() / widths, width=width
        color=plots.COLORBLIND[0], alpha=0.6, label="paper (authors' notebook)")  # fmt: skip
 ax.hist(null.numpy().ravel(), bins=40, density=True, histtype="step", lw=2, color=plots.COLORBLIND[3],
         label="random kernels")  # fmt: skip
-ax.set_xlabel("best-match cosine similarity $s_{oi}$")
-ax.set_ylabel("density")
-ax.set_title("5×5 kernels, 64→64: the paper's histogram and chance")
+ax.set(xlabel="best-match cosine similarity $s_{oi}$", ylabel="density", title="5×5 kernels, 64→64: the paper's histogram and chance")
 ax.legend(loc="upper right", fontsize=8)
 plt.show()
 
@@ -605,9 +600,9 @@ plt.show()
 # no better than random kernels would, and the histogram's range is the range of chance. The
 # paper's histogram is *wider*, though: {glue:text}`a05_paper_above_null_q99:.3f` of its
 # kernels lie above the 99th percentile of chance and {glue:text}`a05_paper_below_null_q01:.3f`
-# below the 1st. Some kernels match better than chance and about as many match worse: the mark
-# of kernel sets with structure (a preference for some spatial patterns), not of a one-to-one
-# correspondence between $G$ and $D$.
+# below the 1st (0.01 each by chance). A few kernels match better than chance and more match
+# worse: the mark of kernel sets that favour a few spatial patterns (we meet it again below),
+# not of a correspondence between $G$ and $D$.
 #
 # That does not yet mean that trained $G$ and $D$ are *not* similar. We test our own trained
 # pairs against three controls of the same shape: $D$ at initialisation, $D$'s trained kernels
@@ -685,16 +680,13 @@ for (key, v), colour in zip(ctl.items(), (0, 2, 4, 3, 7), strict=True):
     if v:
         ax1.hist(torch.cat(v).numpy(), bins=bins, density=True, histtype="bar" if key == "trained" else "step",
                  alpha=0.5 if key == "trained" else 1, lw=2, color=plots.COLORBLIND[colour], label=f"G vs {key} D")  # fmt: skip
-ax1.set_xlabel("best-match cosine similarity $s_{oi}$")
-ax1.set_ylabel("density")
-ax1.set_title(f"our baselines, kernels {tuple(W_G.shape[1:])}")
+ax1.set(xlabel="best-match cosine similarity $s_{oi}$", ylabel="density", title=f"our baselines, kernels {tuple(W_G.shape[1:])}")
 ax1.legend(fontsize=8)
 ax2.hist(rho_null, bins=30, color=plots.COLORBLIND[7], alpha=0.6, label="G vs random kernels")
 for (key, v), colour in zip(rho.items(), (0, 2, 7), strict=True):
     if v:
         ax2.axvline(np.mean(v), color=plots.COLORBLIND[colour], lw=2, ls="-" if key == "trained" else ":", label=f"G vs {key} D")
-ax2.set_xlabel(f"spatial similarity ρ, mean over {S} seeds")
-ax2.set_ylabel("count")
+ax2.set(xlabel=f"spatial similarity ρ, mean over {S} seeds", ylabel="count")
 ax2.legend(fontsize=8)
 plt.show()
 
@@ -771,14 +763,15 @@ print(report.write().name)
 # - **Scale (`ci`, a miniature).** $h = 16$ channels instead of 64, one generator layer after
 #   the shared one instead of four, two discriminator layers instead of four, batch 16, 800
 #   generator steps with one critic step each, learning rate $10^{-3}$ and clipping at 0.1
-#   (paper: 50,000 steps, five critic steps, $5\cdot10^{-5}$, 0.01). The `full` profile uses the
-#   paper's architecture and optimiser settings but 3,000 instead of 50,000 generator steps to
-#   fit eight minutes on one GPU; it has not been run yet (no GPU was available to us), only
-#   constructed and stepped on a CPU.
+#   (paper: batch 64, 50,000 steps, five critic steps, $5\cdot10^{-5}$, 0.01). The `full`
+#   profile uses the paper's architecture and optimiser settings but 3,000 instead of 50,000
+#   generator steps to fit eight minutes on one GPU; it has not been run yet (no GPU was
+#   available to us), only constructed and stepped on a CPU.
 # - **Reconstructed.** The paper's text was unavailable. Architecture, loss, clipping, RMSProp,
 #   the copy rule and the authors' numbers (entropies, the similarity histogram) come from the
 #   authors' repository and the outputs stored in its notebook; the pass rules, the nulls of
-#   C3, the spatial measure $\rho$ and the coverage check are ours. We share kernel *and* bias
+#   C3, the spatial measure $\rho$, the coverage check and the pooling of samples from four late
+#   checkpoints (the authors sampled the final model) are ours. We share kernel *and* bias
 #   (the repository's weight-study variant shares only the kernel); PyTorch pads "same"
 #   convolutions symmetrically where TensorFlow pads stride-2 ones asymmetrically.
 # - **What does not reproduce.** The statistic itself is reproducible, but the paper's
