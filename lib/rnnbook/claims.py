@@ -88,12 +88,15 @@ class Report:
         rule: str,
         judge: Judge,
         tolerance: float | Mapping[str, float] | None = None,
-    ) -> Claim:
-        """Declare a claim and its pass rule (before the experiment runs)."""
+    ) -> None:
+        """Declare a claim and its pass rule (before the experiment runs).
+
+        Returns nothing, so that a cell of declarations shows no output; the claim is
+        ``report.claims[id]``.
+        """
         if id in self.claims:
             raise ValueError(f"claim {id!r} declared twice")
         self.claims[id] = Claim(id, text, paper, rule, judge, tolerance)
-        return self.claims[id]
 
     def measure(self, id: str, ours: Value, note: str = "") -> str:
         """Record the measured value of claim ``id``; its declared rule gives the verdict."""
