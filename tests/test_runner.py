@@ -144,8 +144,19 @@ def test_checks_catch_stale_edited_and_broken_notebooks(executed):
     code[2].outputs.append(nbformat.v4.new_output("error", ename="ValueError", evalue="x", traceback=[]))
     code[3].outputs.append(nbformat.v4.new_output("stream", name="stdout", text="saved to /home/someone/x\n"))
     nb.metadata["book"]["library_sha256"] = "0" * 64
-    problems = "\n".join(runner.notebook_problems(nb, ch))
-    for expected in ("differ from", "in order", "error output", "absolute path", "library changed"):
+    (executed / "_config.yml").write_text("repository:\n  url: https://github.com/someone/else\n")
+    try:
+        problems = "\n".join(runner.notebook_problems(nb, ch))
+    finally:
+        (executed / "_config.yml").unlink()
+    for expected in (
+        "differ from",
+        "in order",
+        "error output",
+        "absolute path",
+        "library changed",
+        "does not install from",
+    ):
         assert expected in problems
     ch.py.write_text(ch.py.read_text() + "\n# %%\nprint(1)\n")
     try:

@@ -376,8 +376,15 @@ def notebook_problems(nb: Any, ch: Chapter, check_hashes: bool = True) -> list[s
     for needed in ("parameters", "nbval-check-output", "hide-cell"):
         if needed not in tags:
             problems.append(f"{ch.id}: no cell tagged {needed!r}")
-    if not any("google.colab" in c.source for c in nb.cells if "hide-cell" in c.metadata.get("tags", [])):
+    colab = [
+        c.source for c in nb.cells if "hide-cell" in c.metadata.get("tags", []) and "google.colab" in c.source
+    ]
+    if not colab:
         problems.append(f"{ch.id}: the hidden Colab setup cell is missing")
+    elif (url := repository_url(ch.root)) and f"git+{url}@" not in colab[0]:
+        problems.append(
+            f"{ch.id}: the Colab setup cell does not install from {url} (_config.yml repository.url)"
+        )
     meta = nb.metadata.get("book", {})
     if meta.get("profile") not in PROFILES:
         problems.append(f"{ch.id}: notebook metadata has no valid book.profile")
@@ -392,6 +399,16 @@ def notebook_problems(nb: Any, ch: Chapter, check_hashes: bool = True) -> list[s
         start = max(0, match.start() - 40)
         problems.append(f"{ch.id}: absolute path in the notebook: ...{text[start : match.end() + 40]!r}...")
     return problems
+
+
+def repository_url(root: Path) -> str | None:
+    """``repository.url`` of ``_config.yml`` (where Colab installs the library from)."""
+    import yaml
+
+    config = root / "_config.yml"
+    if not config.exists():
+        return None
+    return (yaml.safe_load(config.read_text()).get("repository") or {}).get("url")
 
 
 def _text_without_images(nb: Any) -> str:
