@@ -58,3 +58,19 @@ def test_per_lag_gradient_norms_of_a_linear_shift_network():
     expected = np.zeros(T)
     expected[::s] = np.sqrt(d)  # Frobenius norm of I_d
     assert np.allclose(norms[0], expected, atol=1e-6)
+
+
+def test_privileged_basis_recovers_phi_of_a_hidden_repeat_copy_circuit():
+    d, s, hidden = 3, 4, 20
+    F = tasks.decode_task_id((2**d - 1, 0, 0), d, s)  # repeat copy
+    P = models.random_orthonormal(hidden, s * d, seed=5)
+    W_hh, W_ih, W_hy = models.twm_weights(d, s, hidden, F=F, basis=P)
+    Psi, Psi_star = analysis.privileged_basis(W_hh, W_hy, s)
+    Phi = torch.as_tensor(tasks.phi_from_operator(F, d, s))
+    assert Psi.shape == (hidden, s * d) and Psi_star.shape == (s * d, hidden)
+    assert torch.allclose(Psi_star @ W_hh @ Psi, Phi, atol=1e-10)
+    assert torch.allclose(Psi, P, atol=1e-10)  # the hidden basis itself, block by block
+    # grounded on a readout that does not read the circuit, the basis no longer gives Phi
+    W_bad = torch.randn(d, hidden, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    Psi_bad, Psi_star_bad = analysis.privileged_basis(W_hh, W_bad, s)
+    assert not torch.allclose(Psi_star_bad @ W_hh @ Psi_bad, Phi, atol=1e-3)

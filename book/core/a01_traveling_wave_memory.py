@@ -14,16 +14,16 @@
 # %% [markdown]
 # # A01 · Traveling waves as a model of neural working memory
 #
-# Karuvally, Sejnowski and Siegelmann {cite}`karuvally2024traveling` propose that working memory
+# Karuvally, Sejnowski and Siegelmann {footcite}`karuvally2024traveling` propose that working memory
 # need not sit in static, register-like slots: a lattice of neurons can hold the recent past as
 # *traveling waves*, each input entering at one edge and moving one cell per time step, while a
 # *boundary condition* at the entry edge computes the next value from the whole lattice. With a
 # linear boundary this is a shift matrix plus a low-rank matrix, the same object that trained
-# Elman RNNs {cite}`elman1990finding` turn out to learn on history-dependent tasks; with a
+# Elman RNNs {footcite}`elman1990finding` turn out to learn on history-dependent tasks; with a
 # self-attention boundary it is the autoregressive loop of an attention-only transformer
-# {cite}`vaswani2017attention`. This chapter builds the lattice, checks the exact statements
+# {footcite}`vaswani2017attention`. This chapter builds the lattice, checks the exact statements
 # numerically, trains small bias-free RNNs on the variable-binding tasks of the companion
-# paper {cite}`karuvally2023emt`, and looks for the waves and their effect on gradients.
+# paper {footcite}`karuvally2023emt`, and looks for the waves and their effect on gradients.
 # The paper's full text was not available to us: its equations and experiments are
 # reconstructed from the abstract, the authors' code for the companion paper and a public blog
 # summary, and marked as such below.
@@ -280,7 +280,7 @@ report.measure("C3", {"max_abs_diff": sbc_diff})
 # ## Trained RNNs learn the wave solution (C4)
 #
 # Now the converse: do RNNs *trained* on a history-dependent task find the TWM? The tasks are
-# the binary linear variable-binding family of the companion paper {cite}`karuvally2023emt`:
+# the binary linear variable-binding family of the companion paper {footcite}`karuvally2023emt`:
 # the network reads $s$ random vectors $x(1..s) \in \{\pm 1\}^d$, then receives zeros and must
 # continue the sequence $y(t) = F^\top \operatorname{vec}\big(y(t-s), \dots, y(t-1)\big)$. A task id
 # $(t_1, t_2, t_3)$ names $F$: which history entries are read, in which order, with which signs
@@ -665,6 +665,5 @@ print(path.name)
 #
 # ## References
 #
-# ```{bibliography}
-# :filter: docname in docnames
+# ```{footbibliography}
 # ```

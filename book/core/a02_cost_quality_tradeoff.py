@@ -14,7 +14,7 @@
 # %% [markdown]
 # # A02 · The cost-quality tradeoff of resource-constrained sequence prediction
 #
-# Karuvally and Moss {cite}`karuvally2023complexity` ask what a sequence predictor *costs*, what
+# Karuvally and Moss {footcite}`karuvally2023complexity` ask what a sequence predictor *costs*, what
 # its predictions are *worth*, and how the two trade against each other across a family of
 # models such as neural networks of growing size. The abstract promises a theory and an empirical
 # procedure; a public summary adds that the cost is an *empirical compression boundary*, an upper
@@ -22,7 +22,7 @@
 # regimes in log-log axes, the last marking the move from learning the data's structure to
 # memorising its variability. Neither the paper's text nor its code was available to us, so this
 # chapter **reconstructs** the procedure from those sentences: the cost is the compressed size of
-# quantised and pruned GRU parameters {cite}`cho2014gru,han2016deep`, the quality is held-out
+# quantised and pruned GRU parameters {footcite}`cho2014gru,han2016deep`, the quality is held-out
 # log-loss, and the data come from a synthetic "program-phase" source whose entropy rate, the
 # floor of the curve, is known exactly. The numbers are ours, not the paper's; the ci profile is
 # a miniature (GRUs of width 1 to 32).
@@ -158,7 +158,7 @@ print("claims declared:", ", ".join(report.claims))
 # $C$ is a computable upper bound on the Kolmogorov complexity of the parameters (up to the size
 # of the decompressor). For a model family $\mathcal{M}$ the **tradeoff curve** is the best loss
 # affordable at each cost, a distortion-rate function or, in Kolmogorov's terms, a structure
-# function {cite}`vereshchagin2004kolmogorov`:
+# function {footcite}`vereshchagin2004kolmogorov`:
 #
 # $$
 # L^*(C) = \min\{\,L(\theta) : \theta \in \mathcal{M},\ C(\theta) \le C\,\} .
@@ -166,7 +166,7 @@ print("claims declared:", ", ".join(report.claims))
 #
 # It is non-increasing by construction, and its **floor** is the entropy rate: cross-entropy is
 # never below entropy, so every predictor, however expensive, has
-# $\mathbb{E}\,L(\theta) \ge H = \lim_t H(x_t \mid x_{<t})$ {cite}`cover2006elements`. For an order-$k$
+# $\mathbb{E}\,L(\theta) \ge H = \lim_t H(x_t \mid x_{<t})$ {footcite}`cover2006elements`. For an order-$k$
 # Markov source with table $P(\cdot \mid c)$, contexts $c = (x_{t-k},\dots,x_{t-1})$ and
 # stationary context distribution $\pi$,
 #
@@ -176,7 +176,7 @@ print("claims declared:", ", ".join(report.claims))
 # $$
 #
 # $H_j$ is what a predictor that remembers $j$ symbols can reach. Two-part coding
-# {cite}`rissanen1978modeling,hinton1993keeping` links the axes: $N$ symbols cost
+# {footcite}`rissanen1978modeling,hinton1993keeping` links the axes: $N$ symbols cost
 # $C(\theta) + N L(\theta)$ bits with model $\theta$, so the best model for $N$ symbols sits where the
 # curve's slope is $-1/N$. On a *training* set a model can push $L$ below $H$ by storing the
 # sample's accidents in its parameters, which shows up as cost, never as held-out quality. C1
@@ -290,7 +290,7 @@ print(f"oracle loss on the test windows: {oracle_test:.4f} ± {oracle_se:.4f} bi
 # %% [markdown]
 # ## The model family: GRUs of every width, trained as one batch
 #
-# Each predictor is a GRU {cite}`cho2014gru` of width $h$ reading one-hot phases, with a linear
+# Each predictor is a GRU {footcite}`cho2014gru` of width $h$ reading one-hot phases, with a linear
 # readout to next-phase logits:
 #
 # $$
@@ -795,6 +795,5 @@ print(report.write().name)
 # %% [markdown]
 # ## References
 #
-# ```{bibliography}
-# :filter: docname in docnames
+# ```{footbibliography}
 # ```

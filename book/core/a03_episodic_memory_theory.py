@@ -14,13 +14,13 @@
 # %% [markdown]
 # # A03 · Episodic Memory Theory: the mechanistic interpretation of RNNs
 #
-# Karuvally, Delmastro and Siegelmann {cite}`karuvally2023emt` read a recurrent network as a
+# Karuvally, Delmastro and Siegelmann {footcite}`karuvally2023emt` read a recurrent network as a
 # memory model: the columns of a matrix $\Xi$ are stored memories, a matrix $\Phi$ says which
 # memory follows which, and the recurrent weights are $W_{hh} = \Xi \Phi \Xi^{+}$. This is the
 # discrete-time limit of the General Sequential Episodic Memory Model (GSEMM)
-# {cite}`karuvally2023general`. On a family of *variable-binding* tasks the theory gives an exact
+# {footcite}`karuvally2023general`. On a family of *variable-binding* tasks the theory gives an exact
 # circuit (a block shift that stores the variables plus a boundary block that composes them),
-# and the paper reports that trained Elman RNNs {cite}`elman1990finding` converge to it. A
+# and the paper reports that trained Elman RNNs {footcite}`elman1990finding` converge to it. A
 # *privileged basis* built from the trained weights then shows which directions of the hidden
 # state hold which variable. This chapter derives the reduction, builds the circuit, trains
 # batched bias-free RNNs on the four tasks at several hidden sizes and L2 strengths (the
@@ -369,15 +369,20 @@ report.measure("C4", c4)
 # variable by variable.
 
 
+#
+# The library's `analysis.privileged_basis` implements exactly these three lines (it is unit-tested
+# on constructed circuits where $\Psi^{*} W_{hh} \Psi = \Phi$ holds exactly):
+#
+# ```python
+# blocks = [pinv(W_hy)]                      # G = W_hy^+: subspace s
+# for _ in range(s - 1):
+#     blocks.insert(0, W_hh @ blocks[0])     # Psi_k = W_hh^(s-k) G
+# Psi = normalise_columns(cat(blocks));  Psi_star = pinv(Psi)
+# ```
+
+
 # %%
-def privileged_basis(W_hh: torch.Tensor, W_hy: torch.Tensor, s: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Output-grounded variable-memory basis Psi (h, s*d) and its dual Psi* (s*d, h)."""
-    blocks = [torch.linalg.pinv(W_hy)]  # G = W_hy^+, shape (h, d): subspace s
-    for _ in range(s - 1):
-        blocks.insert(0, W_hh @ blocks[0])  # Psi_k = W_hh^(s-k) G
-    Psi = torch.cat(blocks, dim=1)
-    Psi = Psi / Psi.norm(dim=0, keepdim=True)
-    return Psi, torch.linalg.pinv(Psi)
+privileged_basis = analysis.privileged_basis
 
 
 def row_concentration(W: torch.Tensor) -> float:
@@ -555,6 +560,5 @@ print(report.write().name)
 #
 # ## References
 #
-# ```{bibliography}
-# :filter: docname in docnames
+# ```{footbibliography}
 # ```

@@ -14,16 +14,16 @@
 # %% [markdown]
 # # A04 · General Sequential Episodic Memory Models (LISEM and DSEM)
 #
-# Karuvally, Sejnowski and Siegelmann {cite}`karuvally2022energy` extend the energy-based
-# associative memories of Krotov and Hopfield {cite}`krotov2021large` from single memories to
+# Karuvally, Sejnowski and Siegelmann {footcite}`karuvally2022energy` extend the energy-based
+# associative memories of Krotov and Hopfield {footcite}`krotov2021large` from single memories to
 # *sequences*. A feature layer, a hidden (memory) layer and a slow *delay* copy of the features
 # are coupled by the memories $\Xi$ and by new asymmetric synapses $\Phi$ between hidden units
 # that read the delayed state. As the delay changes, so does the energy: its minimum slides from
 # one memory to the next and the network walks through a chain of meta-stable states, an
 # *episode*. LISEM puts the non-linearity in the feature layer (a Hopfield network
-# {cite}`hopfield1982neural` with a delayed cross term), DSEM a softmax in the hidden layer (a
-# dense associative memory {cite}`krotov2016dense,demircigil2017model`); the ICML version
-# {cite}`karuvally2023general` adds polynomial activations. We build both models from their
+# {footcite}`hopfield1982neural` with a delayed cross term), DSEM a softmax in the hidden layer (a
+# dense associative memory {footcite}`krotov2016dense,demircigil2017model`); the ICML version
+# {footcite}`karuvally2023general` adds polynomial activations. We build both models from their
 # equations, check the energy argument (and find a missing factor in the authors' energy code),
 # recall the paper's two-cycle episode, measure capacity against network size and run the
 # Hebbian/STDP-like learning rule online. The paper's full text was not available: equations and
@@ -154,7 +154,7 @@ report.claim("C6", "The same rule learns single memories online as well as their
 # $\Xi = [\xi_1, \dots, \xi_M] \in \{\pm 1\}^{N \times M}$ and the inter-memory synapses $\Phi$, where
 # $\Phi_{\mu\nu} = 1$ means "memory $\mu$ is followed by memory $\nu$" (one orientation for the whole
 # chapter; the authors' files use both). Each layer's activation is the gradient of a
-# Lagrangian, $\sigma = \nabla L$ {cite}`krotov2021large` [C]:
+# Lagrangian, $\sigma = \nabla L$ {footcite}`krotov2021large` [C]:
 #
 # $$\begin{aligned}
 # T_f \dot V &= \sqrt{a_s}\,\Xi\,\sigma_h(h) - V, \quad
@@ -474,7 +474,7 @@ plt.show()
 # the same ratio of delayed to self coupling ($a_s = 1/N$, $a_c = 2/N$). For the polynomial DSEM of
 # the ICML version [R: its exact form was not recovered] we take $L_h = \lVert h_+ \rVert_n$, so that
 # $\sigma_h(h) = h_+^{\,n-1} / \lVert h_+\rVert_n^{\,n-1}$ (bounded; a hard maximum as $n \to \infty$), with
-# $n = 3$, for which dense associative memories store $\sim N^{n-1}$ patterns {cite}`krotov2016dense`.
+# $n = 3$, for which dense associative memories store $\sim N^{n-1}$ patterns {footcite}`krotov2016dense`.
 
 # %%
 def distinct_patterns(N, M, sets, gen):
@@ -621,7 +621,7 @@ plt.show()
 #
 # $\dot\Phi_{\kappa\nu}$ multiplies the *delayed* (presynaptic) activity of memory $\kappa$ by the error
 # of memory $\nu$: if $\kappa$ was active just before $\nu$ should be, the synapse $\kappa \to \nu$ grows
-# (pre before post: potentiation, as in STDP {cite}`bi1998synaptic`). The pattern also enters the
+# (pre before post: potentiation, as in STDP {footcite}`bi1998synaptic`). The pattern also enters the
 # feature layer as a weak current $x$ (as in the C++ code), too weak to move the state by itself:
 # the network follows the presented sequence only once $\Phi$ has learned to carry it. Settings
 # [R, within the ranges of the authors' random search]: $N = 50$, $L = 6$ patterns, 500 Euler steps
@@ -800,6 +800,5 @@ print(report.write().name)
 #
 # ## References
 #
-# ```{bibliography}
-# :filter: docname in docnames
+# ```{footbibliography}
 # ```

@@ -14,16 +14,16 @@
 # %% [markdown]
 # # A05 · What GANs learn: weights of the generator and the discriminator
 #
-# A generative adversarial network {cite}`goodfellow2014gan` pits a generator $G$, which turns
+# A generative adversarial network {footcite}`goodfellow2014gan` pits a generator $G$, which turns
 # noise into images, against a discriminator $D$, which tells real images from generated ones.
-# Karuvally {cite}`karuvally2018gan` looked inside the two networks of a convolutional
-# Wasserstein-style GAN {cite}`arjovsky2017wgan` trained on MNIST: for each $5\times5$ kernel of
+# Karuvally {footcite}`karuvally2018gan` looked inside the two networks of a convolutional
+# Wasserstein-style GAN {footcite}`arjovsky2017wgan` trained on MNIST: for each $5\times5$ kernel of
 # one layer of $G$ he took its best cosine similarity with any kernel of the matching layer of
 # $D$, read the histogram of these values as evidence that the two networks learn similar
 # weights, and then built a *shared* GAN in which one layer of $G$ simply uses $D$'s kernels.
 # Its samples scored as well as the baseline's.
 #
-# We train both GANs on scikit-learn's bundled digits {cite}`alpaydin1998optdigits` (MNIST
+# We train both GANs on scikit-learn's bundled digits {footcite}`alpaydin1998optdigits` (MNIST
 # cannot be downloaded here), judge their samples with a separately trained classifier,
 # recompute the statistic and ask the question it needs: how large is it *by chance*? The
 # paper's text was not available to us: architecture, losses and the authors' numbers come from
@@ -317,7 +317,7 @@ class Discriminator(nn.Module):
 # $$
 #
 # For the small scores that clipping enforces, $\ell(u, +1) \approx \log 2 - u/2$ and
-# $\ell(u, -1) \approx \log 2 + 3u/2$: a weighted Wasserstein critic {cite}`arjovsky2017wgan`.
+# $\ell(u, -1) \approx \log 2 + 3u/2$: a weighted Wasserstein critic {footcite}`arjovsky2017wgan`.
 # Both networks use RMSProp (decay 0.9, as TensorFlow's default), $n_{\text{critic}}$ updates of
 # $D$ per update of $G$. The paper's $c = 0.01$, learning rate $5\cdot10^{-5}$ and
 # $n_{\text{critic}} = 5$ learn too slowly for a one-minute budget; `ci` uses $c = 0.1$,
@@ -618,7 +618,7 @@ plt.show()
 # $$
 #
 # After the best orthogonal alignment of the $h^2$ kernel slots (orthogonal Procrustes
-# {cite}`schonemann1966procrustes`, which includes every permutation of channels), all that is
+# {footcite}`schonemann1966procrustes`, which includes every permutation of channels), all that is
 # left to compare are these second-moment matrices; $\rho$ compares their anisotropic parts. It
 # is $\approx 0$ for independent isotropic kernels and large when both layers prefer the same
 # spatial patterns. This measure is ours, not the paper's.
@@ -788,6 +788,5 @@ print(report.write().name)
 #
 # ## References
 #
-# ```{bibliography}
-# :filter: docname in docnames
+# ```{footbibliography}
 # ```

@@ -84,6 +84,24 @@ def input_grounded_basis(W_hh: torch.Tensor, W_ih: torch.Tensor, s: int) -> torc
     return torch.cat(blocks, dim=-1)
 
 
+def privileged_basis(W_hh: torch.Tensor, W_hy: torch.Tensor, s: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The output-grounded variable-memory basis ``Psi`` ``(h, s*d)`` and its dual ``Psi* = Psi^+``.
+
+    The readout reads subspace ``s``, so ``G = W_hy^+`` spans it; the shift carries subspace ``s``
+    to subspace ``k`` in ``s - k`` steps: ``Psi_k = normalise(W_hh^(s-k) G)`` column by column.
+    For ``W_hh = P Phi P^+``, ``W_hy = E_s^T P^+`` with orthonormal ``P`` (a repeat-copy circuit in a
+    hidden basis) ``Psi* W_hh Psi = Phi`` exactly. No rank reduction (the paper's step 4).
+
+    Introduced in A03.
+    """
+    blocks = [torch.linalg.pinv(W_hy)]  # G = W_hy^+, (h, d): subspace s
+    for _ in range(s - 1):
+        blocks.insert(0, W_hh @ blocks[0])  # Psi_k = W_hh^(s-k) G
+    Psi = torch.cat(blocks, dim=1)
+    Psi = Psi / Psi.norm(dim=0, keepdim=True)
+    return Psi, torch.linalg.pinv(Psi)
+
+
 def decode_hidden(H: torch.Tensor, Psi: torch.Tensor) -> torch.Tensor:
     """Coordinates ``Psi^+ h`` of hidden states ``H`` (``(..., h)``) in the basis ``Psi``: ``(..., s*d)``.
 

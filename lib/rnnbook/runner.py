@@ -385,6 +385,10 @@ def notebook_problems(nb: Any, ch: Chapter, check_hashes: bool = True) -> list[s
         problems.append(
             f"{ch.id}: the Colab setup cell does not install from {url} (_config.yml repository.url)"
         )
+    if any("{bibliography}" in c.source for c in nb.cells if c.cell_type == "markdown"):
+        problems.append(
+            f"{ch.id}: use {{footcite}} and {{footbibliography}}, not {{bibliography}} (duplicate citations)"
+        )
     meta = nb.metadata.get("book", {})
     if meta.get("profile") not in PROFILES:
         problems.append(f"{ch.id}: notebook metadata has no valid book.profile")
