@@ -369,16 +369,7 @@ plt.show()
 fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 2.8))
 for ax, name in zip(axes, names, strict=True):
     i = runs.index(next(r for r in runs if r[0] == name and r[2] == ctx.seeds[0]))
-    sp = spectra[i]
-    ax.plot(np.cos(t_circle), np.sin(t_circle), color="0.6", lw=0.8)
-    ax.plot(0.9 * np.cos(t_circle), 0.9 * np.sin(t_circle), color="0.8", lw=0.6, ls="--")
-    ax.scatter(sp["learned"].real, sp["learned"].imag, s=8, color="C1", label=r"trained $W_{hh}$")
-    ax.scatter(
-        sp["theory"].real, sp["theory"].imag, s=70, facecolors="none", edgecolors="C0", label=r"theory $\Phi$"
-    )
-    ax.set_title(f"{name} {runs[i][1]}", fontsize=7)
-    ax.set_aspect("equal")
-    ax.set_xlabel(r"Re $\lambda$")
+    plots.spectrum(ax, spectra[i]["learned"], spectra[i]["theory"], f"{name} {runs[i][1]}", cut=0.9)
 axes[0].set_ylabel(r"Im $\lambda$")
 axes[0].legend(loc="lower left", fontsize=6)
 plt.show()

@@ -310,19 +310,11 @@ for name in names:
         print(f"{name:4} {hidden:6d} {l2:6g}  {cell + f' ({acc:.2f})':>16}  {paper_cell(name, hidden, l2)}")
 
 # %% tags=["hide-input"]
-t_circle = np.linspace(0, 2 * np.pi, 200)
 fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 2.8))
 for ax, name in zip(axes, names, strict=True):
     i = grid.index((name, ctx.seeds[0]))
     lam_l, lam_t = analysis.eigenvalues(rnns[big, 0.0].W_hh[i]), analysis.eigenvalues(Phi_of[name])
-    ax.plot(np.cos(t_circle), np.sin(t_circle), color="0.6", lw=0.8)
-    ax.scatter(lam_l.real, lam_l.imag, s=8, color=plots.COLORBLIND[1], label=r"trained $W_{hh}$")
-    ax.scatter(
-        lam_t.real, lam_t.imag, s=70, facecolors="none", edgecolors=plots.COLORBLIND[0], label=r"$\Phi$"
-    )
-    ax.set_title(f"{name} {P['task_ids'][name]}", fontsize=7)
-    ax.set_aspect("equal")
-    ax.set_xlabel(r"Re $\lambda$")
+    plots.spectrum(ax, lam_l, lam_t, f"{name} {P['task_ids'][name]}")
 axes[0].set_ylabel(r"Im $\lambda$")
 axes[0].legend(loc="lower left", fontsize=6)
 fig.suptitle(f"spectra, hidden {big}, L2 = 0, seed {ctx.seeds[0]}")
