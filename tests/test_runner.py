@@ -127,6 +127,20 @@ def test_library_hash_follows_the_chapter_imports(tmp_path):
     assert [p.name for p in runner.library_modules(source, pkg)] == ["a.py", "b.py", "d.py"]
 
 
+def test_chapter_data_files_make_its_notebook_stale(executed):
+    ch = runner.find_chapter("a98", executed)
+    before = runner.library_hash(executed, ch)
+    (executed / "data").mkdir(exist_ok=True)
+    (executed / "data" / "a99_other.json").write_text("{}")  # another chapter's file
+    assert runner.library_hash(executed, ch) == before
+    ckpt = executed / "data" / "a98_checkpoint.json"
+    ckpt.write_text('{"steps": 1}')
+    assert runner.library_hash(executed, ch) != before
+    assert [c.id for c in runner.stale_chapters(executed)] == ["a98"]
+    ckpt.unlink()
+    assert runner.stale_chapters(executed) == []
+
+
 def test_cell_ids_are_stable(executed):
     ch = runner.find_chapter("a98", executed)
     ids = [c.id for c in runner.to_notebook(ch).cells]

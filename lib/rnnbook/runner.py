@@ -166,16 +166,26 @@ def library_modules(source: str, pkg: Path) -> list[Path]:
     return sorted(pkg / f"{n}.py" for n in seen)
 
 
-def library_hash(root: Path, ch: Chapter) -> str:
-    """Hash of the library modules the chapter imports, directly or through other modules.
+def data_files(root: Path, ch: Chapter) -> list[Path]:
+    """The files in ``data/`` that belong to the chapter: ``data/aNN_*`` (e.g. a checkpoint)."""
+    return sorted(p for p in (root / "data").glob(f"{ch.id}_*") if p.is_file())
 
-    A change to a module that a chapter does not use does not make that chapter stale, so a
-    new module for one chapter never forces a (possibly GPU) re-run of the others.
+
+def library_hash(root: Path, ch: Chapter) -> str:
+    """Hash of what the chapter reads besides its source: library modules and its data files.
+
+    The modules are those the chapter imports, directly or through other modules: a change
+    to a module that a chapter does not use does not make that chapter stale, so a new module
+    for one chapter never forces a (possibly GPU) re-run of the others. Its files in
+    ``data/`` (``data/aNN_*``, e.g. a checkpoint the full profile writes and ci loads) count
+    too: a new checkpoint makes the notebooks that read the old one stale.
     """
     h = hashlib.sha256()
     pkg = root / "lib" / "rnnbook"
     for path in library_modules(ch.py.read_text(), pkg):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in data_files(root, ch):
+        h.update(b"data/" + path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
