@@ -74,3 +74,11 @@ def test_results_dir_prefers_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("BOOK_RESULTS_DIR")
     monkeypatch.chdir(tmp_path)
     assert runtime.results_dir() == __import__("pathlib").Path("results")
+
+
+def test_glue_stores_numpy_and_tensor_scalars_as_python_numbers():
+    for raw, want in [(np.float64(0.25), 0.25), (torch.tensor(3), 3), (np.int64(7), 7), (0.5, 0.5)]:
+        out = runtime.glue("x", raw)
+        assert type(out) is type(want) and out == want
+    arr = np.array([1.0, 2.0])
+    assert runtime.glue("arr", arr) is arr  # arrays are glued as they are

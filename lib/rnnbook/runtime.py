@@ -178,6 +178,10 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
 
     ``myst_nb`` is only installed with the book tools, so readers in Colab do not need it.
     """
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        # numpy scalars and 0-d tensors: their repr ("np.float64(0.5)") is what myst-nb would
+        # store as text/plain, and a format spec such as {glue:text}`x:.2f` cannot parse it
+        value = value.item()
     try:
         from myst_nb import glue as _glue
     except ImportError:  # pragma: no cover - depends on the reader's environment
