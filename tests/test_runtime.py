@@ -82,3 +82,12 @@ def test_glue_stores_numpy_and_tensor_scalars_as_python_numbers():
         assert type(out) is type(want) and out == want
     arr = np.array([1.0, 2.0])
     assert runtime.glue("arr", arr) is arr  # arrays are glued as they are
+
+
+def test_generator_gives_one_reproducible_stream_per_seed_and_tag():
+    draw = lambda seed, tag: torch.rand(4, generator=runtime.generator(seed, tag))  # noqa: E731
+    assert torch.equal(draw(3, 1), draw(3, 1))
+    assert not torch.equal(draw(3, 1), draw(3, 2)) and not torch.equal(draw(3, 1), draw(4, 1))
+    assert runtime.generator(0, 0).device.type == "cpu"
+    assert runtime.generator(0, 0, torch.device("cpu")).initial_seed() == 0
+    assert runtime.generator(2, 5).initial_seed() == 2 * 1_000_003 + 5

@@ -134,3 +134,12 @@ def test_gathered_targets_equal_the_recursion_and_general_operators_still_work()
     x, y, _ = tasks.variable_binding_batch(F_mix, d, s, 6, 2, torch.Generator().manual_seed(0), torch.float64)
     for t in range(s, s + 6):
         assert torch.equal(y[0, :, t], y[0, :, t - s : t].reshape(2, s * d) @ torch.as_tensor(F_mix))
+
+
+def test_paper_tasks_decode_at_the_paper_size():
+    assert list(tasks.PAPER_TASKS) == ["T1", "T2", "T3", "T4"]
+    F1 = tasks.decode_task_id(tasks.PAPER_TASKS["T1"], PAPER_D, PAPER_S)
+    assert np.array_equal(F1[:PAPER_D], np.eye(PAPER_D)) and not F1[PAPER_D:].any()  # T1: y(t) = y(t - s)
+    for tid in tasks.PAPER_TASKS.values():
+        F = tasks.decode_task_id(tid, PAPER_D, PAPER_S)
+        assert F.shape == (PAPER_S * PAPER_D, PAPER_D) and (np.abs(F).sum(0) == 1).all()

@@ -80,8 +80,7 @@ P = ctx.pick(
     ),
     full=dict(
         d=8, s=8, hidden=128,
-        task_ids={"T1": (255, 0, 0), "T2": (9241421688590303745, 262676, 189),
-                  "T3": (9241421688590303745, 0, 0), "T4": (9241421688590303745, 38637, 145)},
+        task_ids=tasks.PAPER_TASKS,
         steps=20000, lr=1e-3, batch=64, horizons=(10, 20, 40, 60, 100), threshold=0.96, stop_mse=0.01, patience=200,
         test_horizon=200, test_batches=10,
         speed_d=8, speed_s=8, speed_hidden=128, speed_steps=6000,
@@ -116,9 +115,9 @@ report.claim("C4", "The linear scenario is effectively learned by RNNs through b
              tolerance={"count_match": 0.0, "max_angle_deg": 1.0, "min_test_acc": 0.04})
 report.claim("C5", "The model reliably stores external information: the inputs travel through the hidden state as waves.",
              paper="input '315' travels through the hidden state (hidden_state, wave_prop_RNN)",
-             rule="every T1 run, basis Ψ_k = W_hh^(s−k) W_ih: corr(Ψ⁺h(s), x(1..s)) ≥ 0.95; blocks 1..s−1 of Ψ⁺h(s+1) vs x(2..s) ≥ 0.9",
-             judge=lambda o: ok([o["min_corr_t_s"] >= 0.95, o["min_corr_shifted"] >= 0.9]),
-             tolerance={"min_corr_t_s": 0.04, "min_corr_shifted": 0.08})
+             rule="every T1 run, basis Ψ_k = W_hh^(s−k) W_ih: corr(Ψ⁺h(s), x(1..s)) ≥ 0.95; all s blocks of Ψ⁺h(s+1) vs (x(2..s), y(s+1)) ≥ 0.9",
+             judge=lambda o: ok([o["min_corr_t_s"] >= 0.95, o["min_corr_next"] >= 0.9]),
+             tolerance={"min_corr_t_s": 0.04, "min_corr_next": 0.08, "min_corr_shifted": 0.08})
 report.claim("C6", "Waves enhance the learning process by addressing the diminishing gradient problem.",
              paper="trained RNNs propagate gradients much better than untrained ones (gradient_propagation)",
              rule="(a) init: ‖∂o(T)/∂x(T−k)‖ drops ≥ 100× from k=0 to 11; trained T1 at k=s ≥ 0.5 and ≥ 10× init; "
@@ -403,22 +402,29 @@ gens = [torch.Generator().manual_seed(2 * 10**6 + data_seeds[i]) for i in T1_run
 x5, y5, _ = tasks.variable_binding_batch(F_stack[T1_runs], d, s, 2 * s, 256, gens, device=ctx.device)
 with torch.no_grad():
     _, H5 = rnn(x5, models=torch.tensor(T1_runs, device=ctx.device))
-corr_s, corr_shift, corr_boundary, Psis = [], [], [], []
+corr_s, corr_next, corr_shift, corr_boundary, Psis = [], [], [], [], []
 for j, i in enumerate(T1_runs):
     Psi = analysis.input_grounded_basis(rnn.W_hh[i].detach(), rnn.W_ih[i].detach(), s)
     z = analysis.decode_hidden(H5[j], Psi).cpu().reshape(256, -1, s, d)  # (batch, t, block, dim)
     x_in = y5[j, :, :s].cpu()  # x(1..s): block k holds x(k) at t = s
     corr_s.append(float(np.corrcoef(z[:, s - 1].flatten(), x_in.flatten())[0, 1]))
+    x_next = torch.cat([x_in[:, 1:], y5[j, :, s : s + 1].cpu()], dim=1)  # x(2..s), then the re-entered y(s+1)
+    corr_next.append(float(np.corrcoef(z[:, s].flatten(), x_next.flatten())[0, 1]))
     corr_shift.append(float(np.corrcoef(z[:, s, : s - 1].flatten(), x_in[:, 1:].flatten())[0, 1]))
     corr_boundary.append(float(np.corrcoef(z[:, s, s - 1].flatten(), y5[j, :, s].cpu().flatten())[0, 1]))
     Psis.append(Psi)
 print(f"t = s: corr(blocks, x(1..s)) = {np.round(corr_s, 3)}")
 print(
-    f"t = s+1: corr(blocks 1..s-1, x(2..s)) = {np.round(corr_shift, 3)}; re-entered block vs y(s+1): {np.round(corr_boundary, 3)}"
+    f"t = s+1: corr(all blocks, (x(2..s), y(s+1))) = {np.round(corr_next, 3)}; blocks 1..s-1 vs x(2..s): "
+    f"{np.round(corr_shift, 3)}; re-entered block vs y(s+1): {np.round(corr_boundary, 3)}"
 )
+runtime.glue("a01_corr_next", min(corr_next))
+runtime.glue("a01_corr_shift", min(corr_shift))
 runtime.glue("a01_corr_boundary", float(np.mean(corr_boundary)))
 report.measure(
-    "C5", {"min_corr_t_s": min(corr_s), "min_corr_shifted": min(corr_shift), "mean_corr_boundary": float(np.mean(corr_boundary))}
+    "C5",
+    {"min_corr_t_s": min(corr_s), "min_corr_next": min(corr_next), "min_corr_shifted": min(corr_shift),
+     "mean_corr_boundary": float(np.mean(corr_boundary))},
 )
 
 # %% [markdown]
@@ -426,11 +432,12 @@ report.measure(
 # moved by one. The value that re-enters at the boundary, $x(1)$ (repeat copy), is another
 # matter: its block correlates only {glue:text}`a01_corr_boundary:.2f` with $x(1)$, because the
 # trained network writes it mostly outside the span of $\Psi$ (the output is still right, see
-# the test accuracy). A caveat on the pass rule: our first version of this test compared all
-# $s$ blocks at once, boundary included, and measured 0.88 < 0.9. We changed the scored quantity
-# *after* seeing that result, to the shifted blocks only (the wave), and report the boundary
-# block beside it (`mean_corr_boundary` in the claims table, not part of the rule). Under the
-# first reading this claim would be *partly* reproduced.
+# the test accuracy). The rule scores all $s$ blocks at once, boundary included (lowest run:
+# {glue:text}`a01_corr_next:.2f`), as it was written before the first run. A draft of this
+# chapter changed the scored quantity *after* seeing 0.88 < 0.9 to the shifted blocks only (the
+# wave proper, lowest run {glue:text}`a01_corr_shift:.3f`); that was a loosening after the fact,
+# so the verdict is computed with the original rule and the shifted-block reading is reported
+# beside it (`min_corr_shifted`, `mean_corr_boundary` in the claims table, not part of the rule).
 
 # %% [markdown]
 # To see the waves, we store a small bitmap (the paper used the text "315"; at `ci` size the
@@ -609,12 +616,7 @@ print(
 print(f"SBC == attention-only transformer (< 1e-10): {sbc_diff < 1e-10}")
 F_T1 = tasks.decode_task_id((255, 0, 0), 8, 8)
 print(f"paper T1 (255, 0, 0): F {F_T1.shape}, y(t) = y(t-8): {np.array_equal(F_T1[:8], np.eye(8))}")
-for tid in [
-    (255, 0, 0),
-    (9241421688590303745, 262676, 189),
-    (9241421688590303745, 0, 0),
-    (9241421688590303745, 38637, 145),
-]:
+for tid in tasks.PAPER_TASKS.values():
     lam = analysis.eigenvalues(tasks.phi_from_operator(tasks.decode_task_id(tid, 8, 8), 8, 8))
     print(f"{tid}: |λ|>0.9 of Phi = {(np.abs(lam) > 0.9).sum()}")
 
@@ -646,7 +648,8 @@ print(path.name)
 #   not the boundary: the value written back by the boundary lies largely outside its span
 #   (C5, and the weak corner blocks of $\Psi^{+} W_{hh} \Psi$). The paper's privileged basis, with
 #   output grounding and a rank reduction, is built in chapter A03; we have not checked here
-#   whether it recovers the boundary block.
+#   whether it recovers the boundary block. C5's rule, written before the first run, includes the
+#   boundary block, so this gap decides its verdict; the wave alone (shifted blocks) would pass.
 # - **Early stopping.** A run stops once its batch MSE stays below 0.01 at the last horizon; the
 #   paper trained for a fixed number of epochs. Perfect *bit* accuracy at horizon 40 is not a
 #   good stopping signal: in our trials repeat-copy runs stopped that way after ~350 steps

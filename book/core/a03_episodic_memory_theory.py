@@ -80,8 +80,7 @@ P = ctx.pick(
     ),
     full=dict(
         d=8, s=8, stacks=[(h, l2) for h in (32, 64, 128) for l2 in (0.0, 1e-3, 0.1, 10.0)],
-        task_ids={"T1": (255, 0, 0), "T2": (9241421688590303745, 262676, 189),
-                  "T3": (9241421688590303745, 0, 0), "T4": (9241421688590303745, 38637, 145)},
+        task_ids=tasks.PAPER_TASKS,
         steps=3000, l2_steps=3000, lr=1e-3, batch=64, horizons=(10, 20, 40, 60, 100), threshold=0.96, stop_mse=0.01, patience=50,
         test_horizon=200, test_batches=8, gsemm_N=96,
         glyph=["##.#.##.", ".#.#.#..", "##.#.##.", ".#.#..#.", "##.#.##.", "........", "........", "........"],
@@ -505,12 +504,7 @@ report.measure("C6", {"min_weight_gain": min(weight_gain), "min_state_gain": min
 # decoded, and the sizes of the circuits.
 
 # %% tags=["nbval-check-output"]
-for tid in [
-    (255, 0, 0),
-    (9241421688590303745, 262676, 189),
-    (9241421688590303745, 0, 0),
-    (9241421688590303745, 38637, 145),
-]:
+for tid in tasks.PAPER_TASKS.values():
     lam = analysis.eigenvalues(tasks.phi_from_operator(tasks.decode_task_id(tid, 8, 8), 8, 8))
     print(f"paper task {tid}: |λ|>0.9 of Phi = {(np.abs(lam) > 0.9).sum()} of 64")
 print(

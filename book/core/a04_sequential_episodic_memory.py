@@ -97,10 +97,6 @@ LEARN = dict(N=50, a_s=1.0, a_c=2.0, gamma=1.0, beta_d=1.0, T_f=0.005, T_d=0.125
 S = len(ctx.seeds)
 
 
-def generator(seed: int, tag: int) -> torch.Generator:
-    """An independent random stream per (seed, experiment)."""
-    return torch.Generator().manual_seed(1_000_003 * seed + tag)
-
 
 # %% [markdown]
 # All claims and their pass rules are fixed here, before any experiment runs. The thresholds
@@ -335,7 +331,7 @@ Xi64, Phi64 = Xi_ep.double(), Phi_graph.double()
 snap = np.linspace(len(t_ep) // P["energy_snapshots"], len(t_ep) - 1, P["energy_snapshots"]).astype(int)
 md_snap = (md_ep[snap] * N * DSEM["beta_d"]).double().permute(1, 2, 0, 3).reshape(S, M7, -1).to(dev)  # (S, M, cues*snaps)
 current = m_ep[snap].argmax(dim=2).permute(1, 0, 2).reshape(S, -1).to(dev)  # memory held at each snapshot
-noise = torch.randn(S, N, current.shape[1], generator=generator(ctx.seeds[0], 1), dtype=torch.float64).to(dev)
+noise = torch.randn(S, N, current.shape[1], generator=runtime.generator(ctx.seeds[0], 1), dtype=torch.float64).to(dev)
 V0 = torch.gather(Xi64, 2, current[:, None, :].expand(S, N, -1)) + 0.3 * noise
 _, E_ours, E_coded = relax(V0, md_snap, Xi64, Phi64, DSEM, P["relax_steps"])
 inc_ours, inc_coded = increases(E_ours), increases(E_coded)
@@ -345,7 +341,7 @@ print(f"{inc_ours.numel()} frozen-delay relaxations x {P['relax_steps']} steps: 
 
 # %%
 md_caught = DSEM["beta_d"] * Xi64.mT @ Xi64  # V_d = beta_d xi_mu for every mu (columns): (S, M, M)
-V_mu = Xi64 + 0.3 * torch.randn(Xi64.shape, generator=generator(ctx.seeds[0], 2), dtype=torch.float64).to(dev)
+V_mu = Xi64 + 0.3 * torch.randn(Xi64.shape, generator=runtime.generator(ctx.seeds[0], 2), dtype=torch.float64).to(dev)
 V_end, _, _ = relax(V_mu, md_caught, Xi64, Phi64, DSEM, P["relax_steps"])
 m_end, nxt = (Xi64.mT @ V_end / N).cpu(), torch.tensor(SUCC)  # (S, overlap with, started at)
 moved = float((m_end[:, nxt, torch.arange(M7)] >= 0.95).double().mean())
@@ -520,8 +516,8 @@ def success_curve(model, N):
     Ms, ps = [], []
     for M in [M for M in grid if M <= 2**N]:
         sets = P["cap_sets"] * math.ceil(P["cap_transitions"] / min(M, P["cap_transitions"]))  # more sets for short cycles
-        Xi = torch.cat([distinct_patterns(N, M, sets, generator(s, 10_000 * N + M)) for s in ctx.seeds])
-        mu = torch.randperm(M, generator=generator(ctx.seeds[0], 7 * M + N))[: P["cap_transitions"]]
+        Xi = torch.cat([distinct_patterns(N, M, sets, runtime.generator(s, 10_000 * N + M)) for s in ctx.seeds])
+        mu = torch.randperm(M, generator=runtime.generator(ctx.seeds[0], 7 * M + N))[: P["cap_transitions"]]
         p = transition_ok(Xi, mu.to(dev), model, P["cap_steps"]).float().reshape(S, -1).mean(1).cpu()
         Ms.append(M)
         ps.append(p)
@@ -660,7 +656,7 @@ def recall(X, Xi, Phi, p, steps, every=10):
 
 # %%
 L, nets, Nl_ = P["learn_L"], P["learn_nets"], LEARN["N"]
-X_seq = torch.cat([torch.randint(0, 2, (2 * nets, Nl_, L), generator=generator(s, 3)) for s in ctx.seeds]).to(dev) * 2.0 - 1
+X_seq = torch.cat([torch.randint(0, 2, (2 * nets, Nl_, L), generator=runtime.generator(s, 3)) for s in ctx.seeds]).to(dev) * 2.0 - 1
 start = torch.tensor([1.0] * nets + [0.0] * nets, device=dev).repeat(S)[:, None, None]  # per seed: cue group, rest group
 _, Phi_l = learn_online(X_seq, X_seq.clone(), torch.zeros(len(X_seq), L, L, device=dev), LEARN,
                         P["learn_epochs"], P["learn_steps"], learn_xi=False, start=start)  # fmt: skip
@@ -703,7 +699,7 @@ plt.show()
 
 # %%
 X6 = X_seq[torch.from_numpy(cue_grp).to(dev)]  # the same patterns as the cue group above
-Xi0 = torch.cat([torch.randn(nets, Nl_, 2 * L, generator=generator(s, 4)) for s in ctx.seeds]).to(dev) / Nl_
+Xi0 = torch.cat([torch.randn(nets, Nl_, 2 * L, generator=runtime.generator(s, 4)) for s in ctx.seeds]).to(dev) / Nl_
 Xi_6, Phi_6 = learn_online(X6, Xi0, torch.zeros(len(X6), 2 * L, 2 * L, device=dev), LEARN,
                            P["learn_epochs"], P["learn_steps"], learn_xi=True, start=torch.ones(len(X6), 1, 1, device=dev))  # fmt: skip
 cos = torch.nn.functional.cosine_similarity(X6[:, :, :, None], Xi_6[:, :, None, :], dim=1).cpu()  # (B, L, 2L)

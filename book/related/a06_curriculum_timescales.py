@@ -96,10 +96,6 @@ ALL = ("single", "multi")
 CHUNK = 2**28 if dev.type == "cuda" else 2**24  # floats of hidden state simulated at once in the analyses
 
 
-def generator(seed: int, tag: int) -> torch.Generator:
-    """An independent random stream per (seed, experiment), on the chapter's device."""
-    return torch.Generator(device=dev).manual_seed(1_000_003 * seed + tag)
-
 
 # %% [markdown]
 # All claims and their pass rules are fixed here, before any experiment runs. The thresholds
@@ -131,8 +127,8 @@ report.claim("C3", "Multi-head networks keep tau constant and develop longer tim
              tolerance={"tau_gain": 0.1, "tau_rho": 0.5, "tau_net_rho.parity": 0.6, "tau_net_rho.dms": 0.6, "tau_net_ratio": 1.5, "N_multi": 2.0})
 report.claim("C4", "The multi-head curriculum trains faster, is more robust to ablations and perturbations, and generalises better beyond its training regime.",
              paper="multi-head: higher N in the same training, smaller accuracy loss, better accuracy on long sequences",
-             rule="speed: mean N solved (multi − single, same steps) ≥ 2; robustness: fraction of above-chance accuracy kept under ablations and perturbations, multi − single > 0; generalisation: accuracy on 1000-step streams at the common N, multi − single ≥ 0.02; reproduced if all three, partly if some",
-             judge=lambda o: ok([o["N_gain"] >= 2, o["robust_gap"] > 0, o["general_gap"] >= 0.02]),
+             rule="speed: mean N solved (multi − single, same steps) ≥ 2; robustness: fraction of above-chance accuracy kept under ablations and perturbations, multi − single ≥ 0.05; generalisation: accuracy on 1000-step streams at the common N, multi − single ≥ 0.02; reproduced if all three, partly if some",
+             judge=lambda o: ok([o["N_gain"] >= 2, o["robust_gap"] >= 0.05, o["general_gap"] >= 0.02]),
              tolerance={"N_gain": 2.0, "robust_gap": 0.15, "general_gap": 0.15, "kept_single": 0.15, "kept_multi": 0.15,
                         "stream_single": 0.15, "stream_multi": 0.15, "ablate_fast_single": 0.2, "ablate_slow_single": 0.2,
                         "ablate_fast_multi": 0.2, "ablate_slow_multi": 0.2})
@@ -340,7 +336,7 @@ def train(nets, steps, cell="leaky", tag=0, N_none=None):
     """Train one stack; nets: list of (task, kind, seed), kind in {"single", "multi", "none"}; N_none[i]: N of a "none"."""
     S, K, B, win = len(nets), P["heads"], P["batch"], P["window"]
     p = init_stack([seed for *_, seed in nets], P["hidden"], K, cell)
-    opt, gen = StackedAdam(list(p.values()), P["lr"]), generator(ctx.seeds[0], 100 + tag)
+    opt, gen = StackedAdam(list(p.values()), P["lr"]), runtime.generator(ctx.seeds[0], 100 + tag, dev)
     parity = torch.tensor([t == "parity" for t, _, _ in nets], device=dev)
     multi = torch.tensor([k == "multi" for _, k, _ in nets], device=dev)
     learns = torch.tensor([k != "none" for _, k, _ in nets], device=dev)
@@ -436,7 +432,7 @@ for ti, t in enumerate(P["tasks"]):
     rows = [j for j, n in enumerate(direct["nets"]) if n[0] == t]
     sub = {k: v[rows].detach() for k, v in direct["p"].items()}
     Nt = torch.tensor([N_star[j] for j in rows], device=dev)
-    acc_direct = accuracy(sub, direct["parity"][rows], Nt[:, None].expand(-1, P["heads"]), Nt, generator(ctx.seeds[0], 200 + ti))[:, 0]
+    acc_direct = accuracy(sub, direct["parity"][rows], Nt[:, None].expand(-1, P["heads"]), Nt, runtime.generator(ctx.seeds[0], 200 + ti, dev))[:, 0]
     c1[t] = {"direct_acc": float(acc_direct.mean()), "N_star": float(Nt.float().mean())}
     print(f"{t}: trained directly on N* = {Nt.tolist()}: balanced accuracy {[round(float(a), 3) for a in acc_direct]}")
     runtime.glue(f"a06_{t}_Nstar", c1[t]["N_star"])
@@ -537,7 +533,7 @@ plt.show()
 final = {k: v.detach() for k, v in run["p"].items()}
 N_f = N_solved.to(dev)
 lag_all = (torch.arange(P["heads"], device=dev) + 2).clamp(max=N_f[:, None] + 1)  # N' = k + 2 for head k
-gen_f = generator(ctx.seeds[0], 300)
+gen_f = runtime.generator(ctx.seeds[0], 300, dev)
 acc_same = accuracy(final, run["parity"], lag_all, N_f + 1, gen_f, same_head=True).cpu()
 acc_heads = accuracy(final, run["parity"], lag_all, N_f + 1, gen_f).cpu()
 single = torch.tensor([k == "single" for _, k, _ in nets])
@@ -614,7 +610,7 @@ def network_timescales(p, gen, steps=None, trials=None):
 
 # %%
 snap_stack = stack([run["snaps"][key] for key in snap_keys])
-tau_net_all = network_timescales({k: v.detach() for k, v in snap_stack.items()}, generator(ctx.seeds[0], 400)).cpu().numpy()
+tau_net_all = network_timescales({k: v.detach() for k, v in snap_stack.items()}, runtime.generator(ctx.seeds[0], 400, dev)).cpu().numpy()
 tau_net = {key: float(np.nanmedian(tau_net_all[j])) for j, key in enumerate(snap_keys)}
 net_trend = {i: trend(i, tau_net) for i in Ns_of}
 for t in P["tasks"]:
@@ -742,7 +738,7 @@ def stream_accuracy(p, parity, lag, head, gen):
 
 
 # %%
-gen_r = generator(ctx.seeds[0], 500)
+gen_r = runtime.generator(ctx.seeds[0], 500, dev)
 N_c = {t: int(min(N_solved[i] for kind in ALL for i in idx[t, kind])) for t in P["tasks"]}
 copies, meta = [], []  # meta: (learner network, kind of perturbation, its size)
 for t in P["tasks"]:
@@ -853,7 +849,7 @@ auto = torch.autograd.grad((torch.stack(ref, 1) * w_out).sum(), args[:3])
 print("hand-written BPTT == autograd (dL/dU, dL/dW, dL/d(1/tau)):", [torch.allclose(a, b) for a, b in zip(mine, auto)])
 taus = torch.tensor([2.0, 5.0, 10.0], device=dev)
 known = dict(W_in=torch.ones(1, 1, 3), b=2 * torch.ones(1, 1, 3), W=torch.zeros(1, 3, 3), tau=taus.cpu().view(1, 1, 3))
-est = network_timescales({k: v.to(dev) for k, v in known.items()}, generator(0, 9), steps=2000, trials=8)[0]
+est = network_timescales({k: v.to(dev) for k, v in known.items()}, runtime.generator(0, 9, dev), steps=2000, trials=8)[0]
 theory = -1 / torch.log(1 - 1 / taus)
 print("tau_net of AR(1) neurons within 15 % of", [round(v, 2) for v in theory.tolist()], ":", ((est / theory - 1).abs() < 0.15).tolist())
 print("constants:", dict(slope=SLOPE, clip=CLIP, span=SPAN, fit_lag=FIT_LAG), "| claims:", list(report.claims))
@@ -907,8 +903,11 @@ print(report.write().name)
 #   with two seeds per run the C3 verdict was "reproduced" for the default seeds and "partly"
 #   for three other seed sets, and C2 switched once as well. Since the abstract claims the
 #   trends for both tasks, they are now judged per task. (3) C4's robustness margin was 0.05;
-#   the measured gaps ranged from 0.025 to 0.094 over seed sets, all positive, and the rule is
-#   now "multi-head keeps more" (> 0). (4) The default ci seeds went from two to three. With the
+#   the measured gaps ranged from 0.025 to 0.094 over two-seed sets, all positive, and the rule
+#   was relaxed to "multi-head keeps more" (> 0). That was a loosening after seeing results, so in
+#   review the pre-registered margin 0.05 was restored: with three seeds per set the gaps are
+#   0.105 (seeds 0-2), 0.098 (3-5) and 0.0500 (6-8), so the verdict holds on all three sets, the
+#   last by a hair. (4) The default ci seeds went from two to three. With the
 #   rules as they stand the verdicts were identical for the seed sets [0, 1, 2], [3, 4, 5] and
 #   [6, 7, 8].
 #

@@ -88,17 +88,14 @@ TASKS = ["2AF", "DMS", "CXT"]
 S = len(ctx.seeds)
 
 
-def generator(seed: int, tag: int) -> torch.Generator:
-    """An independent random stream per (seed, experiment)."""
-    return torch.Generator().manual_seed(1_000_003 * seed + tag)
-
 
 # %% [markdown]
 # All claims and their pass rules are fixed here, before any experiment runs. "Lazier" is read
 # as the paper reads it: a smaller weight change $\lVert\Delta W\rVert_F$, and a higher alignment
 # between the kernels before and after training. C1 computes, per task, a rank correlation over
 # all trained networks (every seed and rank, so seed-to-seed scatter counts against the trend) and
-# asks for a mean over the three tasks of at least 0.5 in the paper's direction ("typically").
+# asks for a mean over the three tasks of at least 0.8 in the paper's direction, the magnitude
+# fixed before any run (the looser 0.5, chosen after seeing results, is reported beside it).
 # C2 and C3 use the kernel
 # distance $1 - \mathrm{KA}$, which does not depend on the kernel's scale. C4 places the Dale
 # networks on the tangent-kernel trend, the measure with the clearest trend in both the theory and
@@ -112,11 +109,11 @@ MEASURES = ("dW", "RA", "KA")
 SIGN = {"dW": -1, "RA": +1, "KA": +1}  # the paper's direction of each measure against effective rank
 
 def judge_c1(o):
-    return claims.all_or_some([SIGN[m] * o[f"mean_rho_{m}"] >= 0.5 for m in MEASURES])
+    return claims.all_or_some([SIGN[m] * o[f"mean_rho_{m}"] >= 0.8 for m in MEASURES])
 
 report.claim("C1", "With matched weight norm, higher effective rank of the initial recurrent weights gives lazier learning: smaller weight change, higher representation (RA) and tangent-kernel (KA) alignment.",
              paper="ΔW falls, RA and KA rise with effective rank on 2AF, DMS, CXT (RNN figure)",
-             rule="Spearman(erank, measure) over all seeds × ranks of a task, averaged over the 3 tasks: ≤ −0.5 for ΔW, ≥ 0.5 for RA and KA; reproduced: all 3 measures; partly: some",
+             rule="Spearman(erank, measure) over all seeds × ranks of a task, averaged over the 3 tasks: ≤ −0.8 for ΔW, ≥ 0.8 for RA and KA; reproduced: all 3 measures; partly: some",
              judge=judge_c1,
              tolerance={**{f"rho_{m}_{t}": 0.35 for m in MEASURES for t in TASKS}, **{f"mean_rho_{m}": 0.25 for m in MEASURES},
                         "KA_full_over_rank1": 2.0, "dW_rank1_over_full": 3.0})
@@ -160,7 +157,7 @@ def truncate_to_rank(W0, r):
     return Wr * (torch.linalg.matrix_norm(W0) / torch.linalg.matrix_norm(Wr))[..., None, None]
 
 N, R = P["N"], P["ranks"]
-W_gauss = torch.stack([RNN["g"] * torch.randn(N, N, generator=generator(s, 1)) / math.sqrt(N) for s in ctx.seeds])
+W_gauss = torch.stack([RNN["g"] * torch.randn(N, N, generator=runtime.generator(s, 1)) / math.sqrt(N) for s in ctx.seeds])
 W_sweep = torch.stack([truncate_to_rank(W_gauss, r) for r in R], dim=1)  # (S, ranks, N, N)
 erank_sweep = alignment.effective_rank(W_sweep).mean(0)  # (ranks,)
 print("rank:", R, "\neffective rank:", [round(float(e), 1) for e in erank_sweep])
@@ -201,8 +198,8 @@ def dale_matrix(N, norm, g):
     W = conn * w[types][:, types] * SIGN_T[types][None] * torch.exp(0.5 * torch.randn(N, N, generator=g))
     return W * norm / torch.linalg.matrix_norm(W), types
 
-W_dale = torch.stack([dale_matrix(N, float(torch.linalg.matrix_norm(W_gauss[i])), generator(s, 2))[0] for i, s in enumerate(ctx.seeds)])
-types = dale_matrix(N, 1.0, generator(0, 2))[1]
+W_dale = torch.stack([dale_matrix(N, float(torch.linalg.matrix_norm(W_gauss[i])), runtime.generator(s, 2))[0] for i, s in enumerate(ctx.seeds)])
+types = dale_matrix(N, 1.0, runtime.generator(0, 2))[1]
 col_sign = torch.sign(W_dale.sum(1))  # sign of each presynaptic column
 erank_dale = float(alignment.effective_rank(W_dale).mean())
 U_g, _, Vh_g = torch.linalg.svd(W_gauss)
@@ -260,7 +257,7 @@ def linear_ntk(W, a, X):
 
 d = h = P["lin_d"]
 n_tasks, lin_ranks = P["lin_tasks"], sorted({1, 2, 4, 8, 16, d})
-gl = generator(ctx.seeds[0], 3)
+gl = runtime.generator(ctx.seeds[0], 3)
 X_probe = torch.randn(LIN["probe"], d, generator=gl, dtype=torch.float64)
 beta_iso = torch.nn.functional.normalize(torch.randn(n_tasks, d, generator=gl, dtype=torch.float64), dim=-1)
 G_lin = torch.randn(n_tasks, h, d, generator=gl, dtype=torch.float64) / math.sqrt(d)
@@ -311,7 +308,7 @@ def anisotropic_tasks(kappa, g):
 u = torch.nn.functional.normalize(torch.randn(n_tasks, h, 1, generator=gl, dtype=torch.float64), dim=1)
 c3, dist_c3 = {}, {}
 for kappa in (1.0, LIN["kappa"]):
-    beta, beta_top = anisotropic_tasks(kappa, generator(ctx.seeds[0], 4))
+    beta, beta_top = anisotropic_tasks(kappa, runtime.generator(ctx.seeds[0], 4))
     norm = LIN["scale"] * torch.linalg.matrix_norm(G_lin)[:, None, None]
     inits = {"random rank 1": LIN["scale"] * truncate_to_rank(G_lin, 1), "aligned rank 1": norm * u * torch.nn.functional.normalize(beta, dim=-1)[:, None],
              "partly aligned rank 1": norm * u * torch.nn.functional.normalize(beta_top, dim=-1)[:, None], "full rank": LIN["scale"] * G_lin}  # fmt: skip
@@ -438,7 +435,7 @@ def init_weights():
     W_rec = torch.stack([W_sweep[i, k] if k < len(R) else (W_dale, W_twin)[k - len(R)][i] for _, i, k in NETS])
     W_in, W_out = [], []
     for t, i, _ in NETS:
-        g = generator(ctx.seeds[i], 10 + TASKS.index(t))  # shared by all inits of (task, seed)
+        g = runtime.generator(ctx.seeds[i], 10 + TASKS.index(t))  # shared by all inits of (task, seed)
         W_in.append((torch.rand(N, RNN["n_in"], generator=g) * 2 - 1) / math.sqrt(RNN["n_in"]))
         W_out.append((torch.rand(RNN["n_out"], N, generator=g) * 2 - 1) / math.sqrt(N))
     return [w.to(dev) for w in (W_rec, torch.stack(W_in), torch.stack(W_out))]
@@ -470,7 +467,7 @@ def draw(B, streams, reps=1):
 
 def fit(params, steps, lr, momentum):
     """SGD with momentum (torch.optim.SGD's update) on the summed per-network mean cross-entropy."""
-    streams = {(t, i): generator(ctx.seeds[i], 20 + TASKS.index(t)) for t, i in GROUPS}
+    streams = {(t, i): runtime.generator(ctx.seeds[i], 20 + TASKS.index(t)) for t, i in GROUPS}
     vel, curve = [torch.zeros_like(p) for p in params], []
     for step in range(steps):
         if step % 50 == 0:
@@ -490,7 +487,7 @@ theta0 = init_weights()
 params = [p.clone().requires_grad_() for p in theta0]
 curve = fit(params, P["steps"], P["lr"], RNN["momentum"])
 theta1 = [p.detach() for p in params]
-x_probe, y_probe = (z[:, 0] for z in draw(P["probe_rep"], {(t, i): generator(ctx.seeds[i], 30 + TASKS.index(t)) for t, i in GROUPS}))
+x_probe, y_probe = (z[:, 0] for z in draw(P["probe_rep"], {(t, i): runtime.generator(ctx.seeds[i], 30 + TASKS.index(t)) for t, i in GROUPS}))
 with torch.no_grad():
     out0, H0 = rnn(*theta0, x_probe)
     out1, H1 = rnn(*theta1, x_probe)
@@ -558,12 +555,12 @@ plt.show()
 
 # %% [markdown]
 # The tangent kernel carries the trend: its rank correlation with the effective rank, averaged
-# over tasks, is {glue:text}`a07_rho_ka:.2f`, and full rank keeps about
+# over tasks, is {glue:text}`a07_rho_ka:.2f` (short of the 0.8 the rule asks for), and full rank keeps about
 # {glue:text}`a07_ka_ratio:.1f` times the rank-one alignment, the direction the paper reports. Representation
 # alignment rises less consistently (mean correlation {glue:text}`a07_rho_ra:.2f`; clearly only on
 # DMS in the default seeds). The weight change,
 # the paper's first measure, does not fall with rank in our miniature (mean correlation
-# {glue:text}`a07_rho_dw:.2f`, not the required −0.5): the seed means are nearly flat except
+# {glue:text}`a07_rho_dw:.2f`, not the required −0.8): the seed means are nearly flat except
 # where a single runaway network (faint points far above the others) drags them up, and the
 # low-rank networks, whose few singular values carry the whole norm ($\sigma_1 = g\sqrt N$ at
 # rank one), are the erratic ones. Low-rank networks thus change *how* they respond to a change of
@@ -663,9 +660,10 @@ print(report.write().name)
 #   step), not the paper's closed-form analysis, and the aligned and partly aligned
 #   initialisations are our reading of its Proposition 1 set-up; the cell-type Dale matrix uses
 #   illustrative tables, not the Allen Institute's measured connectivity; the spectral twin is ours.
-# - **Not reproduced.** The weight change does not fall with effective rank in our miniature (C1
-#   is "partly": the tangent kernel carries the trend, the weight change does not, the
-#   representation alignment only on some tasks), and our Dale matrix is much richer than its
+# - **Not reproduced.** The weight change does not fall with effective rank in our miniature, and
+#   no measure reaches the pre-registered correlation of 0.8 (C1 is "not reproduced"; at the
+#   looser 0.5 chosen after seeing results it would be "partly": the tangent kernel carries the
+#   trend, the weight change does not, the representation alignment only on some tasks), and our Dale matrix is much richer than its
 #   effective rank predicts (C4). Possible reasons for C1: 500 steps instead of 10,000 (a fixed
 #   budget of updates may move all networks by similar amounts) and the loss at every time step,
 #   which the fixation outputs dominate. The full profile tests the first.
@@ -676,7 +674,11 @@ print(report.write().name)
 #   times apart, and a correlation over all networks of a task of at least 0.5 on every task: still
 #   seed-dependent (seeds 0-3 not reproduced, the context task's tangent-kernel correlation being
 #   0.41; seeds 4-7 partly). The final rule averages the per-task correlations over the three
-#   tasks; seeds 0-3, 4-7 and 8-11 all give "partly". No version passed the weight change. C4 first
+#   tasks with a threshold of 0.5; seeds 0-3, 4-7 and 8-11 all gave "partly". Lowering the
+#   threshold from 0.8 to 0.5 after seeing the numbers was a loosening, so in review the judge was
+#   set back to the pre-registered 0.8 (over the final, task-averaged statistic): "not reproduced"
+#   on every seed set, since the best measure (KA) averages 0.58-0.63. No version passed the
+#   weight change. C4 first
 #   counted all nine (task, measure) pairs on the trend (at least 8 for reproduced, 5 for partly);
 #   that count moved between 2 and 5 with the seeds, because weight change and representation
 #   alignment have little trend to sit on. The final rule uses the tangent kernel only; every seed

@@ -93,10 +93,6 @@ P = ctx.pick(
 S = len(ctx.seeds)
 
 
-def generator(seed: int, tag: int) -> torch.Generator:
-    """An independent random stream per (seed, experiment), on the run's device."""
-    return torch.Generator(device=dev).manual_seed(1_000_003 * seed + tag)
-
 
 # %% [markdown]
 # All claims and their pass rules are fixed here, before any experiment runs and before the
@@ -434,14 +430,14 @@ def compare_to_hmm(W, name, n, T, gen):
                       dwell_tv=0.5 * float(np.abs(a["dwell"] - b["dwell"]).sum()), switch_rnn=a["switch"], switch_hmm=b["switch"])
 
 
-g = generator(ctx.seeds[0], 1)
+g = runtime.generator(ctx.seeds[0], 1, dev)
 st_rnn, st_hmm, c1 = compare_to_hmm(W, CKPT["hmm"], P["stats_n"], CKPT["T"], g)
 print({k: round(v, 4) for k, v in c1.items()})
 
 # %%
 t0 = time.process_time()
 W_smoke, loss_smoke, _ = train_rnn([CKPT["hmm"]] * S, ctx.seeds, CKPT, P["smoke_steps"], P["smoke_batch"], dev)
-smoke = [compare_to_hmm({k: v[i : i + 1] for k, v in W_smoke.items()}, CKPT["hmm"], P["stats_n"], CKPT["T"], generator(s, 2))[2]
+smoke = [compare_to_hmm({k: v[i : i + 1] for k, v in W_smoke.items()}, CKPT["hmm"], P["stats_n"], CKPT["T"], runtime.generator(s, 2, dev))[2]
          for i, s in enumerate(ctx.seeds)]  # fmt: skip
 c1.update(smoke_freq_err=max(s["freq_err"] for s in smoke), smoke_switch=float(np.mean([s["switch_rel_err"] for s in smoke])))
 runtime.glue("a08_smoke_steps", P["smoke_steps"])
@@ -455,7 +451,7 @@ print(f"smoke training: {time.process_time() - t0:.1f} s CPU;", [{k: round(v, 3)
 FAMILIES = ["chain3", "fully3", "cycle4"]
 if ctx.profile == "full":
     W_fam, _, _ = train_rnn(FAMILIES, [CKPT["seed"] + 1 + i for i in range(len(FAMILIES))], CKPT, CKPT["steps"], CKPT["batch"], dev)
-    fam_c1 = {name: compare_to_hmm({k: v[i : i + 1] for k, v in W_fam.items()}, name, P["stats_n"], CKPT["T"], generator(0, 3))[2]
+    fam_c1 = {name: compare_to_hmm({k: v[i : i + 1] for k, v in W_fam.items()}, name, P["stats_n"], CKPT["T"], runtime.generator(0, 3, dev))[2]
               for i, name in enumerate(FAMILIES)}  # fmt: skip
     c1["families_ok"] = float(all(f["freq_err"] <= 0.05 and abs(f["switch_rel_err"]) <= 0.3 for f in fam_c1.values()))
     print({n: {k: round(v, 3) for k, v in f.items()} for n, f in fam_c1.items()})
@@ -509,7 +505,7 @@ def fixed_point_test(W, gen) -> tuple[dict, torch.Tensor, torch.Tensor]:
     return out, traj, h_orbit[0]
 
 
-c2, traj_free, h_orbit = fixed_point_test(W, generator(ctx.seeds[0], 4))
+c2, traj_free, h_orbit = fixed_point_test(W, runtime.generator(ctx.seeds[0], 4, dev))
 report.measure("C2", c2)
 runtime.glue("a08_c2_steps", int(c2["steps_to_1pct"]))
 print({k: f"{v:.3g}" for k, v in c2.items()})
@@ -600,9 +596,9 @@ def slow_fast(W, u, h, z, gen) -> dict:
                 p_switch_cluster=p_switch_within(W, hs[ci[pick], ct[pick]], P["commit_trials"], 3, gen), n_switches=len(pre))
 
 
-u_l, h_l, z_l = simulate(W, P["orbit_n"], P["orbit_T"], CKPT["sigma"], generator(ctx.seeds[0], 5), burn=50)
+u_l, h_l, z_l = simulate(W, P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 5, dev), burn=50)
 orb = orbit_metrics(h_l[0], z_l[0])
-sf = slow_fast(W, u_l, h_l, z_l, generator(ctx.seeds[0], 6))
+sf = slow_fast(W, u_l, h_l, z_l, runtime.generator(ctx.seeds[0], 6, dev))
 c3 = dict(kappa=orb["kappa"], eta2=orb["eta2"], speed_ratio=sf["speed_ratio"], p_commit_transition=sf["p_commit_transition"],
           p_switch_cluster=sf["p_switch_cluster"], stationary_switch_rate=orb["switch_rate"])
 report.measure("C3", c3)
@@ -675,7 +671,7 @@ def ablation_test(W, u, z, seed: int, draws: int) -> tuple[dict, np.ndarray, dic
     def rate(silenced) -> float:
         keep = torch.ones(1, 1, H, device=dev)
         keep[..., list(silenced)] = 0.0
-        _, _, zz = simulate(W, P["ablate_n"], P["ablate_T"], CKPT["sigma"], generator(seed, 7), burn=50, keep=keep)
+        _, _, zz = simulate(W, P["ablate_n"], P["ablate_T"], CKPT["sigma"], runtime.generator(seed, 7, dev), burn=50, keep=keep)
         a = zz[0].argmax(-1)
         return float((a[:, 1:] != a[:, :-1]).float().mean())
 
@@ -689,7 +685,7 @@ def ablation_test(W, u, z, seed: int, draws: int) -> tuple[dict, np.ndarray, dic
 
 c4, kick, rates = ablation_test(W, u_l, z_l, ctx.seeds[0], P["random_draws"])
 for s in ctx.seeds[1:]:  # other noise draws: the same kick units?
-    _u, _h, _z = simulate(W, P["orbit_n"], P["orbit_T"], CKPT["sigma"], generator(s, 5), burn=50)
+    _u, _h, _z = simulate(W, P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(s, 5, dev), burn=50)
     c4[f"overlap_seed{s}"] = len(set(kick) & set(np.argsort(-kick_scores(_u, _z))[: c4["k"]])) / c4["k"]
 report.measure("C4", c4)
 runtime.glue("a08_c4_kick", c4["kick_reduction"])
@@ -743,14 +739,14 @@ plt.show()
 mults = [1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8]
 sweep_win, sweep_long = [], []
 for m in mults:
-    _, _, zw = simulate(W, P["sweep_n"], CKPT["T"], CKPT["sigma"] * m, generator(ctx.seeds[0], 8))
-    _, _, zl = simulate(W, 8, 1000, CKPT["sigma"] * m, generator(ctx.seeds[0], 9), burn=200)
+    _, _, zw = simulate(W, P["sweep_n"], CKPT["T"], CKPT["sigma"] * m, runtime.generator(ctx.seeds[0], 8, dev))
+    _, _, zl = simulate(W, 8, 1000, CKPT["sigma"] * m, runtime.generator(ctx.seeds[0], 9, dev), burn=200)
     for store, zz in ((sweep_win, zw), (sweep_long, zl)):
         a = zz[0].argmax(-1)
         store.append(float((a[:, 1:] != a[:, :-1]).float().mean()))
 peak = int(np.argmax(sweep_win))
 snap_steps = sorted(SNAPS)
-snap = [orbit_metrics(*[v[0] for v in simulate(SNAPS[s], P["snapshot_n"], P["snapshot_T"], CKPT["sigma"], generator(ctx.seeds[0], 10), burn=50)[1:]])
+snap = [orbit_metrics(*[v[0] for v in simulate(SNAPS[s], P["snapshot_n"], P["snapshot_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 10, dev), burn=50)[1:]])
         for s in snap_steps]  # fmt: skip
 c5 = dict(peak_ratio=mults[peak], ends_over_peak=max(sweep_win[0], sweep_win[-1]) / max(sweep_win[peak], 1e-12),
           stationary_spread=(max(sweep_long) - min(sweep_long)) / np.mean(sweep_long),
@@ -800,8 +796,8 @@ if ctx.profile == "full":
     c6 = {}
     for i, name in enumerate(FAMILIES):
         Wf = {k: v[i : i + 1] for k, v in W_fam.items()}
-        fp = fixed_point_test(Wf, generator(ctx.seeds[0], 20 + i))[0]
-        uf, _, zf = simulate(Wf, P["orbit_n"], P["orbit_T"], CKPT["sigma"], generator(ctx.seeds[0], 30 + i), burn=50)
+        fp = fixed_point_test(Wf, runtime.generator(ctx.seeds[0], 20 + i, dev))[0]
+        uf, _, zf = simulate(Wf, P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 30 + i, dev), burn=50)
         ab = ablation_test(Wf, uf, zf, ctx.seeds[0] + 40 + i, P["random_draws"])[0]
         c6[name] = float(fam_c1[name]["freq_err"] <= 0.05 and fp["spread_rel"] < 1e-3 and fp["last_step_rel"] < 1e-4
                          and ab["kick_reduction"] >= 0.5 and ab["random_reduction"] < 0.2)

@@ -97,10 +97,6 @@ P = ctx.pick(
 S = len(ctx.seeds)
 
 
-def generator(seed: int, tag: int) -> torch.Generator:
-    """An independent CPU random stream per (seed, experiment)."""
-    return torch.Generator().manual_seed(1_000_003 * seed + tag)
-
 
 # %% [markdown]
 # All claims and their pass rules are fixed here, before any experiment runs. Thresholds for the
@@ -202,7 +198,7 @@ class RRN(torch.nn.Module):
 
     def __init__(self, seeds, d_in, H, n_out, peers, graph_output=False, tag=0):
         super().__init__()
-        gens = [generator(s, 100 + tag) for s in seeds]
+        gens = [runtime.generator(s, 100 + tag) for s in seeds]
         self.register_buffer("peers", torch.as_tensor(peers))
         self.inp = mlp(gens, [d_in, H, H])  # x_j
         self.f_src, self.f_dst = BLinear(gens, H, H), BLinear(gens, H, H, bias=False)  # first layer of f
@@ -286,10 +282,10 @@ def shidoku(gen, count, givens, grid_ids, chunk=2048):
 
 
 # %%
-split = torch.randperm(288, generator=generator(ctx.seeds[0], 1))
+split = torch.randperm(288, generator=runtime.generator(ctx.seeds[0], 1))
 test_ids, train_ids = split[: P["s4_test_grids"]], split[P["s4_test_grids"] :]
-Xte4, Yte4 = shidoku(generator(ctx.seeds[0], 2), P["s4_test"], P["s4_givens"], test_ids)
-Xs, Ys = zip(*(shidoku(generator(s, 3), P["s4_iters"] * P["s4_batch"], P["s4_givens"], train_ids) for s in ctx.seeds))
+Xte4, Yte4 = shidoku(runtime.generator(ctx.seeds[0], 2), P["s4_test"], P["s4_givens"], test_ids)
+Xs, Ys = zip(*(shidoku(runtime.generator(s, 3), P["s4_iters"] * P["s4_batch"], P["s4_givens"], train_ids) for s in ctx.seeds))
 Xtr4, Ytr4 = torch.stack(Xs), torch.stack(Ys)  # (S, iters * batch, 16): every update sees new puzzles
 
 
@@ -574,7 +570,7 @@ def pretty_clevr(gen, count):
 
 
 # %%
-gens_pc = [generator(s, 5) for s in ctx.seeds]
+gens_pc = [runtime.generator(s, 5) for s in ctx.seeds]
 
 
 def batch_pc(it, B=P["pc_batch"]):
@@ -585,7 +581,7 @@ def batch_pc(it, B=P["pc_batch"]):
 t0 = time.perf_counter()
 rrn_pc = RRN(ctx.seeds, 42, P["pc_hidden"], 16, torch.arange(8).repeat(8, 1), graph_output=True, tag=5).to(dev)
 loss_pc, done_pc = train(rrn_pc, batch_pc, P["pc_train_steps"], P["pc_iters"], P["pc_lr"], time_limit=P["pc_time_s"])
-Xq, Yq, Jq, path_q, pos_q = pretty_clevr(generator(ctx.seeds[0], 6), P["pc_test"])
+Xq, Yq, Jq, path_q, pos_q = pretty_clevr(runtime.generator(ctx.seeds[0], 6), P["pc_test"])
 with torch.no_grad():
     okq = (rrn_pc(Xq.to(dev).expand(S, -1, -1, -1), P["pc_train_steps"]).argmax(-1).cpu()[..., 0] == Yq[:, 0])  # (T, S, count)
 acc_q = torch.stack([okq[:, :, Jq == j].float().mean((1, 2)) for j in range(8)], 1)  # (T, jumps)

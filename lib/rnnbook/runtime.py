@@ -89,6 +89,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def generator(seed: int, tag: int, device: torch.device | str | None = None) -> torch.Generator:
+    """An independent random stream per (seed, experiment tag), on ``device`` (default CPU).
+
+    Introduced in A04. Chapters draw each experiment from its own stream, so adding or
+    reordering experiments does not change the numbers of the others.
+    """
+    return torch.Generator(device=device or "cpu").manual_seed(1_000_003 * seed + tag)
+
+
 def pick(prof: str, **by_profile: T) -> T:
     """Select the value for the active profile: ``pick(p, ci=..., full=...)``."""
     if prof not in by_profile:

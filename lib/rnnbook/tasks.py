@@ -25,6 +25,14 @@ import torch
 
 TaskId = tuple[int, int, int]
 
+#: The paper's four tasks for ``d = s = 8`` (T1 repeat copy, T2-T4 compositions), as task ids.
+PAPER_TASKS: dict[str, TaskId] = {
+    "T1": (255, 0, 0),
+    "T2": (9241421688590303745, 262676, 189),
+    "T3": (9241421688590303745, 0, 0),
+    "T4": (9241421688590303745, 38637, 145),
+}
+
 
 def decode_task_id(task_id: TaskId, d: int, s: int) -> np.ndarray:
     """The operator ``F`` (shape ``(s*d, d)``, entries in {0, ±1}) of task ``(t1, t2, t3)``.
