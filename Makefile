@@ -13,7 +13,8 @@ CI_RESULTS := _build/ci-results
 # nbval re-executes chapters in the ci profile: 2 workers, one torch thread each.
 NBVAL_ENV := BOOK_PROFILE=ci BOOK_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
              BOOK_RESULTS_DIR=$(abspath $(CI_RESULTS)) PYTHONHASHSEED=0 CUDA_VISIBLE_DEVICES= \
-             MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824
+             MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 \
+             MKL_CBWR=AVX2,STRICT ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
 
 .PHONY: help venv book run stale status test lint unit check-book nbval compare site site-check \
         env-check clean wheelhouse bench

@@ -33,14 +33,24 @@ from pathlib import Path
 from typing import Any
 
 PROFILES = ("ci", "full")
-VERDICTS = ("reproduced", "partly", "not reproduced", "not testable at this scale")
+VERDICTS = (
+    "reproduced",
+    "partly",
+    "not reproduced",
+    "inconclusive",
+    "not testable at this scale",
+    "verified",
+)
 MAX_NOTEBOOK_BYTES = 3 * 1024 * 1024
 RESULT_KEYS = ("chapter", "title", "profile", "device", "torch", "seeds", "wall_s", "claims")
-CLAIM_KEYS = ("id", "text", "paper", "ours", "rule", "verdict")
+CLAIM_KEYS = ("id", "text", "kind", "paper", "rule", "partial", "checks", "verdict")
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/work/|/home/|/root/|/tmp/|/content/|/Users/|[A-Z]:\\\\)")
 # glibc returns freed memory to the OS eagerly and page-faults it back on the next training
 # step; with these thresholds (1 GiB) small-model training runs 1.3-1.6x faster (measured in A01).
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
+# One instruction-set path on every x86-64 CPU: MKL (BLAS/LAPACK), ATen's vector kernels and
+# oneDNN otherwise pick AVX-512 on Intel and AVX2 on AMD, and trained numbers drift apart.
+CPU_ENV = {"MKL_CBWR": "AVX2,STRICT", "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 README_START, README_END = "<!-- chapters:start -->", "<!-- chapters:end -->"
 
 
@@ -285,6 +295,7 @@ def run_chapter(ch: Chapter, profile: str | None = None, timeout_s: int = 1800) 
             BOOK_RESULTS_DIR=str(scratch),
             PYTHONHASHSEED="0",
             **MALLOC_ENV,
+            **CPU_ENV,
             MPLBACKEND="module://matplotlib_inline.backend_inline",
         )
         out_path = scratch / ch.ipynb.name
@@ -347,6 +358,88 @@ def run_chapter(ch: Chapter, profile: str | None = None, timeout_s: int = 1800) 
         os.environ.clear()
         os.environ.update(env_backup)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def variation(ch: Chapter, seed_sets: Sequence[str], threads: Sequence[int] = (1, 2)) -> dict[str, Any]:
+    """Execute ``ch`` in ci under several thread counts and seed sets; tabulate every check.
+
+    Nothing committed changes: each run executes into a scratch folder. The table (printed,
+    and written to ``data/<id>_variation.json``, which the chapter shows with
+    :meth:`rnnbook.claims.Report.tolerances`) gives, per check, the value of every run,
+    the largest change between thread paths (same seeds) and between seed sets, from which a
+    chapter derives its ``tol``.
+    """
+    import papermill
+
+    root = ch.root
+    variants: list[tuple[str, dict[str, str]]] = [(f"threads={t}", {"BOOK_THREADS": str(t)}) for t in threads]
+    variants += [(f"seeds={s}", {"BOOK_SEEDS": s, "BOOK_THREADS": "1"}) for s in seed_sets]
+    runs: dict[str, dict[str, Any]] = {}
+    env_backup = dict(os.environ)
+    for label, extra in variants:
+        scratch = Path(tempfile.mkdtemp(prefix=f"var-{ch.id}-", dir=_scratch_dir(root)))
+        try:
+            os.environ.update(
+                BOOK_PROFILE="ci",
+                BOOK_RESULTS_DIR=str(scratch),
+                PYTHONHASHSEED="0",
+                **MALLOC_ENV,
+                **CPU_ENV,
+                MPLBACKEND="agg",
+                **extra,
+            )
+            t0 = time.perf_counter()
+            papermill.execute_notebook(
+                to_notebook(ch),
+                str(scratch / "out.ipynb"),
+                cwd=str(ch.py.parent),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+            )
+            runs[label] = json.loads((scratch / f"{ch.id}.ci.json").read_text())
+            print(f"{ch.id} {label}: {time.perf_counter() - t0:.0f} s", flush=True)
+        finally:
+            os.environ.clear()
+            os.environ.update(env_backup)
+            shutil.rmtree(scratch, ignore_errors=True)
+    table: list[dict[str, Any]] = []
+    thread_labels = [f"threads={t}" for t in threads]
+    for claim in runs[thread_labels[0]]["claims"]:
+        for i, check in enumerate(claim.get("checks", [])):
+            vals = {}
+            for label, res in runs.items():
+                c = next(c for c in res["claims"] if c["id"] == claim["id"])
+                vals[label] = c["checks"][i]["value"] if i < len(c.get("checks", [])) else None
+            nums = {k: v for k, v in vals.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+
+            def spread(labels: list[str], nums: dict[str, float] = nums) -> float | None:
+                xs = [nums[k] for k in labels if k in nums]
+                return max(xs) - min(xs) if len(xs) > 1 else None
+
+            table.append(
+                {
+                    "claim": claim["id"],
+                    "check": check["name"],
+                    "role": check["role"],
+                    "values": vals,
+                    "verdicts": {
+                        k: next(c["verdict"] for c in r["claims"] if c["id"] == claim["id"])
+                        for k, r in runs.items()
+                    },
+                    "thread_delta": spread(thread_labels),
+                    "seed_delta": spread([thread_labels[0]] + [f"seeds={s}" for s in seed_sets]),
+                }
+            )
+    payload = {"chapter": ch.id, "seed_sets": list(seed_sets), "threads": list(threads), "checks": table}
+    _write_atomic(root / "data" / f"{ch.id}_variation.json", (json.dumps(payload, indent=1) + "\n").encode())
+    for row in table:
+        vals = ", ".join(f"{k}: {v}" for k, v in row["values"].items())
+        print(
+            f"{row['claim']} {row['check']} [{row['role']}] thread Δ {row['thread_delta']}, "
+            f"seed Δ {row['seed_delta']} | {vals}"
+        )
+    return {"runs": runs, "table": table}
 
 
 def _scratch_dir(root: Path) -> Path:
@@ -680,6 +773,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stale = sub.add_parser("run-stale", help="execute every stale chapter")
     stale.add_argument("--profile", default=None)
     sub.add_parser("stale", help="list stale chapters")
+    var = sub.add_parser("variation", help="re-run a chapter under thread counts and seed sets (tolerances)")
+    var.add_argument("chapter")
+    var.add_argument("--seeds", action="append", default=[], help="a seed set, e.g. 2,3 (repeatable)")
     sub.add_parser("list", help="list chapters")
     sub.add_parser("check", help="run the book checks")
     cmp_ = sub.add_parser("compare", help="compare fresh ci results with results/")
@@ -700,6 +796,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run_chapter(ch, args.profile)
             if not todo:
                 print("no stale chapters")
+        elif args.command == "variation":
+            variation(find_chapter(args.chapter, root), args.seeds)
         elif args.command == "stale":
             for ch in stale_chapters(root):
                 print(ch.id)
