@@ -86,59 +86,126 @@ print(ctx.describe())
 # Sizes only: both profiles run the same code. smoke_*: networks trained from scratch in this run.
 P = ctx.pick(
     ci=dict(smoke_steps=150, smoke_batch=128, stats_n=2048, orbit_n=16, orbit_T=1500, commit_n=120, commit_trials=16,
-            ablate_n=16, ablate_T=800, random_draws=12, sweep_n=1024, snapshot_n=16, snapshot_T=1500),
+            ablate_n=16, ablate_T=800, random_draws=12, sweep_n=1024, snapshot_n=16, snapshot_T=1500,
+            family_steps=2, family_batch=32, family_draws=2),
     full=dict(smoke_steps=2500, smoke_batch=512, stats_n=8192, orbit_n=64, orbit_T=4000, commit_n=400, commit_trials=64,
-              ablate_n=64, ablate_T=3000, random_draws=50, sweep_n=8192, snapshot_n=32, snapshot_T=3000),
+              ablate_n=64, ablate_T=3000, random_draws=50, sweep_n=8192, snapshot_n=32, snapshot_T=3000,
+            family_steps=2500, family_batch=512, family_draws=50),
 )  # fmt: skip
 S = len(ctx.seeds)
 
 
 
 # %% [markdown]
-# All claims and their pass rules are fixed here, before any experiment runs and before the
-# checkpoint's analyses were looked at. Thresholds follow the paper's statements and the research
-# notes (frequencies within 0.05, switch rate within 30 %, kick ablation halving the switch rate);
-# where the paper gives no number the threshold is ours and says so in the rule.
+# All claims and their pass rules are fixed here, before any experiment runs. The thresholds come
+# from the research notes (`seed001_part1.md`, A08's "checkable claims": frequencies within 0.05,
+# switch rate within 30 %, a single input-free fixed point, kick ablation ≥ 50 % against random
+# < 20 %, a switch rate peaked near the training noise); where the paper gives no number the
+# threshold is ours, marked [R] in the check's description, and was fixed before the checkpoint
+# was analysed. Every empirical claim has a *control*: the same statistic on a model where it must
+# fail (the network before training, its connections shuffled, random units silenced, or states
+# matched on the logit margin). A control that passes makes the verdict "inconclusive".
+#
+# Two pass rules differ from the chapter's first version, in the direction the issue asked: C4 is
+# judged on the kick ablation alone (the random ablation is its control, judged by the kick rule,
+# so "not cut by half"; the old "< 20 %" is shown as context), and C5's resonance is measured on
+# the *sampled* emissions (the most likely symbol of this bias-free ReLU network does not depend
+# on the noise scale at all; see C5). C3 and C5 are split into their two halves (C3a/C3b,
+# C5a/C5b), each judged alone, instead of the old "some → partly". C2's thresholds are stricter
+# than the notes' (relative 1e-3 and 1e-4 instead of absolute 1e-2 and 1e-3 at |h| ≈ 1-10).
 
 # %%
 # fmt: off
-report = claims.Report(ctx, title="Mechanistic interpretability of RNNs emulating hidden Markov models")
-ok = claims.all_or_some
-report.claim("C1", "RNNs driven by noise replicate HMM emission statistics (frequencies, switch rate, dwell times).",
-             paper="Sinkhorn loss near zero; frequencies, transition matrix and lability match (all HMMs)",
-             rule="checkpoint (2-state): max |Δfreq| ≤ 0.05, switch rate within 30 %, dwell-time TV ≤ 0.10; smoke-trained nets: max |Δfreq| ≤ 0.05; full: larger HMMs freq and switch rate too. Some → partly",
-             judge=lambda o: ok([o["freq_err"] <= 0.05, abs(o["switch_rel_err"]) <= 0.3, o["dwell_tv"] <= 0.10, o["smoke_freq_err"] <= 0.05]
-                                + ([o["families_ok"] == 1.0] if "families_ok" in o else [])),
-             tolerance={"freq_err": 0.03, "switch_rel_err": 0.15, "dwell_tv": 0.04, "smoke_freq_err": 0.1,
-                        "switch_rnn": 0.02, "switch_hmm": 0.01, "smoke_switch": 0.3, "families_ok": 0.5})
-report.claim("C2", "Without input, activity collapses to a single fixed point.",
-             paper="one fixed point (no input)",
-             rule="200 starts (100 random ×3, 100 noise-driven states), 300 input-free steps: spread of end points < 1e-3 and last step < 1e-4 (both relative to the mean noise-driven |h|)",
-             judge=lambda o: "reproduced" if o["spread_rel"] < 1e-3 and o["last_step_rel"] < 1e-4 else "not reproduced",
-             tolerance={"spread_rel": 1e-3, "last_step_rel": 1e-4, "steps_to_1pct": 10.0})
-report.claim("C3", "With noise: closed orbits whose rotation sets the emission probabilities; slow noise-driven regions joined by fast deterministic transitions.",
-             paper="orbits in PC1-PC2, clusters (residency > 8) and transitions (< 2 steps)",
-             rule="[R] (a) net rotation κ = |windings| / (switches/2) ≥ 0.5; (b) phase explains emission probabilities, η² ≥ 0.7; (c) speed at switches ≥ 2× in clusters, fresh-noise P(switch ≤ 3 steps) ≥ 0.7 from the last pre-switch state and ≤ 0.2 from cluster states. All → reproduced, some → partly",
-             judge=lambda o: ok([o["kappa"] >= 0.5, o["eta2"] >= 0.7,
-                                 o["speed_ratio"] >= 2 and o["p_commit_transition"] >= 0.7 and o["p_switch_cluster"] <= 0.2]),
-             tolerance={"kappa": 0.2, "eta2": 0.1, "speed_ratio": 1.0, "p_commit_transition": 0.15, "p_switch_cluster": 0.1})
-report.claim("C4", "A small set of kick neurons initiates the transitions: ablating them removes switches, ablating as many random units does not.",
-             paper="two triplets of kick neurons (of 150); ablation (μ = 0) traps trajectories in a cluster",
-             rule="k = ⌈0.05 H⌉ units with the largest pre-switch activation (found on one noise draw, tested on another): switch-rate reduction ≥ 50 %; k random non-kick units: mean reduction < 20 %",
-             judge=lambda o: ok([o["kick_reduction"] >= 0.5, o["random_reduction"] < 0.2]),
-             tolerance={"kick_reduction": 0.15, "random_reduction": 0.12, "k": 0})
-report.claim("C5", "The regime emerges during training as stochastic resonance: switching peaks near the training noise, and the orbit appears during training.",
-             paper="stochastic resonance; phase transition during training",
-             rule="[R] (a) argmax switch rate over σ/σ_train ∈ {1/8 … 8} (training-length windows) peaks at 1/2, 1 or 2 and both ends ≤ 0.8 × peak; (b) κ < 0.3 at initialisation and ≥ 0.5 at the end of training. Both → reproduced, one → partly",
-             judge=lambda o: ok([o["peak_ratio"] in (0.5, 1.0, 2.0) and o["ends_over_peak"] <= 0.8,
-                                 o["kappa_init"] < 0.3 and o["kappa_final"] >= 0.5]),
-             tolerance={"ends_over_peak": 0.15, "kappa_init": 0.2, "kappa_final": 0.3, "stationary_spread": 0.05, "peak_ratio": 8.0})
-report.claim("C6", "The same motif is reused across linear-chain, fully connected and cyclic HMMs.",
-             paper="144 trained models; the motif composes across architectures",
-             rule="full profile, per family (3-state chain, 3-state fully connected, 4-state cyclic): frequencies within 0.05, single fixed point (C2 rule), kick ablation ≥ 50 % vs random < 20 % (C4 rule); all families → reproduced, some → partly",
-             judge=lambda o: ok([v == 1.0 for v in o.values()]),
-             tolerance=0.5)
+TITLE = "Mechanistic interpretability of RNNs emulating hidden Markov models"
+report = claims.Report(ctx, title=TITLE)
+E, CTL, CTX = claims.evidence, claims.control, claims.context
+report.claim(
+    "C1", "RNNs driven by noise replicate HMM emission statistics (frequency, switching, dwell).",
+    kind="empirical", paper="Sinkhorn loss near zero; frequencies and switching match (all HMMs)",
+    checks=[
+        E("freq_err", "<=", 0.05, "checkpoint: max |Δ frequency| (notes)", tol=0.02),
+        E("switch_err", "<=", 0.3, "checkpoint: |switch rate / HMM's − 1| (notes)", tol=0.1),
+        E("dwell_tv", "<=", 0.10, "checkpoint: dwell-time total variation [R]", tol=0.05),
+        CTL("switch_err_untrained", "switch_err", "checkpoint before training (step 0)", tol=0.5),
+        CTX("switch_rnn", "checkpoint: P(o_t+1 ≠ o_t)", tol=0.02),
+        CTX("switch_hmm", "HMM: P(o_t+1 ≠ o_t)", tol=0.02),
+        CTX("smoke_freq_err", "smoke nets (trained in this run): max |Δ frequency|", tol=0.1),
+        CTX("smoke_switch_err", "smoke nets: |switch rate / HMM's − 1|", tol=2.0),
+    ])
+report.claim(
+    "C2", "Without input, activity collapses to a single fixed point.",
+    kind="empirical", paper="one fixed point (no input)",
+    checks=[
+        E("spread_rel", "<", 1e-3, "spread of 200 end points / mean noise-driven |h|", tol=1e-6),
+        E("last_step_rel", "<", 1e-4, "largest last step / mean noise-driven |h|", tol=1e-6),
+        CTL("spread_rel_shuffled", "spread_rel", "checkpoint with W_hh entries shuffled", tol=1e-6),
+        CTX("steps_to_1pct", "steps until every start is at 1 % of its norm", tol=10),
+    ])
+report.claim(
+    "C3a", "With noise: closed orbits whose rotation sets the emission probabilities.",
+    kind="empirical", paper="orbits in PC1-PC2 (figures)",
+    checks=[
+        E("kappa", ">=", 0.5, "[R] net PC1-PC2 turns per pair of switches", tol=0.2),
+        E("eta2", ">=", 0.7, "[R] variance of softmax(z) explained by the phase", tol=0.1),
+        CTL("kappa_untrained", "kappa", "the checkpoint before training (step 0)", tol=0.2),
+        CTL("eta2_untrained", "eta2", "the checkpoint before training (step 0)", tol=0.1),
+    ])
+report.claim(
+    "C3b", "Slow, noise-driven regions are joined by fast, deterministic transitions.",
+    kind="empirical", paper="clusters (residency > 8 steps) and transitions (< 2 steps)",
+    checks=[
+        E("speed_ratio", ">=", 2.0, "[R] median speed at switches / in clusters", tol=0.2),
+        E("p_commit", ">=", 0.7, "[R] P(switch ≤ 3 steps, fresh noise) from pre-switch states",
+          tol=0.1),
+        E("p_switch_cluster", "<=", 0.2, "[R] the same from cluster states", tol=0.1),
+        CTL("p_commit_margin_null", "p_commit", "states matched on the logit margin", tol=0.1),
+        CTX("margin_pre_switch", "median top-two logit margin of pre-switch states", tol=0.5),
+    ])
+report.claim(
+    "C4", "A small set of kick neurons initiates the transitions: silencing them removes switches.",
+    kind="empirical", paper="two triplets of kick neurons (of 150); ablation traps trajectories",
+    checks=[
+        E("kick_reduction", ">=", 0.5, "switch-rate cut, k = ⌈0.05 H⌉ kick units silenced (notes)",
+          tol=0.1),
+        CTL("random_reduction", "kick_reduction", "k random non-kick units silenced", tol=0.1),
+        CTX("k", "units silenced", tol=0),
+        CTX("kick_overlap", "kick units shared with noise seed 0's", tol=0.5),
+    ])
+report.claim(
+    "C5a", "Switching is a stochastic resonance: it peaks near the training noise level.",
+    kind="empirical", paper="stochastic resonance in a noise-variance sweep",
+    checks=[
+        E("peak_near_train", "==", True, "sampled switch rate peaks at σ/σ_train ∈ {1/2, 1, 2}",
+          tol=0),
+        E("ends_over_peak", "<=", 0.8, "switch rate at σ/σ_train = 1/8 and 8 over the peak",
+          tol=0.05),
+        CTL("ends_over_peak_untrained", "ends_over_peak", "the network before training", tol=0.05),
+        CTX("sinkhorn_best_ratio", "σ/σ_train with the smallest Sinkhorn divergence", tol=8),
+        CTX("argmax_spread", "spread of the argmax switch rate over σ / mean (long runs)",
+            tol=1e-6),
+    ])
+report.claim(
+    "C5b", "The orbit emerges during training.",
+    kind="empirical", paper="phase transition during training",
+    checks=[
+        E("kappa_final", ">=", 0.5, "[R] κ (C3a) of the trained checkpoint", tol=0.3),
+        E("kappa_init", "<", 0.3, "[R] κ of the same network before training", tol=0.2),
+        CTL("kappa_untrained", "kappa_final", "κ of an independent untrained network", tol=0.2),
+    ])
+report.claim(
+    "C6", "The same motif is reused across linear-chain, fully connected and cyclic HMMs.",
+    kind="empirical", paper="144 trained models; the motif composes across architectures",
+    checks=[
+        E("freq_err_max", "<=", 0.05, "largest C1 frequency error of 3 families", over="max"),
+        E("switch_err_max", "<=", 0.3, "largest C1 switch-rate error", over="max"),
+        E("spread_rel_max", "<", 1e-3, "largest C2 end-point spread", over="max"),
+        E("kick_reduction_min", ">=", 0.5, "smallest C4 kick-ablation cut", over="min"),
+        CTL("random_reduction_max", "kick_reduction_min", "C4's random ablation", over="max"),
+    ])
 # fmt: on
+
+# %%
+report.preregistration()
 
 # %% [markdown]
 # ## The task: emissions of a hidden Markov model
@@ -395,9 +462,16 @@ plt.show()
 # started as in training ($h_0 \sim \mathcal N(0, I)$): the symbol frequencies, the switch rate
 # $P(o_{t+1} \ne o_t)$, and the distribution of dwell times (lengths of runs of one symbol; runs cut
 # by the window's ends count as they are, for both models alike), compared by total variation. The
-# checkpoint is tested on all three. The networks trained from scratch in this run (one per seed,
-# {glue:text}`a08_smoke_steps` steps) are tested on frequencies only: the research notes found that
-# a minute of CPU training matches frequencies but not yet the dynamics.
+# checkpoint is tested on all three, on one batch of sequences per noise seed (the verdict uses the
+# mean over seeds). The control is the same network before training (its step-0 snapshot): an
+# untrained network must miss the HMM's switch rate.
+#
+# The networks trained from scratch in this run (one per seed, {glue:text}`a08_smoke_steps` steps in
+# ci) are reported as context, not judged: the claim is about *trained* networks, and
+# {glue:text}`a08_smoke_steps` steps are a few percent of the checkpoint's 2,500, a smoke test that
+# the training code runs and moves the frequencies. The research notes found that a minute of CPU
+# training matches the frequencies but not yet the dynamics, and that is what the smoke networks
+# show (their switch rate is far above the HMM's). The checkpoint alone decides C1.
 
 # %%
 def simulate(W, n, T, sigma, gen, burn=0, keep=None, h0=None):
@@ -430,35 +504,38 @@ def compare_to_hmm(W, name, n, T, gen):
                       dwell_tv=0.5 * float(np.abs(a["dwell"] - b["dwell"]).sum()), switch_rnn=a["switch"], switch_hmm=b["switch"])
 
 
-g = runtime.generator(ctx.seeds[0], 1, dev)
-st_rnn, st_hmm, c1 = compare_to_hmm(W, CKPT["hmm"], P["stats_n"], CKPT["T"], g)
-print({k: round(v, 4) for k, v in c1.items()})
+per_seed = [compare_to_hmm(W, CKPT["hmm"], P["stats_n"], CKPT["T"], runtime.generator(s, 1, dev)) for s in ctx.seeds]
+st_rnn, st_hmm = per_seed[0][:2]
+c1_seeds = [r[2] for r in per_seed]
+c1_untrained = compare_to_hmm(SNAPS[0], CKPT["hmm"], P["stats_n"], CKPT["T"], runtime.generator(ctx.seeds[0], 11, dev))[2]
+print([{k: round(v, 4) for k, v in c.items()} for c in c1_seeds], "| untrained:", {k: round(v, 4) for k, v in c1_untrained.items()})
 
 # %%
 t0 = time.process_time()
 W_smoke, loss_smoke, _ = train_rnn([CKPT["hmm"]] * S, ctx.seeds, CKPT, P["smoke_steps"], P["smoke_batch"], dev)
 smoke = [compare_to_hmm({k: v[i : i + 1] for k, v in W_smoke.items()}, CKPT["hmm"], P["stats_n"], CKPT["T"], runtime.generator(s, 2, dev))[2]
          for i, s in enumerate(ctx.seeds)]  # fmt: skip
-c1.update(smoke_freq_err=max(s["freq_err"] for s in smoke), smoke_switch=float(np.mean([s["switch_rel_err"] for s in smoke])))
 runtime.glue("a08_smoke_steps", P["smoke_steps"])
 print(f"smoke training: {time.process_time() - t0:.1f} s CPU;", [{k: round(v, 3) for k, v in s.items()} for s in smoke])
 
-# %% [markdown]
-# In the full profile the same recipe also trains one network per larger HMM (the families of C6),
-# as one batched model, and C1 checks their frequencies and switch rates too.
-
 # %%
-FAMILIES = ["chain3", "fully3", "cycle4"]
-if ctx.profile == "full":
-    W_fam, _, _ = train_rnn(FAMILIES, [CKPT["seed"] + 1 + i for i in range(len(FAMILIES))], CKPT, CKPT["steps"], CKPT["batch"], dev)
-    fam_c1 = {name: compare_to_hmm({k: v[i : i + 1] for k, v in W_fam.items()}, name, P["stats_n"], CKPT["T"], runtime.generator(0, 3, dev))[2]
-              for i, name in enumerate(FAMILIES)}  # fmt: skip
-    c1["families_ok"] = float(all(f["freq_err"] <= 0.05 and abs(f["switch_rel_err"]) <= 0.3 for f in fam_c1.values()))
-    print({n: {k: round(v, 3) for k, v in f.items()} for n, f in fam_c1.items()})
-report.measure("C1", c1)
+report.measure(
+    "C1",
+    freq_err=[c["freq_err"] for c in c1_seeds],
+    switch_err=[abs(c["switch_rel_err"]) for c in c1_seeds],
+    dwell_tv=[c["dwell_tv"] for c in c1_seeds],
+    switch_err_untrained=abs(c1_untrained["switch_rel_err"]),
+    switch_rnn=[c["switch_rnn"] for c in c1_seeds],
+    switch_hmm=[c["switch_hmm"] for c in c1_seeds],
+    smoke_freq_err=[s["freq_err"] for s in smoke],
+    smoke_switch_err=[abs(s["switch_rel_err"]) for s in smoke],
+)
+c1 = {k: float(np.mean([c[k] for c in c1_seeds])) for k in c1_seeds[0]}
 runtime.glue("a08_c1_switch_rnn", c1["switch_rnn"])
 runtime.glue("a08_c1_switch_hmm", c1["switch_hmm"])
 runtime.glue("a08_c1_tv", c1["dwell_tv"])
+runtime.glue("a08_c1_switch_untrained", c1_untrained["switch_rnn"])
+runtime.glue("a08_c1_smoke_switch", float(np.mean([s["switch_rnn"] for s in smoke])))
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 3, figsize=(11, 3))
@@ -479,7 +556,10 @@ plt.show()
 # The checkpoint emits the symbols with the HMM's frequencies and switches at a rate of
 # {glue:text}`a08_c1_switch_rnn:.3f` per step (HMM: {glue:text}`a08_c1_switch_hmm:.3f`); the dwell-time
 # distributions differ by a total variation of {glue:text}`a08_c1_tv:.3f` (the paper's Figure 2 shows
-# the same comparison for its networks).
+# the same comparison for its networks; all three are means over the noise seeds). Before training
+# the same network switches at {glue:text}`a08_c1_switch_untrained:.3f` per step, so the control
+# fails the switch-rate rule as it must; the smoke networks of this run switch at
+# {glue:text}`a08_c1_smoke_switch:.3f` (context only, see above).
 #
 # ## C2 · Without input: one fixed point
 #
@@ -487,6 +567,13 @@ plt.show()
 # that it is the *only* attractor: we start 100 random states (three times the scale of $h_0$) and
 # 100 states visited by the noise-driven network, switch the input off, and follow
 # $h_{t+1} = \mathrm{ReLU}(W_{hh} h_t)$ for 300 steps (the authors iterate 1,000 steps from a grid [C]).
+#
+# The control is the checkpoint with the entries of $W_{hh}$ shuffled (same weights, no structure;
+# $W_{ih}$ and $W_{out}$ kept): a network whose weights are as large as the trained ones but not
+# arranged by training need not relax to one point. (The network *before* training would be a
+# weak control: its uniform weights of scale $1/\sqrt H$ have spectral radius about
+# $1/\sqrt 3 < 1$, so it collapses to $h = 0$ whatever the claim.) A control that diverges is
+# recorded with the finite value $10^{30}$.
 
 # %%
 def fixed_point_test(W, gen) -> tuple[dict, torch.Tensor, torch.Tensor]:
@@ -505,10 +592,27 @@ def fixed_point_test(W, gen) -> tuple[dict, torch.Tensor, torch.Tensor]:
     return out, traj, h_orbit[0]
 
 
+def shuffled(W: dict[str, torch.Tensor], gen: torch.Generator) -> dict[str, torch.Tensor]:
+    """W with the entries of W_hh permuted at random (the control of C2)."""
+    flat = W["W_hh"].reshape(-1)
+    perm = torch.randperm(flat.numel(), generator=gen, device=flat.device)
+    return {**W, "W_hh": flat[perm].reshape(W["W_hh"].shape)}
+
+
+def finite(x: float, cap: float = 1e30) -> float:
+    return float(x) if math.isfinite(x) and x < cap else cap
+
+
 c2, traj_free, h_orbit = fixed_point_test(W, runtime.generator(ctx.seeds[0], 4, dev))
-report.measure("C2", c2)
+W_shuf = shuffled(W, runtime.generator(ctx.seeds[0], 12, dev))
+c2_shuf = fixed_point_test(W_shuf, runtime.generator(ctx.seeds[0], 4, dev))[0]
+rho = {n: float(torch.linalg.eigvals(w["W_hh"][0]).abs().max()) for n, w in (("trained", W), ("shuffled", W_shuf), ("untrained", SNAPS[0]))}
+report.measure("C2", spread_rel=c2["spread_rel"], last_step_rel=c2["last_step_rel"],
+               spread_rel_shuffled=finite(c2_shuf["spread_rel"]), steps_to_1pct=c2["steps_to_1pct"])
 runtime.glue("a08_c2_steps", int(c2["steps_to_1pct"]))
-print({k: f"{v:.3g}" for k, v in c2.items()})
+runtime.glue("a08_c2_shuf", finite(c2_shuf["spread_rel"]))
+print({k: f"{v:.3g}" for k, v in c2.items()}, "| shuffled:", {k: f"{v:.3g}" for k, v in c2_shuf.items()})
+print("spectral radius of W_hh:", {k: round(v, 3) for k, v in rho.items()})
 
 # %% [markdown]
 # ## C3 · With noise: closed orbits, slow clusters and fast transitions
@@ -527,6 +631,15 @@ print({k: f"{v:.3g}" for k, v in c2.items()})
 #   changes versus inside clusters (at least 5 steps from any switch); and the probability that
 #   *fresh* noise produces a switch within 3 steps, started from the last state before a switch
 #   (deterministic transition: high) or from a cluster state (noise-driven: low).
+#
+# Controls. For the orbit (C3a), the same two statistics on the network before training. For the
+# deterministic transitions (C3b), a null matched on the *logit margin* (the gap between the two
+# largest logits): a state close to the decision boundary switches easily whatever the dynamics,
+# so a high commit probability from pre-switch states says nothing unless states with the same
+# margin elsewhere on the trajectory commit less. Each pre-switch state gets the state of the same
+# run, not itself followed by a switch, whose margin is nearest to its own; the null is the commit
+# probability from those states, judged by the same rule (≥ 0.7). Only when the null fails that
+# rule do the transitions look deterministic beyond their closeness to the boundary.
 
 # %%
 def pca_basis(X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -580,6 +693,12 @@ def p_switch_within(W, states: torch.Tensor, trials: int, steps: int, gen) -> fl
     return float((z.argmax(-1) != a0[..., None]).any(-1).float().mean())
 
 
+def logit_margin(z: torch.Tensor) -> torch.Tensor:
+    """Gap between the largest and the second-largest logit."""
+    top = z.topk(2, dim=-1).values
+    return top[..., 0] - top[..., 1]
+
+
 def slow_fast(W, u, h, z, gen) -> dict:
     a = z[0].argmax(-1).cpu().numpy()
     speed = (h[0, :, 1:] - h[0, :, :-1]).norm(dim=-1).cpu().numpy()  # speed[:, t-1] = |h_t - h_{t-1}|
@@ -591,21 +710,44 @@ def slow_fast(W, u, h, z, gen) -> dict:
     ci, ct = np.nonzero(clus)
     pick = np.linspace(0, len(ci) - 1, P["commit_n"]).astype(int)
     hs = h[0]
+    # margin-matched null: states not followed by a switch, nearest in logit margin to each pre-switch state
+    marg = logit_margin(z[0]).cpu().numpy()
+    pool = np.ones(a.shape, dtype=bool)
+    pool[:, :-1] = ~sw[:, 1:]  # the last state before a switch is excluded
+    pool[:, -1] = False
+    pi_, pt_ = np.nonzero(pool)
+    order = np.argsort(marg[pi_, pt_], kind="stable")
+    pm = marg[pi_, pt_][order]
+    m_pre = marg[[i for i, _ in pre], [t for _, t in pre]]
+    j = np.clip(np.searchsorted(pm, m_pre), 1, len(pm) - 1)
+    j = np.where(np.abs(pm[j - 1] - m_pre) <= np.abs(pm[j] - m_pre), j - 1, j)
+    ni, nt = pi_[order][j], pt_[order][j]
     return dict(speed_ratio=float(np.median(speed[sw[:, 1:]]) / np.median(speed[clus[:, 1:]])),
                 p_commit_transition=p_switch_within(W, hs[[i for i, _ in pre], [t for _, t in pre]], P["commit_trials"], 3, gen),
-                p_switch_cluster=p_switch_within(W, hs[ci[pick], ct[pick]], P["commit_trials"], 3, gen), n_switches=len(pre))
+                p_switch_cluster=p_switch_within(W, hs[ci[pick], ct[pick]], P["commit_trials"], 3, gen), n_switches=len(pre),
+                p_commit_null=p_switch_within(W, hs[ni, nt], P["commit_trials"], 3, gen),
+                margin_pre=float(np.median(m_pre)), margin_null=float(np.median(marg[ni, nt])),
+                margin_all=float(np.median(marg)))
 
 
 u_l, h_l, z_l = simulate(W, P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 5, dev), burn=50)
 orb = orbit_metrics(h_l[0], z_l[0])
 sf = slow_fast(W, u_l, h_l, z_l, runtime.generator(ctx.seeds[0], 6, dev))
+_, h_l0, z_l0 = simulate(SNAPS[0], P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 5, dev), burn=50)
+orb0 = orbit_metrics(h_l0[0], z_l0[0])
 c3 = dict(kappa=orb["kappa"], eta2=orb["eta2"], speed_ratio=sf["speed_ratio"], p_commit_transition=sf["p_commit_transition"],
-          p_switch_cluster=sf["p_switch_cluster"], stationary_switch_rate=orb["switch_rate"])
-report.measure("C3", c3)
+          p_switch_cluster=sf["p_switch_cluster"], p_commit_null=sf["p_commit_null"], stationary_switch_rate=orb["switch_rate"],
+          kappa_untrained=orb0["kappa"], eta2_untrained=orb0["eta2"])
+report.measure("C3a", kappa=orb["kappa"], eta2=orb["eta2"], kappa_untrained=orb0["kappa"], eta2_untrained=orb0["eta2"])
+report.measure("C3b", speed_ratio=sf["speed_ratio"], p_commit=sf["p_commit_transition"], p_switch_cluster=sf["p_switch_cluster"],
+               p_commit_margin_null=sf["p_commit_null"], margin_pre_switch=sf["margin_pre"])
 runtime.glue("a08_orbit_T", P["orbit_T"])
-for key in ("kappa", "eta2", "speed_ratio", "p_commit_transition", "p_switch_cluster"):
-    runtime.glue(f"a08_c3_{key}", c3[key])
-print({k: round(v, 3) for k, v in c3.items()})
+for key, v in c3.items():
+    runtime.glue(f"a08_c3_{key}", v)
+runtime.glue("a08_c3_margin_pre", sf["margin_pre"])
+runtime.glue("a08_c3_margin_null", sf["margin_null"])
+runtime.glue("a08_c3_margin_all", sf["margin_all"])
+print({k: round(v, 3) for k, v in c3.items()}, {k: round(sf[k], 3) for k in ("margin_pre", "margin_null", "margin_all")})
 
 # %% tags=["hide-input"]
 mu, V = pca_basis(h_orbit)
@@ -650,7 +792,10 @@ plt.show()
 # in units of its cluster standard deviation [R], and call the $k = \lceil 0.05 H\rceil$ top units
 # kick neurons (the paper's two triplets are 4 % of 150 units). The scores come from the run of C3;
 # the ablation uses new noise. Ablation silences a unit at every step ($u_i \to 0$, the authors'
-# $\mu = 0$ [C]); the control silences $k$ random other units.
+# $\mu = 0$ [C]). The evidence is the kick ablation's cut in the switch rate (the notes: at least
+# half); the control silences $k$ random other units (the mean cut over the draws), judged by the same
+# rule, and must not cut switching by half. The whole test runs once per noise seed: kick units are
+# found on that seed's run and ablated under that seed's fresh noise.
 
 # %%
 def kick_scores(u: torch.Tensor, z: torch.Tensor) -> np.ndarray:
@@ -658,6 +803,8 @@ def kick_scores(u: torch.Tensor, z: torch.Tensor) -> np.ndarray:
     uu = u[0].cpu().numpy()
     clus = cluster_mask(a)
     win = [(i, t + dt) for i, s in enumerate(switch_times(a)) for t in s[s >= 2] for dt in (-2, -1, 0)]
+    if not win or not clus.any():  # no switches or no clusters (an untrained network): no kick units to find
+        return np.zeros(uu.shape[-1])
     pre = uu[[i for i, _ in win], [t for _, t in win]]
     base = uu[clus]
     return (pre.mean(0) - base.mean(0)) / (base.std(0) + 1e-6)
@@ -683,14 +830,21 @@ def ablation_test(W, u, z, seed: int, draws: int) -> tuple[dict, np.ndarray, dic
     return red, kick, dict(intact=intact, kick=kicked, random=randoms)
 
 
-c4, kick, rates = ablation_test(W, u_l, z_l, ctx.seeds[0], P["random_draws"])
-for s in ctx.seeds[1:]:  # other noise draws: the same kick units?
-    _u, _h, _z = simulate(W, P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(s, 5, dev), burn=50)
-    c4[f"overlap_seed{s}"] = len(set(kick) & set(np.argsort(-kick_scores(_u, _z))[: c4["k"]])) / c4["k"]
+c4_seeds, kick_sets = [], []
+for s in ctx.seeds:  # seed 0 reuses the run of C3; every seed: its own run, its own ablation noise
+    _u, _z = (u_l, z_l) if s == ctx.seeds[0] else [simulate(W, P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(s, 5, dev), burn=50)[i] for i in (0, 2)]
+    red, kick_s, rates_s = ablation_test(W, _u, _z, s, P["random_draws"])
+    c4_seeds.append(red)
+    kick_sets.append(kick_s)
+    if s == ctx.seeds[0]:
+        kick, rates = kick_s, rates_s
+c4 = dict(kick_reduction=[r["kick_reduction"] for r in c4_seeds], random_reduction=[r["random_reduction"] for r in c4_seeds],
+          k=c4_seeds[0]["k"], kick_overlap=float(np.mean([len(set(kick) & set(ks)) / len(kick) for ks in kick_sets])))
 report.measure("C4", c4)
-runtime.glue("a08_c4_kick", c4["kick_reduction"])
-runtime.glue("a08_c4_random", c4["random_reduction"])
-print("kick neurons:", kick.tolist(), {k: round(v, 3) for k, v in c4.items()}, "intact rate", round(rates["intact"], 4))
+runtime.glue("a08_c4_kick", float(np.mean(c4["kick_reduction"])))
+runtime.glue("a08_c4_random", float(np.mean(c4["random_reduction"])))
+runtime.glue("a08_c4_overlap", c4["kick_overlap"])
+print("kick neurons:", [ks.tolist() for ks in kick_sets], c4, "intact rate", round(rates["intact"], 4))
 
 # %% tags=["hide-input"]
 a = z_l[0].argmax(-1).cpu().numpy()
@@ -714,56 +868,103 @@ axs[1].set(xticks=[0, 1, 2], xticklabels=["intact", f"{c4['k']} kick\nsilenced",
 plt.show()
 
 # %% [markdown]
-# Silencing the three top-scoring units barely changes switching in
-# this network: the switch rate falls by a fraction {glue:text}`a08_c4_kick:.2f` (random units:
-# {glue:text}`a08_c4_random:.2f`). The same units come out on top for other noise draws, so the score
-# is not noise, but in a 50-unit network trained for 2,500 steps the transitions are not carried by
-# three units that can be removed: the kick-neuron claim is not reproduced at this scale.
+# Silencing the three top-scoring units barely changes switching in this network: the switch rate
+# falls by a fraction {glue:text}`a08_c4_kick:.2f` on average over the noise seeds (random units:
+# {glue:text}`a08_c4_random:.2f`, the control, which fails the rule as it must but carries no
+# credit). A fraction {glue:text}`a08_c4_overlap:.2f` of the kick units found on the first seed
+# comes out on top for the other seeds, so the score is not noise, but in a 50-unit network trained
+# for 2,500 steps the transitions are not carried by three units that can be removed: the
+# kick-neuron claim is not reproduced at this scale.
 
 # %% [markdown]
 # ## C5 · Noise level and the emergence of the orbit during training
 #
-# **A noise sweep.** We scale the input noise by $\sigma/\sigma_{\rm train} \in \{1/8, \dots, 8\}$ and
-# count switches of the most likely symbol, in windows of the training length started as in training
-# (the setting the network was trained for), and in long stationary runs. One property of this model
-# decides much of the outcome: without biases, ReLU is positively homogeneous, so multiplying the noise
-# *and* the state by $c > 0$ multiplies every later state by $c$ and leaves $\arg\max_k z_{t,k}$
-# unchanged. Long runs therefore switch at the same rate at every noise level (up to sampling error);
-# only the start $h_0 \sim \mathcal N(0, I)$, whose scale is fixed, breaks the symmetry within a
-# 20-step window.
+# **A noise sweep (C5a).** We scale the input noise by $\sigma/\sigma_{\rm train} \in \{1/8, \dots, 8\}$.
+# One property of this model decides what can be measured: without biases, ReLU is positively
+# homogeneous, so multiplying the noise *and* the state by $c > 0$ multiplies every later state and
+# logit by $c$ and leaves the most likely symbol $\arg\max_k z_{t,k}$ unchanged. In long runs the
+# most likely symbol therefore switches at exactly the same rate at every noise level (shown as
+# context; the first version of this chapter measured the sweep on it, a test that could not pass).
+# The network's *output*, however, is a sample of $\mathrm{softmax}(z_t)$, and there the scale of
+# the logits matters: it acts as an inverse temperature. We therefore measure the sweep on the
+# sampled emissions, in windows of the training length started as in training
+# ($h_0 \sim \mathcal N(0, I)$), with the same noise and Gumbel draws at every σ. The rule is the
+# notes' (switch rate peaked near the training noise: its maximum at σ/σ_train = 1/2, 1 or 2, both
+# ends at most 0.8 of the peak). The control is the same sweep on the network before training. As
+# context we also give the noise level at which the Sinkhorn divergence between the sampled
+# sequences and HMM sequences (the training loss) is smallest.
 #
-# **During training.** The checkpoint keeps snapshots of its weights; for each we measure the rotation
-# coherence $\kappa$ of C3 (the orbit) and the switch rate under the training noise.
+# **During training (C5b).** The checkpoint keeps snapshots of its weights; for each we measure the
+# rotation coherence $\kappa$ of C3a (the orbit) and the switch rate under the training noise. The
+# control is $\kappa$ of an independent untrained network (another initialisation seed).
 
 # %%
 mults = [1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8]
-sweep_win, sweep_long = [], []
+A2, E2_, pi2 = hmm_stack([CKPT["hmm"]], dev)
+y_hmm = sample_hmm(A2, E2_, pi2, P["sweep_n"], CKPT["T"], runtime.generator(ctx.seeds[0], 14, dev))[0].flatten(2)
+
+
+def noise_sweep(Wn, with_loss: bool) -> tuple[list[float], list[float]]:
+    """Switch rate of the sampled emissions (and Sinkhorn divergence to the HMM) at each noise level."""
+    rates, losses = [], []
+    for m in mults:
+        _, _, zw = simulate(Wn, P["sweep_n"], CKPT["T"], CKPT["sigma"] * m, runtime.generator(ctx.seeds[0], 8, dev))
+        y = gumbel_hard(zw, runtime.generator(ctx.seeds[0], 13, dev))
+        o = y[0].argmax(-1)
+        rates.append(float((o[:, 1:] != o[:, :-1]).float().mean()))
+        if with_loss:
+            with torch.no_grad():
+                sd = transport.sinkhorn_divergence(y.flatten(2), y_hmm, CKPT["eps"], CKPT["sinkhorn_iters"], CKPT["scaling"])
+            losses.append(float(sd[0]))
+    return rates, losses
+
+
+def resonance(rates: list[float]) -> tuple[bool, float]:
+    peak = int(np.argmax(rates))
+    return mults[peak] in (0.5, 1.0, 2.0), max(rates[0], rates[-1]) / max(rates[peak], 1e-12)
+
+
+sweep_smp, sweep_loss = noise_sweep(W, with_loss=True)
+sweep_smp0, _ = noise_sweep(SNAPS[0], with_loss=False)
+sweep_long = []
 for m in mults:
-    _, _, zw = simulate(W, P["sweep_n"], CKPT["T"], CKPT["sigma"] * m, runtime.generator(ctx.seeds[0], 8, dev))
     _, _, zl = simulate(W, 8, 1000, CKPT["sigma"] * m, runtime.generator(ctx.seeds[0], 9, dev), burn=200)
-    for store, zz in ((sweep_win, zw), (sweep_long, zl)):
-        a = zz[0].argmax(-1)
-        store.append(float((a[:, 1:] != a[:, :-1]).float().mean()))
-peak = int(np.argmax(sweep_win))
+    al = zl[0].argmax(-1)
+    sweep_long.append(float((al[:, 1:] != al[:, :-1]).float().mean()))
+peak_ok, ends = resonance(sweep_smp)
+ends0 = resonance(sweep_smp0)[1]
+c5a = dict(peak_near_train=peak_ok, ends_over_peak=ends, ends_over_peak_untrained=ends0,
+           sinkhorn_best_ratio=mults[int(np.argmin(sweep_loss))],
+           argmax_spread=(max(sweep_long) - min(sweep_long)) / np.mean(sweep_long))
+report.measure("C5a", c5a)
+
 snap_steps = sorted(SNAPS)
-snap = [orbit_metrics(*[v[0] for v in simulate(SNAPS[s], P["snapshot_n"], P["snapshot_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 10, dev), burn=50)[1:]])
-        for s in snap_steps]  # fmt: skip
-c5 = dict(peak_ratio=mults[peak], ends_over_peak=max(sweep_win[0], sweep_win[-1]) / max(sweep_win[peak], 1e-12),
-          stationary_spread=(max(sweep_long) - min(sweep_long)) / np.mean(sweep_long),
-          kappa_init=snap[0]["kappa"], kappa_final=snap[-1]["kappa"])
-report.measure("C5", c5)
-runtime.glue("a08_c5_spread", c5["stationary_spread"])
-runtime.glue("a08_c5_k0", c5["kappa_init"])
-runtime.glue("a08_c5_k1", c5["kappa_final"])
-print({k: round(float(v), 3) for k, v in c5.items()})
+W_fresh = init_weights([CKPT["seed"] + 1000], CKPT["H"], CKPT["d"], CKPT["K"], dev)
+snap = [orbit_metrics(*[v[0] for v in simulate(Wn, P["snapshot_n"], P["snapshot_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 10, dev), burn=50)[1:]])
+        for Wn in [SNAPS[s] for s in snap_steps] + [W_fresh]]  # fmt: skip
+snap, snap_fresh = snap[:-1], snap[-1]
+c5b = dict(kappa_final=snap[-1]["kappa"], kappa_init=snap[0]["kappa"], kappa_untrained=snap_fresh["kappa"])
+report.measure("C5b", c5b)
+runtime.glue("a08_c5_spread", c5a["argmax_spread"])
+runtime.glue("a08_c5_ends", ends)
+runtime.glue("a08_c5_ends0", ends0)
+runtime.glue("a08_c5_peak", mults[int(np.argmax(sweep_smp))])
+runtime.glue("a08_c5_best", c5a["sinkhorn_best_ratio"])
+runtime.glue("a08_c5_k0", c5b["kappa_init"])
+runtime.glue("a08_c5_k1", c5b["kappa_final"])
+runtime.glue("a08_c5_kfresh", c5b["kappa_untrained"])
+print({k: round(float(v), 3) for k, v in {**c5a, **c5b}.items()})
+print("sampled switch rate:", np.round(sweep_smp, 3).tolist(), "| untrained:", np.round(sweep_smp0, 3).tolist())
+print("Sinkhorn divergence:", np.round(sweep_loss, 3).tolist(), "| argmax, long runs:", np.round(sweep_long, 4).tolist())
 print("snapshots:", {s: (round(m["kappa"], 2), round(m["switch_rate"], 3)) for s, m in zip(snap_steps, snap)})
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 2, figsize=(11, 3.4))
-axs[0].semilogx(mults, sweep_win, "o-", label="training-length windows, $h_0\\sim\\mathcal{N}(0,I)$")
-axs[0].semilogx(mults, sweep_long, "s--", label="long runs (stationary)")
+axs[0].semilogx(mults, sweep_smp, "o-", label="sampled emissions (checkpoint)")
+axs[0].semilogx(mults, sweep_smp0, "^:", label="sampled emissions (before training)")
+axs[0].semilogx(mults, sweep_long, "s--", label="most likely symbol, long runs")
 axs[0].axvline(1, color="0.6", lw=0.6)
-axs[0].set(xlabel=r"noise $\sigma/\sigma_{\rm train}$", ylabel="switch rate (most likely symbol)", title="noise sweep")
+axs[0].set(xlabel=r"noise $\sigma/\sigma_{\rm train}$", ylabel="switch rate", title="noise sweep")
 axs[0].legend(fontsize=8)
 axs[1].plot(snap_steps, [m["kappa"] for m in snap], "o-", label=r"rotation coherence $\kappa$")
 axs[1].set(xlabel="training step (snapshot)", ylabel=r"$\kappa$", title="emergence during training")
@@ -787,24 +988,34 @@ plt.show()
 # %% [markdown]
 # ## C6 · One motif across HMM families (full profile)
 #
-# The full profile trains one network per family with the checkpoint's recipe (C1 shows their
-# emission statistics) and repeats the C2 and C4 tests on each. In the ci profile this claim is not
-# testable: it needs three more trained networks.
+# The full profile trains one network per family with the checkpoint's recipe (2,500 steps of 512
+# sequences, as one batched model) and repeats the C1, C2 and C4 tests on each; the control is C4's
+# random ablation. In the ci profile this claim is not testable: three more trained networks cost
+# about three times the checkpoint's CPU training (18 minutes). The ci profile still runs the
+# whole code path, on networks trained for {glue:text}`a08_family_steps` steps of
+# {glue:text}`a08_family_batch` sequences (an untrained size, printed and not judged), so that the
+# full profile's code is exercised on every run.
 
 # %%
+FAMILIES = ["chain3", "fully3", "cycle4"]
+W_fam, _, _ = train_rnn(FAMILIES, [CKPT["seed"] + 1 + i for i in range(len(FAMILIES))], CKPT, P["family_steps"], P["family_batch"], dev)
+c6 = {k: [] for k in ("freq_err_max", "switch_err_max", "spread_rel_max", "kick_reduction_min", "random_reduction_max")}
+for i, name in enumerate(FAMILIES):
+    Wf = {k: v[i : i + 1] for k, v in W_fam.items()}
+    st = compare_to_hmm(Wf, name, P["stats_n"], CKPT["T"], runtime.generator(ctx.seeds[0], 3, dev))[2]
+    fp = fixed_point_test(Wf, runtime.generator(ctx.seeds[0], 20 + i, dev))[0]
+    uf, _, zf = simulate(Wf, P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 30 + i, dev), burn=50)
+    ab = ablation_test(Wf, uf, zf, ctx.seeds[0] + 40 + i, P["family_draws"])[0]
+    for key, v in zip(c6, (st["freq_err"], abs(st["switch_rel_err"]), finite(fp["spread_rel"]), ab["kick_reduction"], ab["random_reduction"])):
+        c6[key].append(v)
+    print(name, {k: round(float(v), 3) for k, v in {**st, **fp, **ab}.items()})
+runtime.glue("a08_family_steps", P["family_steps"])
+runtime.glue("a08_family_batch", P["family_batch"])
 if ctx.profile == "full":
-    c6 = {}
-    for i, name in enumerate(FAMILIES):
-        Wf = {k: v[i : i + 1] for k, v in W_fam.items()}
-        fp = fixed_point_test(Wf, runtime.generator(ctx.seeds[0], 20 + i, dev))[0]
-        uf, _, zf = simulate(Wf, P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 30 + i, dev), burn=50)
-        ab = ablation_test(Wf, uf, zf, ctx.seeds[0] + 40 + i, P["random_draws"])[0]
-        c6[name] = float(fam_c1[name]["freq_err"] <= 0.05 and fp["spread_rel"] < 1e-3 and fp["last_step_rel"] < 1e-4
-                         and ab["kick_reduction"] >= 0.5 and ab["random_reduction"] < 0.2)
-        print(name, {k: round(v, 3) for k, v in {**fp, **ab}.items()})
     report.measure("C6", c6)
 else:
-    report.untestable("C6", "needs networks trained on three more HMM families (full profile)")
+    report.untestable("C6", "needs three more networks trained to the checkpoint's length (full profile); "
+                      "ci runs the code path on networks trained for a few steps, not judged")
 
 # %% [markdown]
 # ## Checks that do not depend on the run
