@@ -1,123 +1,198 @@
-"""Unit tests of rnnbook.claims: verdicts from rules, results JSON, CI comparison."""
+"""Unit tests of rnnbook.claims: kinds, roles, verdicts, fragility, JSON, rendering, compare."""
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
-from rnnbook import claims, runtime
+from rnnbook import claims
+from rnnbook.claims import context, control, evidence
+from rnnbook.machine.checks import claim_problems
+from rnnbook.machine.compare import compare
 
 
 def make_report(tmp_path, monkeypatch) -> claims.Report:
+    from rnnbook import runtime
+
     monkeypatch.setenv("BOOK_RESULTS_DIR", str(tmp_path))
-    ctx = runtime.Context(chapter="a99", profile="ci", seeds=[0], device=torch.device("cpu"), threads=1)
+    ctx = runtime.Context(chapter="a99", profile="ci", seeds=[0, 1], device=torch.device("cpu"), threads=1)
     report = claims.Report(ctx, title="Test chapter")
     report.claim(
         "C1",
-        "error is small",
-        paper=1e-3,
-        rule="err < 0.01",
-        judge=lambda e: claims.REPRODUCED if e < 0.01 else claims.NOT_REPRODUCED,
-        tolerance=0.005,
+        "trained nets are accurate",
+        kind="empirical",
+        paper=0.95,
+        checks=[
+            evidence("acc", ">=", 0.9, "accuracy of trained nets", over="min", tol=0.05),
+            evidence("gap", ">", 0.2, "trained minus chance", tol=0.05),
+            control("acc_untrained", of="acc", what="untrained nets", tol=0.05),
+            context("steps", "training steps"),
+        ],
+        partial=["acc"],
     )
+    report.claim("C2", "identity", kind="construction", paper="exact", checks=[evidence("err", "<", 1e-10)])
     report.claim(
-        "C2",
-        "two checks",
-        paper=None,
-        rule="both hold",
-        judge=lambda d: claims.all_or_some([d["a"] > 0, d["b"] > 0]),
-        tolerance={"a": 0.1},
+        "C3",
+        "needs a GPU",
+        kind="empirical",
+        paper="Table 1",
+        checks=[evidence("x", ">=", 1)],
+        no_control="full only",
     )
-    report.claim("C3", "needs a GPU", paper="Table 1", rule="-", judge=lambda _: claims.REPRODUCED)
     return report
 
 
-def test_rules_decide_verdicts(tmp_path, monkeypatch):
-    report = make_report(tmp_path, monkeypatch)
-    assert report.measure("C1", torch.tensor(0.002)) == claims.REPRODUCED
-    assert report.measure("C2", {"a": 1.0, "b": -1.0}) == claims.PARTLY
-    assert report.untestable("C3", "paper scale only") == claims.NOT_TESTABLE
-    assert report.verdicts().splitlines() == [
-        "C1: reproduced",
-        "C2: partly",
-        "C3: not testable at this scale",
+def test_verdicts_follow_evidence_controls_and_the_declared_partial_rule(tmp_path, monkeypatch):
+    cases = [
+        (dict(acc=[0.95, 0.93], gap=0.3, acc_untrained=[0.5, 0.5], steps=10), claims.REPRODUCED),
+        (dict(acc=[0.95, 0.93], gap=0.1, acc_untrained=[0.5, 0.5], steps=10), claims.PARTLY),
+        (dict(acc=[0.95, 0.85], gap=0.3, acc_untrained=[0.5, 0.5], steps=10), claims.NOT_REPRODUCED),
+        # a control that passes the rule: the test cannot tell, whatever the evidence says
+        (dict(acc=[0.95, 0.93], gap=0.3, acc_untrained=[0.91, 0.95], steps=10), claims.INCONCLUSIVE),
     ]
-    assert claims.all_or_some([False, False]) == claims.NOT_REPRODUCED
-    assert claims.all_or_some([]) == claims.NOT_REPRODUCED
+    for values, want in cases:
+        report = make_report(tmp_path, monkeypatch)
+        assert report.measure("C1", **values) is None
+        assert report.verdict("C1") == want, values
 
 
-def test_judge_must_return_a_known_verdict(tmp_path, monkeypatch):
+def test_a_control_never_earns_credit_and_partial_names_only_evidence():
+    with pytest.raises(ValueError, match="not evidence"):
+        claims.Claim(
+            "C", "t", "empirical", None, [evidence("a", ">", 0), control("c", of="a", what="x")], ("c",)
+        )
+    with pytest.raises(ValueError, match="proper subset"):
+        claims.Claim("C", "t", "empirical", None, [evidence("a", ">", 0)], ("a",), "none")
+    with pytest.raises(ValueError, match="needs a control"):
+        claims.Claim("C", "t", "empirical", None, [evidence("a", ">", 0)])
+    with pytest.raises(ValueError, match="no controls"):
+        claims.Claim("C", "t", "construction", None, [evidence("a", ">", 0), control("c", of="a", what="x")])
+    with pytest.raises(ValueError, match="not an evidence check"):
+        claims.Claim("C", "t", "empirical", None, [evidence("a", ">", 0), control("c", of="b", what="x")])
+
+
+def test_a_failing_construction_stops_the_chapter(tmp_path, monkeypatch):
     report = make_report(tmp_path, monkeypatch)
-    report.claim("C4", "bad judge", paper=None, rule="-", judge=lambda _: "pass")
-    with pytest.raises(ValueError, match="not one of"):
-        report.measure("C4", 1)
-    with pytest.raises(ValueError, match="declared twice"):
-        report.claim("C1", "again", paper=None, rule="-", judge=lambda _: claims.REPRODUCED)
-
-
-def test_write_requires_all_verdicts_and_has_the_schema(tmp_path, monkeypatch):
+    report.measure("C2", err=1e-12)
+    assert report.verdict("C2") == claims.VERIFIED
     report = make_report(tmp_path, monkeypatch)
-    report.measure("C1", 0.002)
-    with pytest.raises(RuntimeError, match="without a verdict: C2, C3"):
+    with pytest.raises(claims.ConstructionFailed, match="err < 1e-10"):
+        report.measure("C2", err=1e-3)
+
+
+def test_values_must_match_the_declared_checks(tmp_path, monkeypatch):
+    report = make_report(tmp_path, monkeypatch)
+    with pytest.raises(ValueError, match="missing"):
+        report.measure("C1", acc=0.95)
+
+
+def test_fragile_when_the_margin_is_inside_the_seed_spread(tmp_path, monkeypatch):
+    report = make_report(tmp_path, monkeypatch)
+    report.measure("C1", acc=np.array([0.99, 0.91]), gap=0.3, acc_untrained=torch.tensor([0.5, 0.6]), steps=3)
+    checks = {c["name"]: c for c in report.claims["C1"].as_json()["checks"]}
+    assert checks["acc"]["value"] == 0.91 and checks["acc"]["spread"] == pytest.approx(0.08)
+    assert checks["acc"]["fragile"] is True  # margin 0.01 < spread 0.08
+    assert checks["acc_untrained"]["fragile"] is False and checks["acc_untrained"]["passed"] is False
+    assert checks["gap"]["fragile"] is False  # one value: no spread
+
+
+def test_rule_text_is_rendered_from_the_checks(tmp_path, monkeypatch):
+    report = make_report(tmp_path, monkeypatch)
+    rule = report.claims["C1"].rule()
+    assert "acc ≥ 0.9" in rule and "gap > 0.2" in rule and "partly if only acc" in rule
+    assert "acc_untrained (untrained nets) must fail acc's rule" in rule
+    assert report.claims["C2"].rule() == "holds exactly: err < 1e-10"
+    html = report.preregistration().data
+    assert "[control] acc_untrained: untrained nets" in html and "no control: full only" in html
+
+
+def test_write_has_the_schema_and_the_checks_rederive_the_verdicts(tmp_path, monkeypatch):
+    report = make_report(tmp_path, monkeypatch)
+    with pytest.raises(RuntimeError, match="without a verdict"):
         report.write()
-    report.measure("C2", {"a": 1.0, "b": 2.0})
-    report.untestable("C3", "GPU")
-    path = report.write()
-    assert path == tmp_path / "a99.ci.json"
-    data = json.loads(path.read_text())
-    assert list(data)[:8] == ["chapter", "title", "profile", "device", "torch", "seeds", "wall_s", "claims"]
-    assert [c["verdict"] for c in data["claims"]] == [
-        "reproduced",
-        "reproduced",
-        "not testable at this scale",
-    ]
-    assert data["claims"][0]["ours"] == 0.002 and set(data["claims"][0]) >= {
-        "id",
-        "text",
-        "paper",
-        "ours",
-        "rule",
+    report.measure("C1", acc=[0.95, 0.93], gap=0.1, acc_untrained=[0.5, 0.5], steps=10)
+    report.measure("C2", err=0.0)
+    report.untestable("C3", "needs the paper's 9x9 grid")
+    res = json.loads(report.write().read_text())
+    c1 = res["claims"][0]
+    assert c1["kind"] == "empirical" and c1["verdict"] == "partly"
+    assert {k["name"]: k["role"] for k in c1["checks"]} == {
+        "acc": "evidence",
+        "gap": "evidence",
+        "acc_untrained": "control",
+        "steps": "context",
     }
-    assert oct(path.stat().st_mode & 0o777) != oct(0o600)
-    html = report.table().data
-    assert "claims-table" in html and "not testable at this scale" in html and "&lt;" in html
+    assert all({"name", "role", "value", "threshold", "passed", "fragile"} <= set(k) for k in c1["checks"])
+    assert res["claims"][2]["no_control_reason"] == "full only"
+    for c in res["claims"]:
+        assert claim_problems(c, "x") == []
+    # an edited boolean or an edited verdict is caught by re-deriving the verdict
+    edited = json.loads(json.dumps(c1))
+    edited["checks"][1]["passed"] = True
+    assert "says otherwise" in claim_problems(edited, "x")[0]
+    edited = json.loads(json.dumps(c1))
+    edited["verdict"] = "reproduced"
+    assert "its checks give 'partly'" in claim_problems(edited, "x")[0]
 
 
-def test_compare_flags_verdict_and_tolerance_changes():
-    committed = {
+def _result(acc: float, tol: float = 0.05) -> dict:
+    return {
         "chapter": "a99",
+        "title": "t",
+        "profile": "ci",
+        "seeds": [0],
         "claims": [
-            {"id": "C1", "verdict": "reproduced", "ours": 0.002, "tolerance": 0.005},
-            {"id": "C2", "verdict": "partly", "ours": {"a": 1.0, "b": 5.0}, "tolerance": {"a": 0.1}},
+            {
+                "id": "C1",
+                "text": "t",
+                "kind": "empirical",
+                "paper": 1,
+                "rule": "r",
+                "partial": [],
+                "verdict": "reproduced",
+                "checks": [
+                    {
+                        "name": "acc",
+                        "role": "evidence",
+                        "op": ">=",
+                        "threshold": 0.9,
+                        "value": acc,
+                        "passed": True,
+                        "tol": tol,
+                    },
+                    {"name": "ok", "role": "context", "value": True, "passed": None, "tol": 0},
+                ],
+            }
         ],
     }
-    same = json.loads(json.dumps(committed))
-    same["claims"][0]["ours"] = 0.006
-    same["claims"][1]["ours"]["b"] = 50.0  # b has no tolerance: not compared
-    assert claims.compare(same, committed) == []
-    moved = json.loads(json.dumps(committed))
-    moved["claims"][0]["ours"] = 0.0071
-    moved["claims"][1]["verdict"] = "reproduced"
-    problems = claims.compare(moved, committed)
-    assert len(problems) == 2
-    assert "C1" in problems[0] and "tolerance" in problems[0]
-    assert "C2" in problems[1] and "verdict" in problems[1]
-    missing = {"chapter": "a99", "claims": committed["claims"][:1]}
-    assert any("claim ids differ" in p for p in claims.compare(missing, committed))
+
+
+def test_compare_uses_the_fresh_tolerance_and_compares_every_value():
+    assert compare(_result(0.95), _result(0.97)) == []
+    assert "tolerance 0.05" in compare(_result(0.95), _result(1.05))[0]
+    # a committed file that widens its own tolerance does not widen the comparison
+    assert compare(_result(0.95), _result(1.05, tol=1e9))
+    edited = _result(0.95)
+    edited["claims"][0]["checks"][1]["value"] = False
+    assert "must be identical" in " ".join(compare(_result(0.95), edited))
+    edited = _result(0.95)
+    edited["claims"][0]["rule"] = "looser"
+    assert "rule" in " ".join(compare(_result(0.95), edited))
+    edited = _result(0.95)
+    edited["seeds"] = [7]
+    assert "seeds" in " ".join(compare(_result(0.95), edited))
 
 
 def test_tiny_values_keep_their_significant_digits(tmp_path, monkeypatch):
     report = make_report(tmp_path, monkeypatch)
-    report.measure("C1", 3.5e-11)
-    report.measure("C2", {"a": 1.0, "b": 123456789.0})
-    report.untestable("C3", "-")
-    data = json.loads(report.write().read_text())
-    assert data["claims"][0]["ours"] == 3.5e-11
-    assert data["claims"][1]["ours"]["b"] == 123457000.0
+    report.measure("C2", err=3.49623e-11)
+    assert report.claims["C2"].as_json()["checks"][0]["value"] == 3.49623e-11
 
 
 def test_atomic_write_leaves_no_temporary_files(tmp_path):
     target = tmp_path / "x.json"
-    claims.atomic_write_text(target, "one")
-    claims.atomic_write_text(target, "two")
-    assert target.read_text() == "two" and [p.name for p in tmp_path.iterdir()] == ["x.json"]
+    claims.atomic_write_text(target, "{}")
+    claims.atomic_write_text(target, '{"a": 1}')
+    assert json.loads(target.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]

@@ -48,8 +48,10 @@ ctx = runtime.setup("a98", default_seeds=[0])
 P = ctx.pick(ci=dict(n=3, sleep=0.0), full=dict(n=30, sleep=0.0))
 
 # %%
+from rnnbook.claims import control, evidence
 report = claims.Report(ctx, title="Miniature")
-report.claim("C1", "sum is right", paper=6, rule="exact", judge=lambda v: claims.REPRODUCED if v == 6 else claims.NOT_REPRODUCED)
+report.claim("C1", "sum is right", kind="empirical", paper=6,
+             checks=[evidence("total", "==", 6, tol=0), control("total_shuffled", of="total", what="off by one")])
 time.sleep(P["sleep"])
 SHOULD_FAIL = False
 if SHOULD_FAIL:
@@ -59,7 +61,16 @@ if SHOULD_FAIL:
 print(sum(range(P["n"] + 1)))
 
 # %%
-report.measure("C1", sum(range(P["n"] + 1)))
+print("a printed number:", 0.125)
+
+# %% [markdown]
+# Some prose.
+
+# %%
+report.measure("C1", total=sum(range(P["n"] + 1)), total_shuffled=sum(range(P["n"])))
+report.table()
+
+# %%
 print(report.write().name)
 """
 )
@@ -94,6 +105,7 @@ def executed(tmp_path_factory) -> Path:
     book = make_book(tmp_path_factory.mktemp("book"))
     result = run_cli(book, "run", "a98", "--profile", "ci")
     assert result.returncode == 0, result.stderr + result.stdout
+    runner.write_status(book)
     return book
 
 
@@ -125,17 +137,26 @@ def test_library_hash_follows_the_chapter_imports(tmp_path):
     source = "from rnnbook import a\nimport rnnbook.d\nfrom rnnbook.missing import q\n"
     assert runner.imported_modules(source, pkg) == {"a", "d"}
     assert [p.name for p in runner.library_modules(source, pkg)] == ["a.py", "b.py", "d.py"]
+    # aliased, parenthesised, multi-line and indirect imports do not escape the hash
+    assert runner.imported_modules("import rnnbook.c as cc\n", pkg) == {"c"}
+    assert runner.imported_modules("from rnnbook import (\n    a,\n    c as cc,\n)\n", pkg) == {"a", "c"}
+    assert runner.imported_modules("from rnnbook.d import z as zz\n", pkg) == {"d"}
+    assert runner.imported_modules("import importlib\nm = importlib.import_module('rnnbook.c')\n", pkg) == {
+        "c"
+    }
+    assert runner.imported_modules("import rnnbook\n", pkg) == {"a", "b", "c", "d"}
+    assert runner.imported_modules("if True:\n    from rnnbook import d\n", pkg) == {"d"}
 
 
 def test_chapter_data_files_make_its_notebook_stale(executed):
     ch = runner.find_chapter("a98", executed)
-    before = runner.library_hash(executed, ch)
+    before = runner.data_hash(executed, ch)
     (executed / "data").mkdir(exist_ok=True)
     (executed / "data" / "a99_other.json").write_text("{}")  # another chapter's file
-    assert runner.library_hash(executed, ch) == before
+    assert runner.data_hash(executed, ch) == before
     ckpt = executed / "data" / "a98_checkpoint.json"
     ckpt.write_text('{"steps": 1}')
-    assert runner.library_hash(executed, ch) != before
+    assert runner.data_hash(executed, ch) != before
     assert [c.id for c in runner.stale_chapters(executed)] == ["a98"]
     ckpt.unlink()
     assert runner.stale_chapters(executed) == []
@@ -252,3 +273,117 @@ def test_bibliography_files_must_be_listed_and_keys_unique(tmp_path):
     assert "book/bib/a02.bib is not listed" in problems
     assert "lists book/bib/a03.bib, which does not exist" in problems
     assert "'smith2020x' is defined in book/bib/a01.bib and in book/bib/a02.bib" in problems
+
+
+# ----------------------------------------------------------------------------- tampering
+# Each edit below once passed `make test`. A copy of the tiny book, tampered with, must fail
+# the book checks with a one-line error naming what is wrong.
+
+
+def _edit_json(path: Path, edit) -> None:
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _edit_nb(path: Path, edit) -> None:
+    nb = nbformat.read(path, as_version=4)
+    edit(nb)
+    nbformat.write(nb, path)
+
+
+def _printed_number(nb):
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "a printed number" in c.source)
+    cell.outputs[0]["text"] = cell.outputs[0]["text"].replace("0.125", "0.925")
+
+
+def _tag_moved_to_markdown(nb):
+    for c in nb.cells:
+        tags = c.metadata.get("tags", [])
+        if "nbval-check-output" in tags:
+            tags.remove("nbval-check-output")
+    next(c for c in nb.cells if c.cell_type == "markdown" and "prose" in c.source).metadata["tags"] = [
+        "nbval-check-output"
+    ]
+
+
+def _skip_tag(nb):
+    next(c for c in nb.cells if "nbval-check-output" in c.metadata.get("tags", [])).metadata["tags"].append(
+        "nbval-skip"
+    )
+
+
+def _check(data, **kw):
+    data["claims"][0]["checks"][0].update(kw)
+
+
+def _fabricated_full(book: Path) -> None:
+    data = json.loads((book / "results/a98.ci.json").read_text())
+    data["profile"], data["device"] = "full", "NVIDIA H100"
+    data.pop("stamp")
+    (book / "results/a98.full.json").write_text(json.dumps(data))
+
+
+def _copied_stamp_full(book: Path) -> None:
+    data = json.loads((book / "results/a98.ci.json").read_text())
+    data["profile"], data["device"] = "full", "NVIDIA H100"
+    (book / "results/a98.full.json").write_text(json.dumps(data))
+
+
+RESULTS = "results/a98.ci.json"
+NOTEBOOK = "book/core/a98_mini.ipynb"
+TAMPERS = {
+    "printed number": (NOTEBOOK, _printed_number, "outputs were edited"),
+    "tag moved to markdown": (NOTEBOOK, _tag_moved_to_markdown, "tags differ"),
+    "nbval-skip added": (NOTEBOOK, _skip_tag, "tags differ"),
+    "tolerance widened": (RESULTS, lambda d: _check(d, tol=1e9), "edited after execution"),
+    "value edited": (RESULTS, lambda d: _check(d, value=7), "edited after execution"),
+    "boolean edited": (RESULTS, lambda d: _check(d, passed=False), "says otherwise"),
+    "rule edited": (RESULTS, lambda d: d["claims"][0].update(rule="anything"), "edited after execution"),
+    "paper edited": (RESULTS, lambda d: d["claims"][0].update(paper=7), "edited after execution"),
+    "text edited": (RESULTS, lambda d: d["claims"][0].update(text="more"), "edited after execution"),
+    "seeds edited": (RESULTS, lambda d: d.update(seeds=[5]), "edited after execution"),
+    "device edited": (RESULTS, lambda d: d.update(device="NVIDIA H100"), "edited after execution"),
+    "wall_s edited": (RESULTS, lambda d: d.update(wall_s=1.0), "edited after execution"),
+    "verdict edited": (RESULTS, lambda d: d["claims"][0].update(verdict="partly"), "its checks give"),
+    "fabricated full results": (None, _fabricated_full, "a98.full.json: missing key 'stamp'"),
+    "full results with a copied stamp": (None, _copied_stamp_full, "a98.full.json: edited after execution"),
+}
+
+
+@pytest.mark.parametrize("name", list(TAMPERS))
+def test_a_tampered_book_fails_its_checks_with_one_line(executed, tmp_path, name):
+    import shutil
+
+    book = tmp_path / "book"
+    shutil.copytree(executed, book, symlinks=True)
+    assert runner.check_book(book) == []
+    target, edit, expected = TAMPERS[name]
+    if target is None:
+        edit(book)
+    elif target.endswith(".ipynb"):
+        _edit_nb(book / target, edit)
+    else:
+        _edit_json(book / target, edit)
+    runner.write_status(book)  # as a tamperer would: the status page agrees with the edit
+    problems = runner.check_book(book)
+    assert any(expected in p for p in problems), (name, problems)
+    assert all("\n" not in p for p in problems)
+    if name == "printed number":  # and the command line says it in one line per problem
+        r = run_cli(book, "check")
+        assert r.returncode == 1 and expected in r.stderr
+        assert all(line.startswith("error: ") for line in r.stderr.strip().splitlines())
+
+
+def test_the_claims_table_must_agree_with_the_results(executed, tmp_path):
+    import shutil
+
+    book = tmp_path / "book"
+    shutil.copytree(executed, book, symlinks=True)
+    ch = runner.find_chapter("a98", book)
+    nb = nbformat.read(ch.ipynb, as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "rnnbook" in out.get("metadata", {}):
+                out["metadata"]["rnnbook"]["claims"]["C1"] = "not reproduced"
+    assert any("claims table disagrees" in p for p in runner.notebook_problems(nb, ch))

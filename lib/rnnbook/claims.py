@@ -126,7 +126,7 @@ def context(name: str, what: str = "", *, over: str = "mean", tol: float = 0.0) 
     return Check(name, CONTEXT, what, over=over, tol=tol)
 
 
-def _passes(value: Any, op: str, threshold: Number) -> bool:
+def passes(value: Any, op: str, threshold: Number) -> bool:
     if value is None or isinstance(value, str):
         return False
     if isinstance(value, float) and math.isnan(value):
@@ -142,7 +142,7 @@ def _passes(value: Any, op: str, threshold: Number) -> bool:
     return value == threshold
 
 
-def _margin(value: Any, op: str, threshold: Number) -> float | None:
+def margin(value: Any, op: str, threshold: Number) -> float | None:
     """Signed distance to the threshold, positive on the passing side (None for ``==``)."""
     if op == "==" or not _is_number(value) or not _is_number(threshold) or isinstance(value, bool):
         return None
@@ -189,8 +189,8 @@ class Measured:
         else:
             self.value = _plain(raw)
         if self.op is not None and self.threshold is not None:
-            self.passed = bool(_passes(self.value, self.op, self.threshold))
-            self.margin = _plain(_margin(self.value, self.op, self.threshold))
+            self.passed = bool(passes(self.value, self.op, self.threshold))
+            self.margin = _plain(margin(self.value, self.op, self.threshold))
             self.fragile = bool(
                 self.margin is not None and self.spread is not None and abs(self.margin) < self.spread
             )
@@ -216,6 +216,21 @@ class Measured:
             out["over"] = c.over
             out["spread"] = self.spread
         return out
+
+
+def verdict_of(
+    kind: str, evidence_passed: Mapping[str, bool], controls_passed: Sequence[bool], partial: Sequence[str]
+) -> str:
+    """The verdict rule itself, on pass/fail flags (used by :class:`Claim` and the book checks)."""
+    if kind == CONSTRUCTION:
+        return VERIFIED if all(evidence_passed.values()) else NOT_REPRODUCED
+    if any(controls_passed):
+        return INCONCLUSIVE
+    if all(evidence_passed.values()):
+        return REPRODUCED
+    if partial and all(evidence_passed[p] for p in partial):
+        return PARTLY
+    return NOT_REPRODUCED
 
 
 @dataclass
@@ -295,20 +310,17 @@ class Claim:
             m = Measured(c, op, threshold)
             m.judge(values[c.name])
             self.measured.append(m)
-        by = {m.check.name: m for m in self.measured}
         ev = [m for m in self.measured if m.check.role == EVIDENCE]
         if self.kind == CONSTRUCTION:
             failed = [m.check.rule() + f" (measured {format_value(m.value)})" for m in ev if not m.passed]
             if failed:
                 raise ConstructionFailed(f"claim {self.id}: construction does not hold: {'; '.join(failed)}")
-            return VERIFIED
-        if any(m.passed for m in self.measured if m.check.role == CONTROL):
-            return INCONCLUSIVE
-        if all(m.passed for m in ev):
-            return REPRODUCED
-        if self.partial and all(by[p].passed for p in self.partial):
-            return PARTLY
-        return NOT_REPRODUCED
+        return verdict_of(
+            self.kind,
+            {m.check.name: bool(m.passed) for m in ev},
+            [bool(m.passed) for m in self.measured if m.check.role == CONTROL],
+            self.partial,
+        )
 
     def as_json(self) -> dict[str, Any]:
         checks = (
