@@ -22,6 +22,7 @@ from rnnbook.claims import (
     check_cell,
     format_value,
 )
+from rnnbook.machine.checks import stale_inputs
 from rnnbook.machine.execute import write_atomic
 from rnnbook.machine.layout import PROFILES, RunnerError, chapters
 
@@ -67,6 +68,7 @@ def _load(root: Path) -> list[dict[str, Any]]:
             if path.exists():
                 res = json.loads(path.read_text())
                 res["_doc"] = ch.doc
+                res["_stale"] = stale_inputs(res, ch)
                 rows.append(res)
     return rows
 
@@ -102,6 +104,11 @@ def status_markdown(root: Path) -> str:
     ]
     total: dict[str, dict[str, int]] = {}
     for res in rows:
+        if res["_stale"]:
+            lines.append(
+                f"| {res['chapter'].upper()} | {res['profile']} | stale: {', '.join(res['_stale'])} changed since this run; not counted |||||||"
+            )
+            continue
         n = counts(res)
         t = total.setdefault(res["profile"], dict.fromkeys(n, 0))
         for k, v in n.items():
@@ -119,7 +126,7 @@ def status_markdown(root: Path) -> str:
     for res in rows:
         lines += [
             "",
-            f"## {res['chapter'].upper()} ({res['profile']} profile)",
+            f"## {res['chapter'].upper()} ({res['profile']} profile{', stale' if res['_stale'] else ''})",
             "",
             "| Claim | Kind | Paper | Checks (value, rule, margin) | Verdict |",
             "|---|---|---|---|---|",
@@ -165,7 +172,10 @@ def readme_table(root: Path) -> str:
             if ch.results(prof).exists():
                 res = json.loads(ch.results(prof).read_text())
                 title = f"{ch.id.upper()} · {res['title']}"
-                verdicts[prof] = _summary(res)
+                stale = stale_inputs(res, ch)
+                verdicts[prof] = (
+                    f"stale ({', '.join(stale)} changed since the run)" if stale else _summary(res)
+                )
         lines.append(
             f"| {title} | [`{ch.doc}.py`]({ch.doc}.py) | {verdicts.get('ci', 'not run')} | "
             f"{verdicts.get('full', 'not run yet')} |"
