@@ -16,7 +16,7 @@ NBVAL_ENV := BOOK_PROFILE=ci BOOK_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 
              MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 \
              MKL_CBWR=AVX2,STRICT ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
 
-.PHONY: help venv book run stale status test lint unit check-book nbval compare site site-check \
+.PHONY: help venv book run stale status test lint unit check-book nbval compare site site-check browser \
         env-check clean wheelhouse bench
 
 help:
@@ -83,7 +83,16 @@ nbval: $(STAMP)
 compare: $(STAMP)
 	$(BIN)/python -m rnnbook.runner compare $(CI_RESULTS)
 
-site-check: $(STAMP)
+# The site check opens the built pages in headless Chromium (Debian's packages). Installed here
+# when missing and we are root with apt (a fresh machine, CI); otherwise a one-line instruction.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and chromium-driver (apt-get) for the site check"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "error: the site check needs headless Chromium: sudo apt-get install chromium chromium-driver" >&2; exit 1; fi
+
+site-check: $(STAMP) browser
 	$(BIN)/python -m pytest -q -m site tests/test_site.py
 
 # Wheels of the tools that execute chapters (papermill, jupytext, nbformat, nbclient, ipykernel

@@ -63,6 +63,51 @@ def pages() -> list[str]:
     return [f"{doc}.html" for doc in docs]
 
 
+# Math that MathJax did not typeset: raw delimiters left in the text, or math nodes and no
+# MathJax output (e.g. MathJax loaded from a CDN on a machine without internet).
+UNTYPESET_MATH = """
+const main = document.querySelector('main') || document.body;
+const text = main.innerText;
+const raw = ['\\\\(', '\\\\[', '$$'].filter(d => text.includes(d));
+const math = document.querySelectorAll('.math, span.math, div.math').length;
+const typeset = document.querySelectorAll('mjx-container').length;
+return {raw: raw, math: math, typeset: typeset, mathjax: !!window.MathJax};
+"""
+
+
+def math_problems(browser, page: str) -> list[str]:
+    """Problems with the page's math, after giving MathJax a few seconds to typeset."""
+    import time
+
+    deadline = time.time() + 15
+    state = browser.execute_script(UNTYPESET_MATH)
+    while state["math"] and state["typeset"] < state["math"] and time.time() < deadline:
+        time.sleep(0.25)
+        state = browser.execute_script(UNTYPESET_MATH)
+    problems = []
+    if state["raw"]:
+        problems.append(f"{page}: raw math delimiters {state['raw']} left in the text")
+    if state["math"] and state["typeset"] == 0:
+        problems.append(f"{page}: {state['math']} math elements and no MathJax output")
+    return problems
+
+
+def test_math_check_fails_on_a_page_with_untypeset_math(server, browser, tmp_path):
+    """A deliberately broken page (MathJax from an unreachable address) fails the math check."""
+    bad = HTML / "_broken_math_test.html"
+    bad.write_text(
+        '<html><head><script src="http://127.0.0.1:9/mathjax.js"></script></head><body><main>'
+        '<p>Inline <span class="math notranslate nohighlight">\\(x^2\\)</span>.</p></main></body></html>'
+    )
+    try:
+        browser.get(f"{server}/_broken_math_test.html")
+        problems = math_problems(browser, "_broken_math_test.html")
+    finally:
+        bad.unlink()
+    assert any("raw math delimiters" in p for p in problems)
+    assert any("no MathJax output" in p for p in problems)
+
+
 @pytest.mark.parametrize("page", pages())
 def test_page_loads_with_all_figures(server, browser, page):
     browser.get(f"{server}/{page}")
@@ -71,10 +116,11 @@ def test_page_loads_with_all_figures(server, browser, page):
     assert "404" not in title and "Error" not in title, title
     broken = browser.execute_script(BROKEN_IMAGES)
     assert broken == [], f"{page}: images that did not load: {broken}"
+    assert math_problems(browser, page) == []
     if "/a" in page:
         figures = browser.execute_script(
             "return Array.from(document.images).filter(i => i.src.includes('_images')).length"
         )
         assert figures >= 3, f"{page}: expected the chapter's figures, found {figures}"
         text = browser.find_element("tag name", "main").text
-        assert "Claims" in text and "reproduced" in text
+        assert "Claims" in text and "evidence" in text and "control" in text
