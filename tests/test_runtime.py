@@ -76,12 +76,17 @@ def test_results_dir_prefers_environment(monkeypatch, tmp_path):
     assert runtime.results_dir() == __import__("pathlib").Path("results")
 
 
-def test_glue_stores_numpy_and_tensor_scalars_as_python_numbers():
+def test_glue_stores_numpy_and_tensor_scalars_as_python_numbers(monkeypatch):
+    import myst_nb
+
+    stored = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=False: stored.__setitem__(name, value))
     for raw, want in [(np.float64(0.25), 0.25), (torch.tensor(3), 3), (np.int64(7), 7), (0.5, 0.5)]:
-        out = runtime.glue("x", raw)
-        assert type(out) is type(want) and out == want
+        assert runtime.glue("x", raw) is None  # no stray value shown under the cell
+        assert type(stored["x"]) is type(want) and stored["x"] == want
     arr = np.array([1.0, 2.0])
-    assert runtime.glue("arr", arr) is arr  # arrays are glued as they are
+    runtime.glue("arr", arr)
+    assert stored["arr"] is arr  # arrays are glued as they are
 
 
 def test_generator_gives_one_reproducible_stream_per_seed_and_tag():
@@ -91,3 +96,12 @@ def test_generator_gives_one_reproducible_stream_per_seed_and_tag():
     assert runtime.generator(0, 0).device.type == "cpu"
     assert runtime.generator(0, 0, torch.device("cpu")).initial_seed() == 0
     assert runtime.generator(2, 5).initial_seed() == 2 * 1_000_003 + 5
+
+
+def test_progress_bars_are_off_under_the_book_machine(monkeypatch):
+    steps = range(3)
+    monkeypatch.setenv("BOOK_PROGRESS", "0")
+    assert runtime.progress(steps) is steps
+    monkeypatch.setenv("BOOK_PROGRESS", "1")
+    bar = runtime.progress(steps, desc="x")
+    assert list(bar) == [0, 1, 2] and hasattr(bar, "close")

@@ -10,6 +10,7 @@ Environment variables (all optional):
 - ``BOOK_THREADS``: torch intra-op threads (default 1 in ``ci``, all cores in ``full``).
 - ``BOOK_DEVICE``: force ``cpu`` or ``cuda``.
 - ``BOOK_RESULTS_DIR``: where the chapter writes ``<chapter>.<profile>.json``.
+- ``BOOK_PROGRESS``: ``0`` turns the training progress bars off (the book machine does).
 """
 
 from __future__ import annotations
@@ -182,10 +183,24 @@ def setup(
     return Context(chapter=chapter, profile=prof, seeds=run_seeds, device=dev, threads=threads)
 
 
-def glue(name: str, value: Any, display: bool = False) -> Any:
+def progress(iterable: Any, total: int | None = None, desc: str = "") -> Any:
+    """``iterable`` with a progress bar (``tqdm.auto``) when a person runs the chapter.
+
+    Off when ``BOOK_PROGRESS=0``, which the book machine sets under papermill and nbval, so that
+    committed notebooks stay clean; on in Jupyter, Colab and scripts otherwise.
+    """
+    if os.environ.get("BOOK_PROGRESS", "1") == "0":
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, leave=False, mininterval=0.5)
+
+
+def glue(name: str, value: Any, display: bool = False) -> None:
     """Make ``value`` quotable in the prose as ``{glue:}`name```; a no-op outside the book.
 
     ``myst_nb`` is only installed with the book tools, so readers in Colab do not need it.
+    Returns nothing, so that a cell ending in ``glue(...)`` shows no stray value.
     """
     if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
         # numpy scalars and 0-d tensors: their repr ("np.float64(0.5)") is what myst-nb would
@@ -194,6 +209,5 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     try:
         from myst_nb import glue as _glue
     except ImportError:  # pragma: no cover - depends on the reader's environment
-        return value
+        return
     _glue(name, value, display=display)
-    return value

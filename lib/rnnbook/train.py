@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from rnnbook.models import BatchedElmanRNN
+from rnnbook.runtime import progress
 from rnnbook.tasks import variable_binding_batch
 
 
@@ -160,7 +161,7 @@ def fit(
     hist_h = np.zeros((steps, S), dtype=int)
     start, last = time.perf_counter(), len(horizons) - 1
     n_done = 0
-    for step in range(steps):
+    for step in progress(range(steps), desc=f"training {S} models"):
         idx = np.flatnonzero(active)
         hz = [horizons[stage[i]] for i in idx]
         x, y, mask = variable_binding_batch(

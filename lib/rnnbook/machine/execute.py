@@ -110,7 +110,7 @@ def _terminate_as_exit(signum: int, frame: Any) -> None:  # pragma: no cover - s
 def _environment(extra: Mapping[str, str]) -> Iterator[None]:
     backup = dict(os.environ)
     try:
-        os.environ.update(PYTHONHASHSEED="0", **MALLOC_ENV, **CPU_ENV, **extra)
+        os.environ.update(PYTHONHASHSEED="0", BOOK_PROGRESS="0", **MALLOC_ENV, **CPU_ENV, **extra)
         yield
     finally:
         os.environ.clear()

@@ -81,6 +81,47 @@ def _count_cells(n: dict[str, int]) -> str:
     return " | ".join(str(n[k]) for k in keys)
 
 
+KIND_MARK = {"empirical": "", "construction": "◆", "illustration": "○"}
+
+
+def scoreboard_html(rows: list[dict[str, Any]]) -> str:
+    """The book at a glance: one row per chapter, one cell per claim, coloured by verdict.
+
+    Constructions are marked ◆ (and drawn with a dashed border), illustrations ○; a cell with
+    a fragile check is marked with "~". Each cell links to the chapter's claims table below.
+    """
+    from rnnbook.claims import COLOURS
+
+    out = ['<div class="scoreboard"><table style="border-collapse:separate;border-spacing:3px">']
+    for res in rows:
+        anchor = f"{res['chapter']}-{res['profile']}-profile"
+        cells = [
+            f'<td style="padding:2px 8px;white-space:nowrap"><a href="#{anchor}">'
+            f"{res['chapter'].upper()}</a> <small>{res['profile']}</small></td>"
+        ]
+        for c in res["claims"]:
+            colour = COLOURS.get(c["verdict"], "#4d4d4d")
+            border = "2px dashed #000" if c["kind"] == CONSTRUCTION else "2px solid " + colour
+            fragile = "~" if any(k.get("fragile") for k in c["checks"]) else ""
+            title = f"{c['id']} ({c['kind']}): {c['verdict']}"
+            cells.append(
+                f'<td title="{title}" style="background:{colour};color:#fff;border:{border};'
+                f'padding:2px 6px;text-align:center;font-size:80%">'
+                f"{c['id']}{KIND_MARK.get(c['kind'], '')}{fragile}</td>"
+            )
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    legend = " ".join(
+        f'<span style="background:{colour};color:#fff;padding:1px 6px;font-size:80%">{verdict}</span>'
+        for verdict, colour in COLOURS.items()
+    )
+    out.append(
+        f"<p>{legend}<br><small>◆ construction (dashed border) · ○ illustration · "
+        "~ a fragile check · unmarked: empirical</small></p></div>"
+    )
+    return "\n".join(out)
+
+
 def status_markdown(root: Path) -> str:
     """The status page: counts by kind, then every chapter's claims, checks and verdicts."""
     rows = _load(root)
@@ -96,6 +137,10 @@ def status_markdown(root: Path) -> str:
         "equivalences, implementation guards) are verified and counted apart, never as reproductions.",
         "*Partly* comes only from a partial rule declared before the run. A check is *fragile* when",
         "its margin to the threshold is smaller than its spread across seeds.",
+        "",
+        "## The book at a glance",
+        "",
+        scoreboard_html([r for r in rows if not r["_stale"]]),
         "",
         "## Counts by kind",
         "",
