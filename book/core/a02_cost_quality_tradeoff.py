@@ -102,47 +102,79 @@ V, k, T = SIZES["V"], SIZES["k"], SIZES["T"]
 
 # %% [markdown]
 # All pass rules are fixed here, before any experiment. The paper gives no numbers, so the
-# thresholds come from our research notes: 0.1 bit/symbol for "approaching the floor", a factor
-# of 2 between slopes for "distinct regimes", 1 % loss for the compression boundary. Tolerances
-# say how far a re-run on another CPU or with other seeds may move each number.
+# thresholds come from our research notes: 0.1 bit/symbol for "approaching the floor", a
+# 3-piece fit of log *excess* loss, $\log_2(L - H)$, against $\log_2 C$ with outer slopes flatter
+# than the middle by a factor of 2 for "distinct regimes", 1 % loss for the compression boundary.
+# (An earlier version of this chapter fitted $\log_2 L$ instead, which drifted from the notes
+# without saying so; the notes' fit is restored as the evidence, and the $\log_2 L$ fit is shown
+# beside it as context.) C1 holds by construction (a textbook inequality, checked as a guard on
+# the implementation); every other claim is empirical and has a negative control, the same
+# statistic on a model or curve where it must fail: untrained GRUs (C2, C3), a one-regime
+# straight line with the fit's own scatter (C4), and models that never saw the small training
+# set (C5). `tol` says how far a re-run on another CPU or thread count may move each number
+# (derived at the end of the chapter).
 
 # %%
 # fmt: off
 report = claims.Report(ctx, title="The cost-quality tradeoff of resource-constrained sequence prediction")
-ok, flat_outer = claims.all_or_some, lambda o: int(o["s2"] < 0) * (int(o["ratio_1"] >= 2) + int(o["ratio_3"] >= 2))
-report.claim("C1", "Theory: at any description length the best held-out loss is bounded below by the entropy rate.",
-             paper="theory (no number)", judge=lambda o: ok([o["oracle_z"] <= 4.0, o["min_excess"] > -0.01]),
-             rule="exact H and the oracle's held-out loss agree within 4 standard errors; no member of the family "
-                  "(any width, bits, pruning, data regime) beats the oracle by more than 0.01 bit/symbol",
-             tolerance={"H": 1e-9, "oracle_z": 2.0, "min_excess": 0.03})
-report.claim("C2", "Empirical procedure: description length vs held-out log-loss over a model family; the envelope is monotone.",
-             paper="procedure (no number)",
-             rule="every model's compression boundary is below its raw float32 size; along the width sweep the boundary "
-                  "cost (seed mean) strictly increases and the boundary loss never rises by more than 0.02 bit/symbol",
-             judge=lambda o: ok([o["below_raw"] == 1.0, o["cost_increasing"] == 1.0, o["max_loss_rise"] <= 0.02]),
-             tolerance={"below_raw": 0.0, "cost_increasing": 0.0, "max_loss_rise": 0.03})
-report.claim("C3", "The best models approach the source's entropy rate.", paper="reached (no number)",
-             rule="best held-out loss within 0.1 bit/symbol of the oracle's = reproduced; further, but closing "
-                  ">= 90 % of the gap from the unigram entropy to H = partly",
-             judge=lambda o: claims.REPRODUCED if o["excess"] <= 0.1
-             else (claims.PARTLY if o["captured"] >= 0.9 else claims.NOT_REPRODUCED),
-             tolerance={"best": 0.05, "excess": 0.04, "captured": 0.02})
-report.claim("C4", "Three regimes in log-log: large cost for little gain, a roughly linear middle, large cost for marginal gain.",
-             paper="three phases (no slopes given)",
-             rule="continuous 3-piece linear fit of log2 loss vs log2 cost on the lower envelope (points better than the "
-                  "free uniform guess, >= 3 per piece): middle slope < 0 and >= 2x steeper than both outer slopes = "
-                  "reproduced; than one of them = partly; else not reproduced",
-             judge=lambda o: claims.NOT_TESTABLE if o["n_points"] < 9
-             else (claims.NOT_REPRODUCED, claims.PARTLY, claims.REPRODUCED)[flat_outer(o)],
-             tolerance={"s1": 0.2, "n_points": 8})  # s2, s3 and the ratios depend on where the fit puts its breaks
-report.claim("C5", "Beyond the knee extra parameters memorise: train loss falls below H while test loss stops improving.",
-             paper="boundary grows with no test gain (no number)",
-             rule="small training set: the widest model's train loss (seed mean) is below H, and its test loss is lower "
-                  "than that of the narrowest model with train loss below H by at most 0.02 bit/symbol",
-             judge=lambda o: ok([o["train_widest"] < o["H"], o["test_gain_beyond_knee"] <= 0.02]),
-             tolerance={"H": 1e-9, "train_widest": 0.05, "test_widest": 0.15, "test_gain_beyond_knee": 0.15})
+E, K, X = claims.evidence, claims.control, claims.context
+report.claim(
+    "C1", "Theory: at any description length the best held-out loss is bounded below by the entropy "
+    "rate.", kind="construction", paper="theory (no number)",
+    checks=[
+        X("H", "exact entropy rate of the source (bit/symbol)", tol=1e-9),
+        E("oracle_z", "<=", 4.0, "|oracle's test loss − H| in standard errors", tol=2.0),
+        E("min_excess", ">", -0.01, "lowest test loss of any model − the oracle's", tol=0.03),
+    ])
+report.claim(
+    "C2", "Empirical procedure: description length vs held-out log-loss over a model family; the "
+    "envelope is monotone.", kind="empirical", paper="procedure (no number)",
+    checks=[
+        E("below_raw", "==", 1.0, "share of compression boundaries below raw float32 size"),
+        E("cost_increasing", "==", 1.0, "boundary cost (seed mean) rises with every width"),
+        E("max_loss_rise", "<=", 0.02, "largest rise of boundary loss from a width to the next", tol=0.03),
+        K("max_loss_rise_untrained", "max_loss_rise", "the same for untrained GRUs", tol=0.03),
+    ])
+report.claim(
+    "C3", "The best models approach the source's entropy rate.", kind="empirical",
+    paper="reached (no number)", partial=["captured"],
+    checks=[
+        E("excess", "<=", 0.1, "best test loss − the oracle's (bit/symbol)", tol=0.04),
+        E("captured", ">=", 0.9, "share of the gap from H_0 to H closed by the best model", tol=0.02),
+        K("excess_untrained", "excess", "the same for the best variant of an untrained GRU", tol=0.04),
+        X("best", "best test loss over all variants (bit/symbol)", tol=0.05),
+    ])
+report.claim(
+    "C4", "Three regimes in log-log: large cost for little gain, a roughly linear middle, large cost "
+    "for marginal gain.", kind="empirical", paper="three phases (no slopes given)",
+    partial=["s2", "ratio_1"],
+    checks=[
+        E("s2", "<", 0, "middle slope of the 3-piece fit of log2(L − H) vs log2 C", tol=0.3),
+        E("ratio_1", ">=", 2.0, "|s2| / |s1|: the cheap end is flatter than the middle", tol=1.0),
+        E("ratio_3", ">=", 2.0, "|s2| / |s3|: the expensive end is flatter than the middle", tol=5.0),
+        K("ratio_1_line", "ratio_1", "one straight line + the fit's residuals, shuffled", tol=1.0),
+        K("ratio_3_line", "ratio_3", "one straight line + the fit's residuals, shuffled", tol=1.0),
+        X("s1", "cheap-end slope of the log2(L − H) fit", tol=0.3),
+        X("s3", "expensive-end slope of the log2(L − H) fit", tol=0.3),
+        X("n_points", "envelope points fitted (< 9: not testable)", tol=8),
+        X("logL_ratio_1", "|s2| / |s1| of the earlier fit of log2 L (not the notes' rule)", tol=1.0),
+        X("logL_ratio_3", "|s2| / |s3| of the earlier fit of log2 L (not the notes' rule)", tol=10.0),
+    ])
+report.claim(
+    "C5", "Beyond the knee extra parameters memorise: train loss falls below H while test loss stops "
+    "improving.", kind="empirical", paper="boundary grows with no test gain (no number)",
+    checks=[
+        E("train_minus_H", "<", 0, "widest model's loss on its own small training set − H", tol=0.05),
+        E("test_gain_beyond_knee", "<=", 0.02, "test loss at the knee − the widest's", tol=0.15),
+        K("train_minus_H_online", "train_minus_H", "widest online GRU (never saw that set)", tol=0.05),
+        X("knee_width", "narrowest width whose train loss (seed mean) is below H", tol=8),
+        X("test_widest", "test loss of the widest small-set model (seed mean)", tol=0.15),
+    ])
 print("claims declared:", ", ".join(report.claims))
 # fmt: on
+
+# %%
+report.preregistration()
 
 # %% [markdown]
 # ## The theory: a distortion-rate curve with an entropy floor (C1)
@@ -480,6 +512,7 @@ def train(nets, steps):
     return curves.cpu().numpy()
 
 
+untrained = copy.deepcopy(nets)  # the negative control of C2 and C3: the same GRUs before training
 t0 = time.process_time()
 curves = train(nets, SIZES["steps"])
 print(f"trained {len(members)} GRUs for {SIZES['steps']} steps: {time.process_time() - t0:.1f} s of CPU time")
@@ -529,9 +562,9 @@ def held_out_bits(net, X):
     return total / len(X)
 
 
-def variant(i, bits, prune):
-    """(weights, description length in bits) of member i, pruned by magnitude and then quantised."""
-    own = [w.detach().cpu() for w in nets[pad_of[members[i][2]]].member(slot[i])]
+def variant(i, bits, prune, family):
+    """(weights, description length in bits) of member i of family, pruned by magnitude, then quantised."""
+    own = [w.detach().cpu() for w in family[pad_of[members[i][2]]].member(slot[i])]
     pruned = [cost.prune_by_magnitude(w, prune) if j in (0, 2, 4) else w for j, w in enumerate(own)]
     return cost.quantized_copy(pruned, bits), cost.description_length(pruned, bits)
 
@@ -550,18 +583,29 @@ for i, (regime, seed, h, _) in enumerate(members):
 
 # %%
 VARIANTS = [(None, 0.0)] + [(b, p) for p in PRUNE for b in BITS]
-rows = []
-with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:  # LZMA runs outside the GIL
-    for P in nets:
-        jobs = [(i, b, p) for i in chosen.values() if pad_of[members[i][2]] == P for b, p in VARIANTS]
-        made = list(workers.map(lambda job: variant(*job), jobs))
-        probe = PaddedGRUs(P, [members[i][2] for i, _, _ in jobs]).to(ctx.device)
-        for m, (weights, _) in enumerate(made):
-            probe.load_member(m, weights)
-        for (i, b, p), (_, bits), loss in zip(jobs, made, held_out_bits(probe, X_test), strict=True):
-            rows.append(dict(member=i, seed=members[i][1], width=members[i][2], bits=b, prune=p, cost=bits, loss=loss))  # fmt: skip
+
+
+def price(family, chosen_members):
+    """Every variant of the chosen members of a family: cost (bits) and test loss."""
+    rows = []
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:  # LZMA runs outside the GIL
+        for P in family:
+            jobs = [(i, b, p) for i in chosen_members if pad_of[members[i][2]] == P for b, p in VARIANTS]
+            made = list(workers.map(lambda job: variant(*job, family), jobs))
+            probe = PaddedGRUs(P, [members[i][2] for i, _, _ in jobs]).to(ctx.device)
+            for m, (weights, _) in enumerate(made):
+                probe.load_member(m, weights)
+            for (i, b, p), (_, bits), loss in zip(jobs, made, held_out_bits(probe, X_test), strict=True):
+                rows.append(dict(member=i, seed=members[i][1], width=members[i][2], bits=b, prune=p, cost=bits, loss=loss))  # fmt: skip
+    return rows
+
+
+rows = price(nets, chosen.values())
+# the control: the first restart of every online member, untrained, priced the same way
+chosen_untrained = {(m[1], m[2]): i for i, m in enumerate(members) if m[0] == "online" and m[3] == 0}
+rows_untrained = price(untrained, chosen_untrained.values())
 C_all, L_all = np.array([r["cost"] for r in rows], float), np.array([r["loss"] for r in rows])
-print(f"{len(rows)} variants of {len(chosen)} trained models measured")
+print(f"{len(rows)} variants of {len(chosen)} trained models measured (and {len(rows_untrained)} untrained)")
 
 # %% [markdown]
 # ## The cost-quality plane (C1, C2, C3)
@@ -577,20 +621,29 @@ def n_params(h):
     return 3 * h * (V + h + 2) + V * (h + 1)
 
 
-def boundary(i):
+def boundary(i, rows=rows):
     """The cheapest variant of member i whose loss is within EPS_BOUNDARY of its float loss."""
     mine = [r for r in rows if r["member"] == i]
     float_loss = next(r["loss"] for r in mine if r["bits"] is None)
     return min((r for r in mine if r["loss"] <= (1 + EPS_BOUNDARY) * float_loss), key=lambda r: r["cost"])
 
 
-bounds = {key: boundary(i) for key, i in chosen.items()}
+def boundary_curve(bounds):
+    """Seed means of the boundaries' cost and loss, per width."""
+    b_cost = np.array([np.mean([bounds[s, h]["cost"] for s in ctx.seeds]) for h in widths])
+    b_loss = np.array([np.mean([bounds[s, h]["loss"] for s in ctx.seeds]) for h in widths])
+    return b_cost, b_loss
+
+
 widths = SIZES["widths"]
-b_cost = np.array([np.mean([bounds[s, h]["cost"] for s in ctx.seeds]) for h in widths])
-b_loss = np.array([np.mean([bounds[s, h]["loss"] for s in ctx.seeds]) for h in widths])
+bounds = {key: boundary(i) for key, i in chosen.items()}
+b_cost, b_loss = boundary_curve(bounds)
+u_cost, u_loss = boundary_curve({key: boundary(i, rows_untrained) for key, i in chosen_untrained.items()})
 c2 = dict(below_raw=float(np.mean([b["cost"] < 32 * n_params(b["width"]) for b in bounds.values()])),
-          cost_increasing=float(np.all(np.diff(b_cost) > 0)), max_loss_rise=float(np.max(np.diff(b_loss))))  # fmt: skip
+          cost_increasing=float(np.all(np.diff(b_cost) > 0)), max_loss_rise=float(np.max(np.diff(b_loss))),
+          max_loss_rise_untrained=float(np.max(np.diff(u_loss))))  # fmt: skip
 report.measure("C2", c2)
+glue(max_loss_rise_untrained=c2["max_loss_rise_untrained"], untrained_loss=float(u_loss.mean()))
 glue(boundary_bits=float(np.median([b["bits"] or 32 for b in bounds.values()])))
 print("boundary (seed mean):", {h: (round(c), round(float(y), 3)) for h, c, y in zip(widths, b_cost, b_loss, strict=True)})  # fmt: skip
 print(c2)
@@ -598,12 +651,15 @@ print(c2)
 # %%
 env = cost.lower_envelope(C_all, L_all)
 best = float(L_all.min())
-c3 = dict(best=best, excess=best - oracle_test, captured=(ladder[0] - best) / (ladder[0] - H))
+best_untrained = min(r["loss"] for r in rows_untrained)
+c3 = dict(best=best, excess=best - oracle_test, captured=(ladder[0] - best) / (ladder[0] - H),
+          excess_untrained=best_untrained - oracle_test)  # fmt: skip
 report.measure("C3", c3)
 everything = np.concatenate([L_all, test_loss])  # all variants, all restarts, both regimes
 c1 = dict(H=H, oracle_z=abs(oracle_test - H) / oracle_se, min_excess=float(everything.min() - oracle_test))
 report.measure("C1", c1)
-glue(best=best, excess=c3["excess"], env_points=len(env), env_pruned=sum(rows[i]["prune"] > 0 for i in env))
+glue(best=best, excess=c3["excess"], env_points=len(env), env_pruned=sum(rows[i]["prune"] > 0 for i in env),
+     excess_untrained=c3["excess_untrained"])  # fmt: skip
 print(c1, c3, sep="\n")
 
 # %% tags=["hide-input"]
@@ -632,17 +688,34 @@ plt.show()
 # {glue:text}`boundary_bits:.0f` bits per weight, and {glue:text}`env_pruned:.0f` of the
 # {glue:text}`env_points:.0f` envelope points are pruned variants.
 #
+# The controls are the same GRUs before training, priced by the same procedure. Their best
+# variant is {glue:text}`excess_untrained:.2f` bit/symbol above the oracle (C3 fails for them,
+# as it must), and their boundary loss, {glue:text}`untrained_loss:.2f` bit/symbol on average,
+# rises by up to {glue:text}`max_loss_rise_untrained:.3f` from one width to the next: C2's
+# monotonicity check fails for untrained models. C2's other two checks (boundaries below the raw size, costs rising with width) would
+# pass for untrained models too: they describe the pricing, and only the loss check carries
+# evidence about learning.
+#
 # ## Regimes of the tradeoff curve (C4)
 #
-# We fit the envelope points (except those worse than the free uniform guess) with a continuous
-# three-piece linear function of $u = \log_2 C$, breakpoints $u_i < u_j$ at envelope points and at
-# least three points per piece, by least squares over all admissible $(i, j)$:
+# The research notes fix the test before any run: fit the envelope's *excess* loss over the
+# floor, $y = \log_2(L - H)$, against $u = \log_2 C$ with a continuous three-piece linear function,
+# breakpoints $u_i < u_j$ at envelope points and at least three points per piece, by least
+# squares over all admissible $(i, j)$ (envelope points worse than the free uniform guess are
+# left out):
 #
 # $$
-# \log_2 L \approx a + s_1 u + (s_2 - s_1)(u - u_i)_+ + (s_3 - s_2)(u - u_j)_+ .
+# \log_2 (L - H) \approx a + s_1 u + (s_2 - s_1)(u - u_i)_+ + (s_3 - s_2)(u - u_j)_+ .
 # $$
 #
-# Three regimes: a middle slope $s_2$ at least twice as steep as both $s_1$ and $s_3$.
+# Three regimes: a falling middle ($s_2 < 0$) at least twice as steep as both $s_1$ and $s_3$.
+# Subtracting the floor matters: a curve that merely approaches $H$ flattens in $\log L$ near
+# its end whatever the models do, while in $\log(L - H)$ a flat end means the models stopped
+# closing the gap. "Partly" is declared for the cheap end alone (a falling middle, a flatter
+# start): the flat expensive end is the generic half. The earlier fit of $\log_2 L$ is shown as
+# context. The control asks whether the fit invents regimes: the same fit on one straight line
+# through the first and last envelope points plus the fit's own residuals in shuffled order, a
+# one-regime curve with the same scatter.
 
 
 # %%
@@ -659,38 +732,61 @@ def three_segment_fit(u, y, min_points=3):
     return best_fit[1:]
 
 
+def flatter(s2, s):
+    """How many times steeper the middle slope is than an outer one."""
+    return abs(s2) / abs(s) if s != 0 else math.inf
+
+
 useful = env[L_all[env] < math.log2(V)]
-u, y = np.log2(C_all[useful]), np.log2(L_all[useful])
-bi, bj, (s1, s2, s3), fitted = three_segment_fit(u, y)
-flatter = lambda s: abs(s2) / abs(s) if s != 0 else math.inf  # noqa: E731
-c4 = dict(s1=s1, s2=s2, s3=s3, ratio_1=flatter(s1), ratio_3=flatter(s3), n_points=len(useful),
-          break_1=float(C_all[useful][bi]), break_2=float(C_all[useful][bj]))  # fmt: skip
-report.measure("C4", c4)
-glue(s1=s1, s2=s2, s3=s3)
-print({key: round(v, 3) for key, v in c4.items()})
+u, y = np.log2(C_all[useful]), np.log2(L_all[useful] - H)
+if len(useful) >= 9:
+    bi, bj, (s1, s2, s3), fitted = three_segment_fit(u, y)
+    line = y[0] + (y[-1] - y[0]) * (u - u[0]) / (u[-1] - u[0])  # the control: one regime, same scatter
+    y_line = line + np.random.default_rng([ctx.seeds[0], 9]).permutation(y - fitted)
+    _, _, (n1, n2, n3), _ = three_segment_fit(u, y_line)
+    _, _, (l1, l2, l3), _ = three_segment_fit(u, np.log2(L_all[useful]))  # the earlier fit, log2 L
+    c4 = dict(s2=s2, ratio_1=flatter(s2, s1), ratio_3=flatter(s2, s3), ratio_1_line=flatter(n2, n1),
+              ratio_3_line=flatter(n2, n3), s1=s1, s3=s3, n_points=len(useful),
+              logL_ratio_1=flatter(l2, l1), logL_ratio_3=flatter(l2, l3))  # fmt: skip
+    report.measure("C4", c4)
+    glue(s1=s1, s2=s2, s3=s3, **{key: c4[key] for key in ("ratio_1", "ratio_3", "ratio_1_line", "ratio_3_line",
+                                                        "logL_ratio_1", "logL_ratio_3")})  # fmt: skip
+    print({key: round(v, 3) for key, v in c4.items()})
+else:
+    report.untestable("C4", f"only {len(useful)} envelope points; the 3-piece fit needs 9")
 
 # %% tags=["hide-input"]
+assert len(useful) >= 9, "C4 is not testable here: nothing to draw"
 fig, (ax, bx) = plt.subplots(1, 2, figsize=(8.6, 3.4), width_ratios=[2.2, 1])
-ax.plot(C_all[useful], L_all[useful], "o", ms=4, color="grey", label="envelope points")
+ax.plot(C_all[useful], L_all[useful] - H, "o", ms=4, color="grey", label="envelope points")
 for a, b, s, col in ((0, bi, s1, 0), (bi, bj, s2, 1), (bj, len(u) - 1, s3, 2)):
     ax.plot(2 ** u[a : b + 1], 2 ** fitted[a : b + 1], color=plots.COLORBLIND[col], lw=2.5, label=f"slope {s:.2f}")  # fmt: skip
-ax.axhline(H, color=plots.COLORBLIND[3], ls="--", lw=1, label="$H$")
-ax.set(xscale="log", yscale="log", xlabel="cost $C$ (bits)", ylabel="held-out loss (bit/symbol)",
-       title="Three-piece fit of the envelope")  # fmt: skip
+ax.plot(2**u, 2**y_line, ":", color="k", lw=1, label="control: one line + residuals")
+ax.set(xscale="log", yscale="log", xlabel="cost $C$ (bits)", ylabel="excess loss $L - H$ (bit/symbol)",
+       title="Three-piece fit of the envelope's excess loss")  # fmt: skip
 ax.legend(fontsize=8)
 bx.bar(["low cost", "middle", "high cost"], [s1, s2, s3], color=plots.COLORBLIND[:3])
-bx.set(ylabel="slope $d \\log_2 L / d \\log_2 C$", title="Slope per regime")
+bx.set(ylabel="slope $d \\log_2 (L - H) / d \\log_2 C$", title="Slope per regime")
 plt.show()
 
 # %% [markdown]
-# Two of the three regimes are there. The expensive end is almost flat (slope
-# {glue:text}`s3:.2f`): past the knee, doubling the description length buys almost nothing, and
-# the middle piece ({glue:text}`s2:.2f`) is several times steeper. The cheap end (slope
-# {glue:text}`s1:.2f`) is not the flat start of the summary: the curve falls there as fast as
-# anywhere. With the default seeds the fit puts both breakpoints past the steep part, on the bend
-# into the plateau; with some other seeds it puts one inside the steep part, and the cheap piece
-# comes out at most 1.6 times flatter than the middle (six seed pairs tried), short of 2. Even a
-# width-1 GRU at 2 or 3 bits already captures part of the program. Verdict: "partly".
+# On the excess loss, as the notes specify, the expensive end is flat (slope
+# {glue:text}`s3:.2f`, {glue:text}`ratio_3:.1f` times flatter than the middle's
+# {glue:text}`s2:.2f`), but the cheap end is not: its slope {glue:text}`s1:.2f` makes the middle
+# only {glue:text}`ratio_1:.2f` times steeper, short of 2. The control tells how little such a
+# ratio means: one straight line with the fit's own residuals, shuffled, gives
+# {glue:text}`ratio_1_line:.2f` and {glue:text}`ratio_3_line:.2f`, so a cheap-end ratio near
+# 1.5 is what a one-regime curve with this scatter produces. The flat expensive end is real
+# (the control fails there by a wide margin), but it is the generic half; the claim's first
+# regime, large cost for little gain, is absent: even a width-1 GRU at 2 or 3 bits already
+# captures part of the program. The partial rule names the cheap end, so the verdict is "not
+# reproduced".
+#
+# The chapter's earlier fit of $\log_2 L$ (not the notes' rule; context in the table) found the
+# cheap end *steeper* than the middle (ratio {glue:text}`logL_ratio_1:.2f`) and an expensive end
+# {glue:text}`logL_ratio_3:.0f` times flatter, and the old rule, which accepted either outer
+# piece for "partly", gave "partly". On $\log L$ much of that flat end is the approach to the
+# floor $H$, which any curve that nears $H$ shows.
 #
 # ## Memorisation beyond the knee (C5)
 #
@@ -710,11 +806,18 @@ tr = np.array([seed_mean(train_loss, "small", h) for h in widths])
 te = np.array([seed_mean(test_loss, "small", h) for h in widths])
 te_online = np.array([np.mean([test_loss[chosen[s, h]] for s in ctx.seeds]) for h in widths])
 knee = int(np.flatnonzero(tr < H)[0]) if (tr < H).any() else None  # first width with train loss below H
-c5 = dict(H=H, train_widest=float(tr[-1]), test_widest=float(te[-1]), knee_width=widths[knee] if knee is not None else None,
-          test_gain_beyond_knee=float(te[knee] - te[-1]) if knee is not None else math.nan)  # fmt: skip
+widest = {regime: [next(i for i, m in enumerate(members) if m == (regime, s, widths[-1], 0)) for s in ctx.seeds]
+          for regime in REGIMES}  # fmt: skip
+pool_loss = {i: held_out_bits(nets[pad_of[widths[-1]]], streams["pool", members[i][1]])[slot[i]]
+             for i in widest["online"]}  # the control: the widest online GRU on the small set it never saw
+c5 = dict(train_minus_H=[train_loss[i] - H for i in widest["small"]],
+          test_gain_beyond_knee=float(te[knee] - te[-1]) if knee is not None else math.nan,
+          train_minus_H_online=[pool_loss[i] - H for i in widest["online"]],
+          knee_width=widths[knee] if knee is not None else None, test_widest=float(te[-1]))  # fmt: skip
 report.measure("C5", c5)
-glue(knee_width=c5["knee_width"] or 0, train_widest=c5["train_widest"], test_widest=c5["test_widest"])
-print({key: (round(v, 3) if isinstance(v, float) else v) for key, v in c5.items()})
+glue(knee_width=c5["knee_width"] or 0, train_widest=float(tr[-1]), test_widest=c5["test_widest"],
+     online_on_pool=float(np.mean([pool_loss[i] for i in widest["online"]])))  # fmt: skip
+print({key: (np.round(v, 3).tolist() if isinstance(v, list | float) else v) for key, v in c5.items()})
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.0, 3.4))
@@ -734,7 +837,13 @@ plt.show()
 # below the entropy rate, which no predictor can do on fresh data, while their test loss
 # ({glue:text}`test_widest:.3f`) is worse than at the knee (width {glue:text}`knee_width:.0f`).
 # Trained online, the same widths keep improving toward $H$: the extra parameters store the
-# sample, not the program.
+# sample, not the program. The control is the widest *online* GRU scored on the same small
+# sets, which it never saw: {glue:text}`online_on_pool:.3f` bit/symbol on average, against
+# $H =$ {glue:text}`H:.3f`. It fails the rule, but narrowly: a model that has learned the
+# program without storing the sample scores $H$ plus sampling noise on
+# {glue:text}`n_small_symbols:.0f` symbols, and the pre-registered rule "below $H$" leaves no
+# room for that noise (the control is marked fragile; one seed lands just below $H$). What
+# carries the claim is the size of the memorising models' margin, far beyond that noise.
 #
 # ## Exact checks
 #
@@ -782,6 +891,10 @@ print(report.write().name)
 # - **Family.** GRUs only (no LSTM), magnitude pruning without retraining, symmetric uniform
 #   quantisation with one float32 scale per tensor, LZMA2 as the coder. A stronger coder or
 #   quantisation-aware training would move the whole curve to the left.
+# - **Rules restored to the notes.** C4 fits $\log_2(L - H)$ as the research notes specify, not
+#   $\log_2 L$ as an earlier version did without saying so (that fit is reported as context). The
+#   notes' rule has no "partly"; we declare one, for a falling middle with a flatter cheap end,
+#   the regime that distinguishes the claim (the earlier rule accepted either end).
 # - **What does not reproduce.** At this scale the curve has two regimes, a steep descent and
 #   a flat expensive end, not three: there is no cheap stretch of large cost for little gain,
 #   because the smallest GRUs already capture part of the program's structure. Real program-phase
@@ -789,8 +902,12 @@ print(report.write().name)
 #   (many phases, long-range structure), could show the first regime; our source cannot tell.
 # - **Restarts.** The narrow GRUs (width up to 8) are trained from 3 initialisations each and the
 #   best on validation windows is kept. An earlier version without restarts had a noisier cheap
-#   end: depending on the seeds it came out up to 2.2 times flatter than the middle, and the C4
-#   verdict changed with the seeds; the restarts make those points reliable.
+#   end: depending on the seeds it came out up to 2.2 times flatter than the middle (on the
+#   earlier $\log_2 L$ fit), and the C4 verdict changed with the seeds; the restarts make those
+#   points reliable.
+# - **Selection on test windows.** C3's "best model" is the best of all variants on the test
+#   windows themselves, a small optimistic bias; selecting on validation windows is left to the
+#   issue that adds new experiments to this chapter.
 
 # %% [markdown]
 # ## References

@@ -89,50 +89,96 @@ PAPER_SHAPE = (64, 64, 5, 5)  # (out, in, k, k) of the layer the paper compared
 
 # %% [markdown]
 # All claims and their pass rules are fixed here, before anything is trained. Where a rule has
-# a number, it comes from the paper's own values: its trained WGAN closes 58 % of the entropy
-# gap between the untrained generator (0.482) and the data (0.006), so we ask for at least half;
-# "beats" means lower by 0.1 nats, over ten standard errors of a 4,000-sample mean; a class
-# is covered when it receives at least a fifth of its 10 % share in the data. For the
-# similarity claims, 0.05 is a quarter of the half-width of the paper's histogram.
+# a number, it comes from the paper's own values or from our research notes: the paper's trained
+# WGAN closes 58 % of the entropy gap between the untrained generator (0.482) and the data
+# (0.006), so we ask for at least half; "beats" means lower by 0.1 nats, over ten standard errors
+# of a 4,000-sample mean; every digit class must receive at least 4 % of the samples, the notes'
+# threshold. (An earlier version of this chapter used 2 %, a drift from the notes that it did not
+# declare; the notes' 4 % is restored.) For the similarity claims, 0.05 is a quarter of the
+# half-width of the paper's histogram. C4b is an implementation guard (a construction); every
+# other claim is empirical and has a negative control, the same statistic where it must fail:
+# shuffled pixels (C1), random kernels (C2, C3a), an untrained or unrelated discriminator (C3b),
+# and a shared layer swapped for random kernels (C4a). `tol` says how far a re-run on another
+# CPU or thread count may move each number (derived at the end of the chapter).
 
 # %%
 # fmt: off
 report = claims.Report(ctx, title="What GANs learn: weights of the generator and the discriminator")
-ok = claims.all_or_some
-report.claim("C1", "A GAN trains on real images: a separate classifier is more confident on its samples than on noise or an untrained generator, and sees every class.",
-             paper="entropy 0.208 (WGAN) vs 0.482 untrained, 2.115 noise, 0.006 data (MNIST)",
-             rule="mean over seeds: H_gan ≤ min(H_noise, H_untrained) − 0.1; (H_untrained − H_gan)/(H_untrained − H_data) ≥ 0.5; every seed: each class ≥ 2 % of samples",
-             judge=lambda o: ok([o["H_gan"] <= min(o["H_noise"], o["H_untrained"]) - 0.1, o["closure"] >= 0.5, o["min_share"] >= 0.02]),
-             tolerance={"H_gan": 0.1, "H_untrained": 0.15, "H_noise": 0.05, "H_data": 0.02, "closure": 0.12, "min_share": 0.03})
-report.claim("C2", "The generator and discriminator learn similar weights: best-match cosine of each G kernel over D's kernels (paper's histogram).",
-             paper="4,096 kernels (5×5, 64→64): range 0.455–0.855, mean 0.647",
-             rule="only at the paper's kernel shape: mean within ±0.05 of 0.647 and ≥ 90 % of values in [0.455, 0.855]; other shapes: not testable",
-             judge=lambda o: ok([abs(o["mean"] - 0.647) <= 0.05, o["frac_in_range"] >= 0.9]) if o["paper_shape"] else claims.NOT_TESTABLE,
-             tolerance={"mean": 0.03, "frac_in_range": 0.1})
-report.claim("C3a", "The paper's similarity histogram lies above chance (random kernels of the same shape). [our question]",
-             paper="histogram read as similarity; no null shown",
-             rule="paper mean − null mean ≥ 0.05 (null: i.i.d. Gaussian 5×5 kernels, 64→64)",
-             judge=lambda o: ok([o["paper_mean"] - o["null_mean"] >= 0.05]),
-             tolerance={"null_mean": 0.005, "null_min": 0.03, "null_max": 0.05, "overlap": 0.05,
-                        "paper_below_null_q01": 0.02, "paper_above_null_q99": 0.02})
-report.claim("C3b", "In our trained GANs, G–D kernel similarity exceeds chance. [our question]",
-             paper="not tested in the paper",
-             rule="means over seeds: statistic(G, trained D) − statistic(G, initial D) ≥ 0.05 and − statistic(G, shuffled D) ≥ 0.05; "
-                  "spatial similarity ρ(G, D) > 99th percentile of the same mean with D replaced by random kernels",
-             judge=lambda o: ok([o["trained"] - o["init"] >= 0.05, o["trained"] - o["shuffled"] >= 0.05, o["rho"] > o["rho_null_q99"]]),
-             tolerance={"trained": 0.03, "init": 0.03, "shuffled": 0.03, "rho": 0.15, "rho_null_q99": 0.05})
-report.claim("C4a", "The shared architecture (one layer of G uses D's kernels) trains as well as the baseline.",
-             paper="entropy 0.209 (shared) vs 0.208 (baseline)",
-             rule="mean over seeds: H_shared − H_base ≤ 0.25 (H_untrained − H_base); H_shared ≤ min(H_noise, H_untrained) − 0.1; every seed: each class ≥ 2 %",
-             judge=lambda o: ok([o["H_shared"] - o["H_base"] <= 0.25 * (o["H_untrained"] - o["H_base"]),
-                                 o["H_shared"] <= min(o["H_noise"], o["H_untrained"]) - 0.1, o["min_share"] >= 0.02]),
-             tolerance={"H_shared": 0.1, "H_base": 0.1, "H_untrained": 0.15, "H_noise": 0.05, "min_share": 0.03})
-report.claim("C4b", "In the shared architecture the shared weights are identical in G and D after every update.",
-             paper="copy after each round of D updates; G's optimiser excludes the layer",
-             rule="max |W_G − W_D| over the shared layer, checked after every G update, is exactly 0",
-             judge=lambda o: ok([o["max_abs_diff"] == 0.0 and o["checks"] == o["steps"]]),
-             tolerance={"max_abs_diff": 0.0})
+E, K, X = claims.evidence, claims.control, claims.context
+report.claim(
+    "C1", "A GAN trains on real images: a separate classifier is more confident on its samples "
+    "than on noise or an untrained generator, and sees every class.", kind="empirical",
+    paper="entropy 0.208 (WGAN) vs 0.482 untrained, 2.115 noise, 0.006 data (MNIST)",
+    checks=[
+        E("margin", ">=", 0.1, "min(H_noise, H_untrained) − H_gan, nats (per seed)", tol=0.1),
+        E("closure", ">=", 0.5, "(H_untrained − H_gan) / (H_untrained − H_data) (per seed)", tol=0.1),
+        E("min_share", ">=", 0.04, "smallest share of samples in a digit class", over="min", tol=0.03),
+        K("closure_shuffled", "closure", "held-out digits, pixels shuffled in each image", tol=0.1),
+        X("H_gan", "mean entropy of the baselines' samples (nats)", tol=0.1),
+        X("H_untrained", "the same for the untrained generators", tol=0.15),
+        X("H_noise", "the same for uniform noise", tol=0.05),
+        X("H_data", "the same for held-out digits", tol=0.02),
+    ])
+report.claim(
+    "C2", "The generator and discriminator learn similar weights: best-match cosine of each G "
+    "kernel over D's kernels (paper's histogram).", kind="empirical",
+    paper="4,096 kernels (5×5, 64→64): range 0.455–0.855, mean 0.647",
+    checks=[
+        E("mean_dev", "<=", 0.05, "|mean − 0.647|, trained G vs D at the paper's kernel shape", tol=0.03),
+        E("frac_in_range", ">=", 0.9, "share of values in [0.455, 0.855], the same kernels", tol=0.1),
+        K("mean_dev_random", "mean_dev", "i.i.d. Gaussian kernels of the paper's shape", tol=0.005),
+        K("frac_in_range_random", "frac_in_range", "the same random kernels", tol=0.01),
+        X("mean_here", "mean at this profile's kernel shape (comparable only at the paper's)", tol=0.03),
+        X("frac_in_range_here", "share in range at this profile's kernel shape", tol=0.1),
+    ])
+report.claim(
+    "C3a", "The paper's similarity histogram lies above chance (random kernels of the same shape). "
+    "[our question]", kind="empirical", paper="histogram read as similarity; no null shown",
+    checks=[
+        E("gap", ">=", 0.05, "paper's mean − mean of i.i.d. Gaussian kernels, 5×5, 64→64", tol=0.005),
+        K("gap_random", "gap", "one more random kernel pair in place of the paper's", tol=0.005),
+        X("null_mean", "mean of the random-kernel statistic", tol=0.005),
+        X("null_min", "its minimum (mean over draws)", tol=0.03),
+        X("null_max", "its maximum (mean over draws)", tol=0.05),
+        X("overlap", "shared mass of the paper's and the null histogram", tol=0.05),
+        X("paper_below_null_q01", "paper's share below the null's 1st percentile", tol=0.02),
+        X("paper_above_null_q99", "paper's share above the null's 99th percentile", tol=0.02),
+    ])
+report.claim(
+    "C3b", "In our trained GANs, G–D kernel similarity exceeds chance. [our question]",
+    kind="empirical", paper="not tested in the paper", partial=["rho_excess"],
+    checks=[
+        E("gap_init", ">=", 0.05, "s(G, trained D) − s(G, initial D) (per seed)", tol=0.03),
+        E("gap_shuffled", ">=", 0.05, "s(G, trained D) − s(G, D's kernels shuffled) (per seed)", tol=0.03),
+        E("rho_excess", ">", 0, "ρ(G, trained D) − 99th pct of ρ with random D (per seed)", tol=0.15),
+        K("rho_excess_init", "rho_excess", "the same with D at initialisation", tol=0.15),
+        K("rho_excess_cross", "rho_excess", "the same with the trained D of another seed", tol=0.15),
+        X("s_trained", "mean best-match cosine s(G, trained D)", tol=0.03),
+        X("rho_null_q99", "99th percentile of the seed-mean ρ with random D", tol=0.05),
+    ])
+report.claim(
+    "C4a", "The shared architecture (one layer of G uses D's kernels) trains as well as the "
+    "baseline.", kind="empirical", paper="entropy 0.209 (shared) vs 0.208 (baseline)",
+    checks=[
+        E("rel_gap", "<=", 0.25, "(H_shared − H_base) / (H_untrained − H_base) (per seed)", tol=0.1),
+        E("margin", ">=", 0.1, "min(H_noise, H_untrained) − H_shared, nats (per seed)", tol=0.1),
+        E("min_share", ">=", 0.04, "smallest share of samples in a digit class", over="min", tol=0.03),
+        K("rel_gap_swapped", "rel_gap", "shared G, its shared layer swapped for random kernels", tol=0.1),
+        X("H_shared", "mean entropy of the shared GANs' samples (nats)", tol=0.1),
+        X("H_base", "the same for the baselines", tol=0.1),
+    ])
+report.claim(
+    "C4b", "In the shared architecture the shared weights are identical in G and D after every "
+    "update.", kind="construction", paper="copy after each round of D updates; G's optimiser "
+    "excludes the layer",
+    checks=[
+        E("max_abs_diff", "==", 0.0, "max |W_G − W_D| over the shared layer, every G update"),
+        E("unchecked_steps", "==", 0, "generator steps after which that was not checked"),
+    ])
 # fmt: on
+
+# %%
+report.preregistration()
 
 # %% [markdown]
 # ## Data and the judge of sample quality
@@ -200,10 +246,15 @@ acc = ((X_test.reshape(len(X_test), -1) @ W_clf + b_clf).argmax(1) == y_test).fl
 H_data, share_data = judge(X_test)
 noise_gen = torch.Generator().manual_seed(ctx.seeds[0])
 H_noise, _ = judge(torch.rand(P["n_eval"], P["img"], P["img"], generator=noise_gen))  # uniform pixels
+flat = X_test.reshape(len(X_test), -1)  # C1's control: the same digits, pixels shuffled in each image
+order = torch.rand(flat.shape, generator=torch.Generator().manual_seed(ctx.seeds[0])).argsort(1)
+H_shuffled, _ = judge(flat.gather(1, order).reshape(X_test.shape))
+runtime.glue("a05_H_shuffled", H_shuffled)
 runtime.glue("a05_acc", acc)
 runtime.glue("a05_H_data", H_data)
 runtime.glue("a05_H_noise", H_noise)
-print(f"classifier accuracy on held-out digits {acc:.3f}; entropy: data {H_data:.3f}, uniform noise {H_noise:.3f} nats")
+print(f"classifier accuracy on held-out digits {acc:.3f}; entropy: data {H_data:.3f}, uniform noise {H_noise:.3f}, "
+      f"shuffled digits {H_shuffled:.3f} nats")  # fmt: skip
 
 # %% [markdown]
 # The classifier labels {glue:text}`a05_acc:.3f` of the held-out digits correctly. Its mean
@@ -495,25 +546,62 @@ plt.show()
 # nats, against {glue:text}`a05_H_untrained:.3f` for the untrained generators, and close
 # {glue:text}`a05_closure:.2f` of the gap between the untrained generator and the data (paper:
 # 0.58). Many samples are recognisable digits, others are blotchy, and the classifier stays
-# less sure of them than of real digits, as the paper's classifier was.
+# less sure of them than of real digits, as the paper's classifier was. The control is a
+# trivial "generator" that keeps every pixel value of the held-out digits and shuffles their
+# positions within each image: it closes {glue:text}`a05_closure_shuffled:.2f` of the gap
+# (entropy {glue:text}`a05_H_shuffled:.3f` nats), short of the rule's 0.5, so the rule asks for
+# more than the right pixel statistics. The margin is not large: a linear classifier judges
+# shuffled digits far more confidently than the paper's CNN would.
 
 # %%
-report.measure("C1", {"H_gan": H_base, "H_untrained": H_u, "H_noise": H_noise, "H_data": H_data, "closure": closure,
-                      "min_share": float(shares[base].min())})  # fmt: skip
+H_ref = min(H_noise, H_u)  # the better of the two references a GAN must beat
+report.measure("C1", margin=H_ref - H_trained[base], closure=(H_u - H_trained[base]) / (H_u - H_data),
+               min_share=shares[base].min(1).values, closure_shuffled=(H_u - H_shuffled) / (H_u - H_data),
+               H_gan=H_base, H_untrained=H_u, H_noise=H_noise, H_data=H_data)  # fmt: skip
+runtime.glue("a05_closure_shuffled", (H_u - H_shuffled) / (H_u - H_data))
 
 # %% [markdown]
 # ## C4 · Does the shared architecture train as well?
 #
 # The shared GANs reach {glue:text}`a05_H_shared:.3f` nats (baselines
 # {glue:text}`a05_H_base:.3f`); the rule asks for at least three quarters of the baseline's
-# improvement over the untrained generator, plus C1's other checks. After every generator
-# update the shared kernels of $G$ and $D$ were compared bit for bit (printed above: 0 is
-# identical), while each baseline's two layers drift apart freely.
+# improvement over the untrained generator, plus C1's other checks. The control asks whether
+# the shared layer matters at all: the final shared generators, their shared layer swapped for
+# Gaussian kernels with the same norm per kernel (no retraining), must fall short of the rule.
+# After every generator update the shared kernels of $G$ and $D$ were compared bit for bit
+# (printed above: 0 is identical), while each baseline's two layers drift apart freely.
+
 
 # %%
-report.measure("C4a", {"H_shared": H_shared, "H_base": H_base, "H_untrained": H_u, "H_noise": H_noise,
-                       "min_share": float(shares[shrd].min())})  # fmt: skip
-report.measure("C4b", {"max_abs_diff": max_diff, "checks": checks, "steps": P["steps"]})
+@torch.no_grad()
+def swapped_samples(gen):
+    """Samples of the final generators, the shared GANs' layer 1 replaced by random kernels of equal norm."""
+    keep = G.W[1].detach().clone()
+    R = torch.randn(keep.shape, generator=gen).to(dev)
+    R = R * keep.flatten(3).norm(dim=3)[..., None, None] / R.flatten(3).norm(dim=3)[..., None, None]
+    G.W[1].copy_(torch.where(shared_5d, R, keep))
+    out = sample(P["n_eval"])
+    G.W[1].copy_(keep)
+    return out
+
+
+H_swapped, _ = scores(swapped_samples(torch.Generator().manual_seed(ctx.seeds[0])))
+H_b = H_trained[base]
+report.measure("C4a", rel_gap=(H_trained[shrd] - H_b) / (H_u - H_b), margin=H_ref - H_trained[shrd],
+               min_share=shares[shrd].min(1).values, rel_gap_swapped=(H_swapped[shrd] - H_b) / (H_u - H_b),
+               H_shared=H_shared, H_base=H_base)  # fmt: skip
+report.measure("C4b", max_abs_diff=max_diff, unchecked_steps=P["steps"] - checks)
+runtime.glue("a05_H_swapped", float(H_swapped[shrd].mean()))
+print("shared GANs with the shared layer swapped for random kernels, entropy per seed:", np.round(H_swapped[shrd], 3))
+print("smallest class share per seed, shared GANs:", np.round(shares[shrd].min(1).values.numpy(), 4))
+
+# %% [markdown]
+# The shared GANs meet the rule, and the control fails it: with random kernels in place of
+# $D$'s, the same generators' entropy rises to {glue:text}`a05_H_swapped:.3f` nats, so $G$ does
+# rely on the kernels it borrows. The coverage check is a knife edge, though: with the notes'
+# 4 % per class restored, the smallest class share of one shared GAN lies within a fraction of
+# a percent of the threshold, closer than the spread between seeds (marked fragile in the table
+# below), and other seed sets can fall on either side (see how the tolerances were obtained).
 
 # %% [markdown]
 # ## C2 · The paper's similarity statistic
@@ -544,16 +632,18 @@ W_G, W_D = G.W[1].detach().cpu(), D.W[1].detach().cpu()
 stat_trained = torch.stack([best_match_cosine(W_G[m], W_D[m]) for m in range(S)])  # baselines: (S, h*h)
 frac_in = ((stat_trained >= PAPER_EDGES[0]) & (stat_trained <= PAPER_EDGES[-1])).float().mean().item()
 paper_shape = tuple(W_G.shape[1:]) == PAPER_SHAPE
-report.measure("C2", {"mean": stat_trained.mean().item(), "frac_in_range": frac_in, "paper_shape": int(paper_shape)},
-               note="" if paper_shape else f"kernels {tuple(W_G.shape[1:])}, not the paper's {PAPER_SHAPE}")  # fmt: skip
 runtime.glue("a05_stat_trained", stat_trained.mean().item())
 runtime.glue("a05_paper_mean", paper_mean)
 
 # %% [markdown]
 # Our trained baselines give a mean best-match cosine of {glue:text}`a05_stat_trained:.3f`
 # (paper {glue:text}`a05_paper_mean:.3f`). At `ci` size this comparison is not meaningful: how
-# large a maximum over $h^2$ cosines of 25-dimensional vectors is depends on $h$, so C2 is
-# judged only at the paper's shape (the `full` profile).
+# large a maximum over $h^2$ cosines of 25-dimensional vectors is depends on $h$, so C2's
+# evidence is measured only at the paper's shape (the `full` profile). Its control, random
+# kernels of the paper's shape, can be measured here, in the next section: they pass C2's rule
+# (mean within 0.05 of the paper's, {glue:text}`a05_null_in_range:.3f` of the values in its
+# range). The rule cannot tell trained kernels from random ones, so whatever trained kernels
+# give at the paper's shape, C2 is **inconclusive**, in `ci` and in `full` alike.
 #
 # ## C3 · How large is the statistic by chance?
 #
@@ -576,7 +666,22 @@ c3a = {"paper_mean": paper_mean, "null_mean": null.mean().item(), "null_min": nu
        "null_max": null.max(1).values.mean().item(), "overlap": overlap,
        "paper_below_null_q01": float(np.interp(q01, PAPER_EDGES, paper_cdf)),
        "paper_above_null_q99": float(1 - np.interp(q99, PAPER_EDGES, paper_cdf))}  # fmt: skip
+extra = best_match_cosine(torch.randn(PAPER_SHAPE, generator=null_gen), torch.randn(PAPER_SHAPE, generator=null_gen))
+c3a["gap"], c3a["gap_random"] = paper_mean - c3a["null_mean"], extra.mean().item() - c3a["null_mean"]
+del c3a["paper_mean"]
 report.measure("C3a", c3a)
+runtime.glue("a05_gap_random", c3a["gap_random"])
+in_range = lambda v: ((v >= PAPER_EDGES[0]) & (v <= PAPER_EDGES[-1])).float().mean().item()  # noqa: E731
+report.measure(
+    "C2", mean_dev=abs(stat_trained.mean().item() - paper_mean) if paper_shape else None,
+    frac_in_range=frac_in if paper_shape else None, mean_dev_random=abs(null.mean().item() - paper_mean),
+    frac_in_range_random=in_range(null), mean_here=stat_trained.mean().item(), frac_in_range_here=frac_in,
+    note="" if paper_shape else f"trained kernels {tuple(W_G.shape[1:])}, not the paper's {PAPER_SHAPE}: "
+    "the evidence is measured only at the paper's shape (full profile); the control is measured here",
+)  # fmt: skip
+if not paper_shape and report.verdict("C2") != claims.INCONCLUSIVE:
+    report.untestable("C2", f"trained kernels {tuple(W_G.shape[1:])}, not the paper's {PAPER_SHAPE}")
+runtime.glue("a05_null_in_range", in_range(null))
 for key in ("null_mean", "null_min", "null_max", "overlap", "paper_below_null_q01", "paper_above_null_q99"):
     runtime.glue(f"a05_{key}", c3a[key])
 print({k: round(v, 3) for k, v in c3a.items()})
@@ -602,7 +707,9 @@ plt.show()
 # kernels lie above the 99th percentile of chance and {glue:text}`a05_paper_below_null_q01:.3f`
 # below the 1st (0.01 each by chance). A few kernels match better than chance and more match
 # worse: the mark of kernel sets that favour a few spatial patterns (we meet it again below),
-# not of a correspondence between $G$ and $D$.
+# not of a correspondence between $G$ and $D$. (C3a's control, one more random kernel pair in
+# place of the paper's, lands {glue:text}`a05_gap_random:.3f` from the null mean: the gap
+# statistic itself carries no bias.)
 #
 # That does not yet mean that trained $G$ and $D$ are *not* similar. We test our own trained
 # pairs against three controls of the same shape: $D$ at initialisation, $D$'s trained kernels
@@ -668,10 +775,14 @@ rho_null = [np.mean([spatial_similarity(W_G[m], torch.randn(W_G[m].shape, genera
 mean_of = {key: torch.cat(v).mean().item() for key, v in ctl.items() if v}
 pr_D = float(np.mean([participation_ratio(W_D[m]) for m in range(S)]))
 pr_random = participation_ratio(torch.randn(W_D[0].shape, generator=ctl_gen))
-c3b = {"trained": mean_of["trained"], "init": mean_of["init"], "shuffled": mean_of["shuffled"],
-       "rho": float(np.mean(rho["trained"])), "rho_null_q99": float(np.quantile(rho_null, 0.99))}  # fmt: skip
+q99 = float(np.quantile(rho_null, 0.99))
+per_seed = {key: np.array([v.mean().item() for v in ctl[key]]) for key in ("trained", "init", "shuffled")}
+c3b = {"gap_init": per_seed["trained"] - per_seed["init"], "gap_shuffled": per_seed["trained"] - per_seed["shuffled"],
+       "rho_excess": np.array(rho["trained"]) - q99, "rho_excess_init": np.array(rho["init"]) - q99,
+       "rho_excess_cross": np.array(rho["cross-seed"] if S > 1 else [math.nan]) - q99,
+       "s_trained": mean_of["trained"], "rho_null_q99": q99}  # fmt: skip
 print({k: round(v, 3) for k, v in mean_of.items()})
-print("rho per seed:", {k: np.round(v, 3).tolist() for k, v in rho.items()}, f"null 99th percentile {c3b['rho_null_q99']:.3f}")
+print("rho per seed:", {k: np.round(v, 3).tolist() for k, v in rho.items()}, f"null 99th percentile {q99:.3f}")
 
 # %% tags=["hide-input"]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.5, 3.3), width_ratios=[1.4, 1])
@@ -692,8 +803,10 @@ plt.show()
 
 # %%
 report.measure("C3b", c3b)
-for key in ("trained", "init", "shuffled", "rho", "rho_null_q99"):
-    runtime.glue(f"a05_c3b_{key}", c3b[key])
+for key in ("trained", "init", "shuffled"):
+    runtime.glue(f"a05_c3b_{key}", mean_of[key])
+runtime.glue("a05_c3b_rho", float(np.mean(rho["trained"])))
+runtime.glue("a05_c3b_rho_null_q99", q99)
 runtime.glue("a05_rho_init", float(np.mean(rho["init"])))
 runtime.glue("a05_rho_cross", float(np.mean(rho["cross-seed"])) if S > 1 else float("nan"))
 runtime.glue("a05_pr_D", pr_D)
@@ -712,7 +825,10 @@ print(f"participation ratio of D's kernels {pr_D:.1f}, of random kernels {pr_ran
 # {glue:text}`a05_rho_init:.2f`. But a $G$ compared with the $D$ of *another* seed scores as
 # high ({glue:text}`a05_rho_cross:.2f`): the two networks share a mild preference for the same
 # spatial patterns, which comes from training on digits, not from the two being adversaries.
-# (The cross-seed control is not part of the pass rule; it qualifies the one check that passes.)
+# That cross-seed pair is a negative control of the $\rho$ check: it must fail the rule and it
+# passes, so C3b is **inconclusive**: the one check that passes cannot tell adversaries from
+# unrelated networks trained on the same digits. (In an earlier version the cross-seed value was
+# shown beside the rule but not judged, and C3b read "partly".)
 #
 # The first kernels of each network (in the style of the authors' visualisation; the shared
 # GAN's kernels are $D$'s by construction):
