@@ -38,15 +38,16 @@
 # ```{admonition} Claims tested
 # :class: tip
 # - **C1** "RNNs can replicate HMM emission statistics": symbol frequencies, switch rates and
-#   dwell-time distributions of a 2-state HMM (and, in the full profile, of larger HMMs).
+#   dwell-time distributions of a 2-state HMM.
 # - **C2** "In the absence of inputs, the activity of trained RNNs collapses towards a single fixed point."
-# - **C3** "When driven by stochastic input, trajectories instead exhibit noise-sustained dynamics along
-#   closed orbits. Rotation along these orbits modulates the emission probabilities and is governed by
-#   transitions between regions of slow, noise-driven dynamics connected by fast, deterministic transitions."
-# - **C4** "a small set of 'kick neurons' initiating transitions": silencing them removes the switches,
-#   silencing as many random units does not.
-# - **C5** "This mechanism emerges during training as the network shifts into a regime of stochastic
-#   resonance": switching is maximal near the training noise level, and the orbit appears during training.
+# - **C3a** "When driven by stochastic input, trajectories instead exhibit noise-sustained dynamics along
+#   closed orbits. Rotation along these orbits modulates the emission probabilities ..."
+# - **C3b** "... and is governed by transitions between regions of slow, noise-driven dynamics connected
+#   by fast, deterministic transitions."
+# - **C4** "a small set of 'kick neurons' initiating transitions": silencing them removes the switches.
+# - **C5a** "... the network shifts into a regime of stochastic resonance": switching is maximal near
+#   the training noise level.
+# - **C5b** "This mechanism emerges during training": the orbit appears during training.
 # - **C6** "this solution generalizes through the modular reuse of the same dynamical motif" across
 #   linear-chain, fully connected and cyclic HMMs (full profile only).
 # ```
@@ -107,8 +108,9 @@ S = len(ctx.seeds)
 # matched on the logit margin). A control that passes makes the verdict "inconclusive".
 #
 # Two pass rules differ from the chapter's first version, in the direction the issue asked: C4 is
-# judged on the kick ablation alone (the random ablation is its control, judged by the kick rule,
-# so "not cut by half"; the old "< 20 %" is shown as context), and C5's resonance is measured on
+# judged on the kick ablation alone (the random ablation is its control, judged by the kick rule:
+# it must not cut switching by half; the notes' stricter "< 20 %" for random units is no longer a
+# condition), and C5's resonance is measured on
 # the *sampled* emissions (the most likely symbol of this bias-free ReLU network does not depend
 # on the noise scale at all; see C5). C3 and C5 are split into their two halves (C3a/C3b,
 # C5a/C5b), each judged alone, instead of the old "some → partly". C2's thresholds are stricter
@@ -123,51 +125,51 @@ report.claim(
     "C1", "RNNs driven by noise replicate HMM emission statistics (frequency, switching, dwell).",
     kind="empirical", paper="Sinkhorn loss near zero; frequencies and switching match (all HMMs)",
     checks=[
-        E("freq_err", "<=", 0.05, "checkpoint: max |Δ frequency| (notes)", tol=0.02),
-        E("switch_err", "<=", 0.3, "checkpoint: |switch rate / HMM's − 1| (notes)", tol=0.1),
+        E("freq_err", "<=", 0.05, "checkpoint: max |Δ frequency| (notes)", tol=0.05),
+        E("switch_err", "<=", 0.3, "checkpoint: |switch rate / HMM's − 1| (notes)", tol=0.05),
         E("dwell_tv", "<=", 0.10, "checkpoint: dwell-time total variation [R]", tol=0.05),
-        CTL("switch_err_untrained", "switch_err", "checkpoint before training (step 0)", tol=0.5),
-        CTX("switch_rnn", "checkpoint: P(o_t+1 ≠ o_t)", tol=0.02),
-        CTX("switch_hmm", "HMM: P(o_t+1 ≠ o_t)", tol=0.02),
+        CTL("switch_err_untrained", "switch_err", "checkpoint before training (step 0)", tol=1),
+        CTX("switch_rnn", "checkpoint: P(o_t+1 ≠ o_t)", tol=0.002),
+        CTX("switch_hmm", "HMM: P(o_t+1 ≠ o_t)", tol=0.002),
         CTX("smoke_freq_err", "smoke nets (trained in this run): max |Δ frequency|", tol=0.1),
-        CTX("smoke_switch_err", "smoke nets: |switch rate / HMM's − 1|", tol=2.0),
+        CTX("smoke_switch_err", "smoke nets: |switch rate / HMM's − 1|", tol=2),
     ])
 report.claim(
     "C2", "Without input, activity collapses to a single fixed point.",
     kind="empirical", paper="one fixed point (no input)",
     checks=[
-        E("spread_rel", "<", 1e-3, "spread of 200 end points / mean noise-driven |h|", tol=1e-6),
-        E("last_step_rel", "<", 1e-4, "largest last step / mean noise-driven |h|", tol=1e-6),
-        CTL("spread_rel_shuffled", "spread_rel", "checkpoint with W_hh entries shuffled", tol=1e-6),
-        CTX("steps_to_1pct", "steps until every start is at 1 % of its norm", tol=10),
+        E("spread_rel", "<", 1e-3, "spread of 200 end points / mean noise-driven |h|", tol=5e-22),
+        E("last_step_rel", "<", 1e-4, "largest last step / mean noise-driven |h|", tol=1e-22),
+        CTL("spread_rel_shuffled", "spread_rel", "checkpoint, W_hh entries shuffled", tol=1e-22),
+        CTX("steps_to_1pct", "steps until every start is at 1 % of its norm", tol=1),
     ])
 report.claim(
     "C3a", "With noise: closed orbits whose rotation sets the emission probabilities.",
     kind="empirical", paper="orbits in PC1-PC2 (figures)",
     checks=[
-        E("kappa", ">=", 0.5, "[R] net PC1-PC2 turns per pair of switches", tol=0.2),
+        E("kappa", ">=", 0.5, "[R] net PC1-PC2 turns per pair of switches", tol=0.5),
         E("eta2", ">=", 0.7, "[R] variance of softmax(z) explained by the phase", tol=0.1),
-        CTL("kappa_untrained", "kappa", "the checkpoint before training (step 0)", tol=0.2),
-        CTL("eta2_untrained", "eta2", "the checkpoint before training (step 0)", tol=0.1),
+        CTL("kappa_untrained", "kappa", "the checkpoint before training (step 0)", tol=0.005),
+        CTL("eta2_untrained", "eta2", "the checkpoint before training (step 0)", tol=0.05),
     ])
 report.claim(
     "C3b", "Slow, noise-driven regions are joined by fast, deterministic transitions.",
     kind="empirical", paper="clusters (residency > 8 steps) and transitions (< 2 steps)",
     checks=[
-        E("speed_ratio", ">=", 2.0, "[R] median speed at switches / in clusters", tol=0.2),
+        E("speed_ratio", ">=", 2.0, "[R] median speed at switches / in clusters", tol=0.02),
         E("p_commit", ">=", 0.7, "[R] P(switch ≤ 3 steps, fresh noise) from pre-switch states",
-          tol=0.1),
-        E("p_switch_cluster", "<=", 0.2, "[R] the same from cluster states", tol=0.1),
-        CTL("p_commit_margin_null", "p_commit", "states matched on the logit margin", tol=0.1),
-        CTX("margin_pre_switch", "median top-two logit margin of pre-switch states", tol=0.5),
+          tol=0.02),
+        E("p_switch_cluster", "<=", 0.2, "[R] the same from cluster states", tol=0.05),
+        CTL("p_commit_margin_null", "p_commit", "states matched on the logit margin", tol=0.05),
+        CTX("margin_pre_switch", "median top-two logit margin of pre-switch states", tol=0.1),
     ])
 report.claim(
     "C4", "A small set of kick neurons initiates the transitions: silencing them removes switches.",
     kind="empirical", paper="two triplets of kick neurons (of 150); ablation traps trajectories",
     checks=[
         E("kick_reduction", ">=", 0.5, "switch-rate cut, k = ⌈0.05 H⌉ kick units silenced (notes)",
-          tol=0.1),
-        CTL("random_reduction", "kick_reduction", "k random non-kick units silenced", tol=0.1),
+          tol=0.02),
+        CTL("random_reduction", "kick_reduction", "k random non-kick units silenced", tol=0.05),
         CTX("k", "units silenced", tol=0),
         CTX("kick_overlap", "kick units shared with noise seed 0's", tol=0.5),
     ])
@@ -178,19 +180,19 @@ report.claim(
         E("peak_near_train", "==", True, "sampled switch rate peaks at σ/σ_train ∈ {1/2, 1, 2}",
           tol=0),
         E("ends_over_peak", "<=", 0.8, "switch rate at σ/σ_train = 1/8 and 8 over the peak",
-          tol=0.05),
-        CTL("ends_over_peak_untrained", "ends_over_peak", "the network before training", tol=0.05),
-        CTX("sinkhorn_best_ratio", "σ/σ_train with the smallest Sinkhorn divergence", tol=8),
+          tol=0.001),
+        CTL("ends_over_peak_untrained", "ends_over_peak", "network before training", tol=0.0005),
+        CTX("sinkhorn_best_ratio", "σ/σ_train with the smallest Sinkhorn divergence", tol=10),
         CTX("argmax_spread", "spread of the argmax switch rate over σ / mean (long runs)",
-            tol=1e-6),
+            tol=0.001),
     ])
 report.claim(
     "C5b", "The orbit emerges during training.",
     kind="empirical", paper="phase transition during training",
     checks=[
-        E("kappa_final", ">=", 0.5, "[R] κ (C3a) of the trained checkpoint", tol=0.3),
-        E("kappa_init", "<", 0.3, "[R] κ of the same network before training", tol=0.2),
-        CTL("kappa_untrained", "kappa_final", "κ of an independent untrained network", tol=0.2),
+        E("kappa_final", ">=", 0.5, "[R] κ (C3a) of the trained checkpoint", tol=0.1),
+        E("kappa_init", "<", 0.3, "[R] κ of the same network before training", tol=0.02),
+        CTL("kappa_untrained", "kappa_final", "κ of an independent untrained network", tol=0.005),
     ])
 report.claim(
     "C6", "The same motif is reused across linear-chain, fully connected and cyclic HMMs.",
@@ -571,9 +573,9 @@ plt.show()
 # The control is the checkpoint with the entries of $W_{hh}$ shuffled (same weights, no structure;
 # $W_{ih}$ and $W_{out}$ kept): a network whose weights are as large as the trained ones but not
 # arranged by training need not relax to one point. (The network *before* training would be a
-# weak control: its uniform weights of scale $1/\sqrt H$ have spectral radius about
-# $1/\sqrt 3 < 1$, so it collapses to $h = 0$ whatever the claim.) A control that diverges is
-# recorded with the finite value $10^{30}$.
+# weak control: its uniform weights of scale $1/\sqrt H$ give $W_{hh}$ a spectral radius below 1,
+# so it collapses to $h = 0$ whatever the claim.) A control that diverges is recorded with the
+# finite value $10^{30}$.
 
 # %%
 def fixed_point_test(W, gen) -> tuple[dict, torch.Tensor, torch.Tensor]:
@@ -611,6 +613,9 @@ report.measure("C2", spread_rel=c2["spread_rel"], last_step_rel=c2["last_step_re
                spread_rel_shuffled=finite(c2_shuf["spread_rel"]), steps_to_1pct=c2["steps_to_1pct"])
 runtime.glue("a08_c2_steps", int(c2["steps_to_1pct"]))
 runtime.glue("a08_c2_shuf", finite(c2_shuf["spread_rel"]))
+for name, r in rho.items():
+    runtime.glue(f"a08_c2_rho_{name}", r)
+runtime.glue("a08_c2_verdict", report.verdict("C2"))
 print({k: f"{v:.3g}" for k, v in c2.items()}, "| shuffled:", {k: f"{v:.3g}" for k, v in c2_shuf.items()})
 print("spectral radius of W_hh:", {k: round(v, 3) for k, v in rho.items()})
 
@@ -747,6 +752,8 @@ for key, v in c3.items():
 runtime.glue("a08_c3_margin_pre", sf["margin_pre"])
 runtime.glue("a08_c3_margin_null", sf["margin_null"])
 runtime.glue("a08_c3_margin_all", sf["margin_all"])
+runtime.glue("a08_c3a_verdict", report.verdict("C3a"))
+runtime.glue("a08_c3b_verdict", report.verdict("C3b"))
 print({k: round(v, 3) for k, v in c3.items()}, {k: round(sf[k], 3) for k in ("margin_pre", "margin_null", "margin_all")})
 
 # %% tags=["hide-input"]
@@ -772,16 +779,38 @@ axs[2].set(xlabel="step", ylabel=r"speed $\|h_t - h_{t-1}\|$", title="speed (red
 plt.show()
 
 # %% [markdown]
-# Without input every start falls to $h = 0$ (at most {glue:text}`a08_c2_steps` steps to 1 % of its
-# initial norm; middle panel, the paper's Figure 3a). With input the state circulates (left; the
-# paper's Figure 3b): the projected trajectory turns {glue:text}`a08_c3_kappa:.2f` times per pair of
-# switches in one consistent direction, and its phase explains {glue:text}`a08_c3_eta2:.2f` of the
-# variance of the emission probabilities. From the last state before a switch, fresh noise produces
-# the switch within three steps with probability {glue:text}`a08_c3_p_commit_transition:.2f`; from a
-# cluster state only {glue:text}`a08_c3_p_switch_cluster:.2f`: transitions are nearly deterministic,
-# clusters are left only when noise accumulates. The *speed* contrast, however, is missing in this
-# small network: steps at switches are only {glue:text}`a08_c3_speed_ratio:.2f` times faster than steps
-# inside clusters (our rule asked for 2), so part (c) fails and C3 is reproduced only in part.
+# **C2.** Without input every start falls to $h = 0$ (at most {glue:text}`a08_c2_steps` steps to 1 %
+# of its initial norm; middle panel, the paper's Figure 3a), although the trained $W_{hh}$ has a
+# spectral radius of {glue:text}`a08_c2_rho_trained:.2f` (before training:
+# {glue:text}`a08_c2_rho_untrained:.2f`): the rectification, not a contracting linear map, brings
+# the state home. But the control behaves the same way: with the entries of $W_{hh}$ shuffled
+# (spectral radius {glue:text}`a08_c2_rho_shuffled:.2f`) every start also falls to one point
+# (relative spread {glue:text}`a08_c2_shuf:.2g`). The test therefore cannot tell a trained network
+# from a random one with the same weights, and the verdict is **{glue:text}`a08_c2_verdict`**: a
+# single input-free fixed point is what random bias-free ReLU networks of this size do anyway, so
+# our measurement does not show that training *produced* it. (The paper's claim is about trained
+# networks and is not contradicted; it is just not specific to them here.)
+#
+# **C3a.** With input the state circulates (left; the paper's Figure 3b): the projected trajectory
+# turns {glue:text}`a08_c3_kappa:.2f` times per pair of switches in one consistent direction, and its
+# phase explains {glue:text}`a08_c3_eta2:.2f` of the variance of the emission probabilities. Before
+# training the same measures give {glue:text}`a08_c3_kappa_untrained:.2f` and
+# {glue:text}`a08_c3_eta2_untrained:.2f`, both failing the rules, as controls must: C3a is
+# **{glue:text}`a08_c3a_verdict`**.
+#
+# **C3b.** From the last state before a switch, fresh noise produces the switch within three steps
+# with probability {glue:text}`a08_c3_p_commit_transition:.2f`; from a cluster state only
+# {glue:text}`a08_c3_p_switch_cluster:.2f`. The margin-matched null answers the obvious objection:
+# pre-switch states sit close to the decision boundary (median logit margin
+# {glue:text}`a08_c3_margin_pre:.2f` against {glue:text}`a08_c3_margin_all:.2f` over all states), but
+# states elsewhere on the trajectory with the same margin (median {glue:text}`a08_c3_margin_null:.2f`)
+# switch within three steps with probability only {glue:text}`a08_c3_p_commit_null:.2f`. The commit
+# probability is therefore a property of *where* on the orbit the pre-switch states are, not of
+# their closeness to the boundary: transitions are nearly deterministic. The *speed* contrast,
+# however, is missing in this small network: steps at switches are only
+# {glue:text}`a08_c3_speed_ratio:.2f` times faster than steps inside clusters (our rule asked for 2).
+# "Fast" is part of the claim, so C3b is **{glue:text}`a08_c3b_verdict`**; no partial rule was
+# declared for it.
 
 # %% [markdown]
 # ## C4 · Kick neurons
@@ -844,6 +873,7 @@ report.measure("C4", c4)
 runtime.glue("a08_c4_kick", float(np.mean(c4["kick_reduction"])))
 runtime.glue("a08_c4_random", float(np.mean(c4["random_reduction"])))
 runtime.glue("a08_c4_overlap", c4["kick_overlap"])
+runtime.glue("a08_c4_verdict", report.verdict("C4"))
 print("kick neurons:", [ks.tolist() for ks in kick_sets], c4, "intact rate", round(rates["intact"], 4))
 
 # %% tags=["hide-input"]
@@ -874,7 +904,7 @@ plt.show()
 # credit). A fraction {glue:text}`a08_c4_overlap:.2f` of the kick units found on the first seed
 # comes out on top for the other seeds, so the score is not noise, but in a 50-unit network trained
 # for 2,500 steps the transitions are not carried by three units that can be removed: the
-# kick-neuron claim is not reproduced at this scale.
+# kick-neuron claim is **{glue:text}`a08_c4_verdict`** at this scale.
 
 # %% [markdown]
 # ## C5 · Noise level and the emergence of the orbit during training
@@ -953,6 +983,10 @@ runtime.glue("a08_c5_best", c5a["sinkhorn_best_ratio"])
 runtime.glue("a08_c5_k0", c5b["kappa_init"])
 runtime.glue("a08_c5_k1", c5b["kappa_final"])
 runtime.glue("a08_c5_kfresh", c5b["kappa_untrained"])
+runtime.glue("a08_c5a_verdict", report.verdict("C5a"))
+runtime.glue("a08_c5b_verdict", report.verdict("C5b"))
+runtime.glue("a08_c5_lo", sweep_smp[0])
+runtime.glue("a08_c5_hi", sweep_smp[-1])
 print({k: round(float(v), 3) for k, v in {**c5a, **c5b}.items()})
 print("sampled switch rate:", np.round(sweep_smp, 3).tolist(), "| untrained:", np.round(sweep_smp0, 3).tolist())
 print("Sinkhorn divergence:", np.round(sweep_loss, 3).tolist(), "| argmax, long runs:", np.round(sweep_long, 4).tolist())
@@ -976,14 +1010,24 @@ ax2.legend(loc="upper right", fontsize=8)
 plt.show()
 
 # %% [markdown]
-# The long runs switch at the same rate at every noise level (spread {glue:text}`a08_c5_spread:.3f`
-# of the mean), as homogeneity predicts, and in training-length windows switching does not peak at the
-# training noise either: the noise-sweep half of C5 fails, and we do not see how a bias-free ReLU
-# network could show a peak in its most likely symbol; a resonance would have to involve the sampled
-# output or another quantity than the ones we measured. The *emergence* half holds: the rotation
-# coherence is {glue:text}`a08_c5_k0:.2f` at initialisation and {glue:text}`a08_c5_k1:.2f` at the end,
-# and it appears abruptly between two snapshots, after the loss has long matched the frequencies
-# (snapshots where the network diverges under noise have no value).
+# **C5a.** The most likely symbol switches at the same rate at every noise level in long runs
+# (spread {glue:text}`a08_c5_spread:.3f` of the mean), exactly as homogeneity predicts. The sampled
+# emissions do depend on σ, but not as a resonance: their switch rate falls steadily from
+# {glue:text}`a08_c5_lo:.3f` at σ/σ_train = 1/8 to {glue:text}`a08_c5_hi:.3f` at 8, and its maximum is at
+# σ/σ_train = {glue:text}`a08_c5_peak:.3g`. Small noise leaves the logits small (sampling is close to
+# uniform and switches often); large noise makes them large (sampling approaches the argmax, which
+# switches rarely). The untrained network shows the same monotone curve (ends over peak
+# {glue:text}`a08_c5_ends0:.2f`, control failing). The training loss has no sharp optimum either: the
+# Sinkhorn divergence to the HMM falls steeply up to the training noise and is nearly flat above it,
+# its minimum (here at σ/σ_train = {glue:text}`a08_c5_best:.3g`) moving with the noise draw. C5a is **{glue:text}`a08_c5a_verdict`**. In a bias-free ReLU network the input noise only sets
+# the output temperature; a resonance in the paper's sense would need a quantity we have not
+# identified (we worked from the abstract and the authors' code, not the paper's full analysis).
+#
+# **C5b.** The rotation coherence is {glue:text}`a08_c5_k0:.2f` at initialisation and
+# {glue:text}`a08_c5_k1:.2f` at the end (an independent untrained network: {glue:text}`a08_c5_kfresh:.2f`,
+# the control, failing the rule), and it appears abruptly between two snapshots, after the loss has
+# long matched the frequencies (snapshots where the network diverges under noise have no value).
+# C5b is **{glue:text}`a08_c5b_verdict`**.
 
 # %% [markdown]
 # ## C6 · One motif across HMM families (full profile)
@@ -1046,36 +1090,64 @@ report.table()
 print(report.write().name)
 
 # %% [markdown]
+# ## How the tolerances were obtained
+#
+# Every check declares a `tol`: how far a re-execution on another CPU or thread count may move its
+# value before the book's `compare` step fails. We measured it rather than guessed it:
+# `python -m rnnbook.runner variation a08 --seeds 2,3 --seeds 4,5` re-executed this chapter in the ci
+# profile with 1 and 2 threads (seeds 0, 1) and with the seed sets {2, 3} and {4, 5} (disjoint from
+# the default, same size), and wrote every check's values to `data/a08_variation.json`. Each `tol` is
+# at least three times the change between thread paths and at least the change between seed sets,
+# rounded up to a 1-2-5 step (a value that did not move at all gets a small floor: one step for a
+# count, 0.001 for a ratio, 1e-22 for C2's vanishing distances). The seed sets change the noise
+# draws of every analysis (the checkpoint itself is fixed), so the seed-set change is the sampling
+# error of each statistic; the one thread-path change is 1e-8 (C5b's control). No verdict differed
+# between thread paths or seed sets (last column), so no verdict here is a knife-edge; the largest
+# seed-set movements are the rotation coherence κ of C3a and the smoke networks' statistics
+# (context). The table is read from that file; the cell fails if a declared `tol` is below the
+# thread-path change.
+
+# %%
+report.tolerances("../../data/a08_variation.json")
+
+# %% [markdown]
 # ## Differences from the paper
 #
 # - **Scale (ci profile: a miniature).** One checkpoint network with 50 hidden units and 10 noise
 #   inputs, trained on a CPU for 2,500 steps of 512 sequences (the paper: 150 units and 100 inputs
 #   for most analyses, batches of 4,096, 500-1,000 epochs, 144 networks). The ci profile loads it
-#   and trains two networks for only {glue:text}`a08_smoke_steps` steps as a smoke test; the full
-#   profile retrains the checkpoint on a GPU (and overwrites `data/a08_checkpoint.*`), trains three
-#   networks for the other HMM families and three seeds of the smoke test at full length. The full
-#   profile has not been executed for this version of the chapter.
+#   and trains two networks for only {glue:text}`a08_smoke_steps` steps as a smoke test (context,
+#   not judged); the full profile retrains the checkpoint on a GPU (and overwrites
+#   `data/a08_checkpoint.*`), trains three networks for the other HMM families and three seeds of
+#   the smoke test at full length. The full profile has not been executed for this version of the
+#   chapter.
 # - **Data.** HMM sequences are drawn fresh at every step instead of a fixed set of 10,000; all HMMs
 #   emit through the authors' "linear" rule [R for the families, whose exact emission settings in
 #   the paper we did not recover].
 # - **Reconstructed measures [R].** The paper's analyses are qualitative figures and hand-picked
 #   units; the rotation coherence $\kappa$, the phase-explained variance $\eta^2$, the speed ratio,
-#   the 3-step switch probabilities, the kick-neuron score and $k = \lceil 0.05H \rceil$, and the
-#   noise-sweep criterion are ours, with thresholds fixed before the checkpoint was analysed.
+#   the 3-step switch probabilities and their margin-matched null, the kick-neuron score and
+#   $k = \lceil 0.05H \rceil$, and the noise-sweep criterion are ours, with thresholds fixed before
+#   the checkpoint was analysed.
+# - **Controls.** Every empirical claim is also measured on a model where it should fail: the
+#   network before training (C1, C3a, C5a), an independent untrained network (C5b), the trained
+#   $W_{hh}$ with its entries shuffled (C2), states matched on the logit margin (C3b) and random
+#   units silenced (C4). C2's control passes (a shuffled network also relaxes to one point), so C2
+#   is {glue:text}`a08_c2_verdict`.
 # - **Not reproduced.** Kick neurons (C4): silencing the top ⌈0.05 H⌉ = 3 units reduces switching by
-#   about 1 %; possible reasons are the small network (50 units, 10 inputs instead of 150 and 100) and
-#   the short training. The speed contrast between clusters and transitions (C3 c) is absent. The
-#   noise-sweep resonance (C5 a) cannot appear in the most likely symbol of a bias-free ReLU network
-#   (exact homogeneity); the paper's stochastic-resonance statement may refer to something else that
-#   we could not recover without its text.
-# - **Partly reproduced.** C3 (orbit, phase, determinism yes; speed no) and C5 (emergence yes,
-#   resonance no).
-# - **Tolerances and sizes set after a second seed set.** No pass rule changed after seeing results.
-#   After a run with seeds 5, 6 moved C5's final rotation coherence from 1.07 to 0.67, its
-#   re-run tolerance was widened from 0.2 to 0.3 and the snapshot analysis was lengthened
-#   (8 × 1,000 to 16 × 1,500 steps); C5's `peak_ratio` tolerance (8) was set before any result,
-#   because the noise curve is nearly flat. Tolerances only bound how far a re-execution may move
-#   a number; verdicts come from the rules above.
+#   about {glue:text}`a08_c4_kick:.2f`; possible reasons are the small network (50 units, 10 inputs
+#   instead of 150 and 100) and the short training. The speed contrast between clusters and
+#   transitions (C3b) is absent, although the transitions are deterministic beyond their logit
+#   margin. The noise-sweep resonance (C5a) is absent from the sampled emissions, whose switch rate
+#   falls monotonically with σ, and cannot appear in the most likely symbol of a bias-free ReLU
+#   network (exact homogeneity); the paper's stochastic-resonance statement may refer to a quantity
+#   that we could not recover without its text.
+# - **Rules changed in this version (before the new measurements were made).** C3 and C5, judged
+#   before as "some parts → partly", are split into C3a/C3b and C5a/C5b, each judged on its own; C4
+#   is judged on the kick ablation, with random units as its control (before, the random half alone
+#   made C4 "partly"); C5a is measured on the sampled emissions instead of the argmax (a test that
+#   could not pass); the smoke networks left C1's rule (they are context; the checkpoint decides).
+#   C1 is measured on two noise seeds instead of one.
 # - **After retraining the checkpoint** (full profile or `A08_TRAIN_CHECKPOINT=1`), re-run the ci
 #   profile: `make stale` lists this chapter once `data/a08_*` changed, and its ci numbers move.
 # - **The loss.** Our Sinkhorn divergence uses $\varepsilon$-annealing (factor 0.5, as `geomloss`) and
