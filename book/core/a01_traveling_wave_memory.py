@@ -31,6 +31,9 @@
 # %% [markdown]
 # ```{admonition} Claims tested
 # :class: tip
+# C1–C3 are constructions (identities and exact equivalences, verified rather than reproduced);
+# C4–C6 are empirical, each with a negative control.
+#
 # - **C1** "a theoretical model of neural working memory" built from "traveling wave dynamics
 #   within a neural lattice" represents state histories exactly (Theorem 3.1 [reconstructed];
 #   example: generalized Fibonacci).
@@ -90,42 +93,105 @@ P = ctx.pick(
 d, s, hidden = P["d"], P["s"], P["hidden"]
 
 # %% [markdown]
-# All claims and their pass rules are fixed here, before any experiment runs. The rules come
-# from our research notes (values measured on a scratch implementation, with slack); the
-# tolerances say how far a re-run on another CPU or with other seeds may move each number.
+# All claims, their kinds and their checks are fixed here, before any experiment runs. C1–C3
+# are *constructions*: identities that hold by construction (verified, and a failure would stop
+# the chapter as a bug); they are not counted as reproductions. C4–C6 are *empirical*: their
+# evidence thresholds come from our research notes (values measured on a scratch
+# implementation, with slack), and each carries a *negative control*, the same statistic on a
+# model where it must fail (the networks before training, or a random $W_{hh}$ with the trained
+# spectral radius). A control that passes makes the verdict "inconclusive". No claim declares a
+# partial rule, so a claim is either reproduced or not. Per-seed values are judged by their
+# worst seed (`over="min"`/`"max"`); `tol` is how far a re-execution may move a value (see
+# "How the tolerances were obtained").
 
 # %%
 # fmt: off
 report = claims.Report(ctx, title="Traveling waves as a model of neural working memory")
-ok = claims.all_or_some
-report.claim("C1", "Traveling-wave dynamics in a neural lattice represent state histories: any history-dependent system, exactly.",
-             paper="Theorem 3.1 [reconstructed]; generalized Fibonacci", rule="TWM == direct recursion for 30 steps (exact integers)",
-             judge=lambda o: ok([o["exact"]]), tolerance={"steps": 0})
-report.claim("C2", "Linear boundary condition: a shift plus a low-rank matrix; any change of basis keeps dynamics and spectrum.",
-             paper="infinitely many RNNs implement one TWM", rule="5 random (F, P): output error < 1e-6; |λ|>0.5 eigenvalue error < 1e-8; rank(Φ − S) ≤ d",
-             judge=lambda o: ok([o["max_traj_err"] < 1e-6, o["max_eig_err"] < 1e-8, o["max_rank"] <= d]),
-             tolerance={"max_traj_err": 1e-6, "max_eig_err": 1e-8, "max_rank": 0})
-report.claim("C3", "The non-linear (self-attention) scenario parallels the autoregressive loop of an attention-only transformer.",
-             paper="identity", rule="max |TWM-SBC − transformer| over 50 steps < 1e-10",
-             judge=lambda o: ok([o["max_abs_diff"] < 1e-10]), tolerance={"max_abs_diff": 1e-10})
-report.claim("C4", "The linear scenario is effectively learned by RNNs through backpropagation (variable-binding tasks T1–T4).",
-             paper="learned spectra match Φ (spectrum_T1..T4); generalisation to long horizons",
-             rule="every run: #|λ|>0.9 = theory; mean angle error < 2°; bit accuracy ≥ 0.95 at horizon 200",
-             judge=lambda o: ok([o["count_match"] == 1.0, o["max_angle_deg"] < 2.0, o["min_test_acc"] >= 0.95]),
-             tolerance={"count_match": 0.0, "max_angle_deg": 1.0, "min_test_acc": 0.04})
-report.claim("C5", "The model reliably stores external information: the inputs travel through the hidden state as waves.",
-             paper="input '315' travels through the hidden state (hidden_state, wave_prop_RNN)",
-             rule="every T1 run, basis Ψ_k = W_hh^(s−k) W_ih: corr(Ψ⁺h(s), x(1..s)) ≥ 0.95; all s blocks of Ψ⁺h(s+1) vs (x(2..s), y(s+1)) ≥ 0.9",
-             judge=lambda o: ok([o["min_corr_t_s"] >= 0.95, o["min_corr_next"] >= 0.9]),
-             tolerance={"min_corr_t_s": 0.04, "min_corr_next": 0.08, "min_corr_shifted": 0.08})
-report.claim("C6", "Waves enhance the learning process by addressing the diminishing gradient problem.",
-             paper="trained RNNs propagate gradients much better than untrained ones (gradient_propagation)",
-             rule="(a) init: ‖∂o(T)/∂x(T−k)‖ drops ≥ 100× from k=0 to 11; trained T1 at k=s ≥ 0.5 and ≥ 10× init; "
-                  "(b) every seed: steps to 99% with TWM init ≤ 1/3 of default init",
-             judge=lambda o: ok([o["init_decay_log10"] >= 2.0, o["trained_lag_s"] >= 0.5,
-                                 o["trained_over_init_log10"] >= 1.0, o["max_step_ratio"] <= 1 / 3]),
-             tolerance={"init_decay_log10": 1.0, "trained_lag_s": 0.6, "trained_over_init_log10": 1.0, "max_step_ratio": 0.15})
+ev, ctl, cx = claims.evidence, claims.control, claims.context
+report.claim(
+    "C1", "Traveling-wave dynamics in a neural lattice represent state histories: any "
+    "history-dependent system, exactly.",
+    kind="construction", paper="Theorem 3.1 [reconstructed]; generalized Fibonacci",
+    checks=[
+        ev("exact", "==", True, "TWM == direct recursion for 30 steps, exact integers"),
+    ],
+)
+report.claim(
+    "C2", "Linear boundary condition: a shift plus a low-rank matrix; any change of basis keeps "
+    "dynamics and spectrum.",
+    kind="construction", paper="infinitely many RNNs implement one TWM",
+    checks=[
+        ev("max_traj_err", "<", 1e-6, "5 random (F, P), d=4, s=5: output error", tol=1e-8),
+        ev("max_eig_err", "<", 1e-8, "eigenvalues with |λ|>0.5: error after matching", tol=5e-11),
+        ev("max_rank", "<=", 4, "rank(Φ − S), at most d = 4"),
+    ],
+)
+report.claim(
+    "C3", "The non-linear (self-attention) scenario parallels the autoregressive loop of an "
+    "attention-only transformer.",
+    kind="construction", paper="identity",
+    checks=[
+        ev("max_abs_diff", "<", 1e-10, "max |TWM-SBC − transformer| over 50 steps", tol=5e-16),
+    ],
+)
+report.claim(
+    "C4", "The linear scenario is effectively learned by RNNs through backpropagation "
+    "(variable-binding tasks T1–T4).",
+    kind="empirical", paper="learned spectra match Φ (spectrum_T1..T4); generalisation",
+    checks=[
+        ev("count_match", "==", 1.0, "fraction of tasks with #|λ|>0.9 = Φ's", over="min"),
+        ev("max_angle_deg", "<", 2.0, "worst task's mean angle error (°)", over="max", tol=0.5),
+        ev("min_test_acc", ">=", 0.95, "worst task's accuracy, horizon 200", over="min", tol=0.01),
+        ctl("init_count_match", "count_match", "the same networks before training", over="min"),
+        ctl("init_max_angle_deg", "max_angle_deg", "the same networks before training", over="max",
+            tol=0.1),
+        ctl("random_max_angle_deg", "max_angle_deg", "random W_hh, trained spectral radius",
+            over="max", tol=5.0),
+        ctl("init_min_test_acc", "min_test_acc", "the same networks before training", over="min",
+            tol=0.01),
+    ],
+)
+report.claim(
+    "C5", "The model reliably stores external information: the inputs travel through the hidden "
+    "state as waves.",
+    kind="empirical", paper="input '315' travels through the hidden state (wave_prop_RNN)",
+    checks=[
+        ev("min_corr_t_s", ">=", 0.95, "T1, Ψ_k = W_hh^(s−k) W_ih: corr(Ψ⁺h(s), x(1..s))",
+           over="min",
+           tol=2e-4),
+        ev("min_corr_next", ">=", 0.9, "all s blocks of Ψ⁺h(s+1) vs (x(2..s), y(s+1))",
+           over="min",
+           tol=0.02),
+        ctl("init_corr_t_s", "min_corr_t_s", "the same T1 networks before training", over="min",
+            tol=2e-4),
+        ctl("init_corr_next", "min_corr_next", "the same T1 networks before training", over="min",
+            tol=0.02),
+        cx("min_corr_shifted", "blocks 1..s−1 of Ψ⁺h(s+1) vs x(2..s)", over="min", tol=0.001),
+        cx("mean_corr_boundary", "re-entered block vs y(s+1)", over="mean", tol=0.5),
+    ],
+)
+report.claim(
+    "C6", "Waves enhance the learning process by addressing the diminishing gradient problem.",
+    kind="empirical", paper="trained RNNs propagate gradients better (gradient_propagation)",
+    checks=[
+        ev("init_decay_log10", ">=", 2.0, "before training: log10 ‖∂o/∂x‖ at k=0 over k=11",
+           over="min", tol=0.5),
+        ev("trained_lag_s", ">=", 0.5, "trained T1: ‖∂o(T)/∂x(T−s)‖", over="min",
+           tol=0.05),
+        ev("trained_over_init_log10", ">=", 1.0, "log10 trained / before training, lag s",
+           over="min", tol=0.05),
+        ev("max_step_ratio", "<=", 1 / 3, "steps to 99 %: TWM init / default init", over="max",
+           tol=0.05),
+        ctl("init_lag_s", "trained_lag_s", "the same T1 networks before training", over="min",
+            tol=0.01),
+        ctl("random_lag_s", "trained_lag_s", "trained W_ih, W_hy; random W_hh, same radius",
+            over="min", tol=0.2),
+    ],
+)
 # fmt: on
+
+# %%
+report.preregistration()
 
 # %% [markdown]
 # ## The traveling-wave lattice (C1)
@@ -167,7 +233,7 @@ for _ in range(30):
     direct.append(direct[-1] + direct[-2] + direct[-3])
 fib_exact = bool(np.array_equal(twm_seq, np.array(direct[3:])))
 print(f"Fibonacci TWM == recursion for 30 steps: {fib_exact}; x(33) = {twm_seq[-1].tolist()}")
-report.measure("C1", {"exact": fib_exact, "steps": 30})
+report.measure("C1", exact=fib_exact)
 
 # %% [markdown]
 # ## The linear boundary condition: shift plus low rank (C2)
@@ -308,7 +374,7 @@ runs = [(name, tid, seed) for seed in ctx.seeds for name, tid in zip(names, ids,
 F_stack = tasks.operator_stack([tid for _, tid, _ in runs], d, s)
 Phis = [tasks.phi_from_operator(F, d, s) for F in F_stack]
 rnn = models.BatchedElmanRNN(d, hidden, seeds=[seed for *_, seed in runs], device=ctx.device)
-W_init = {k: v.detach().clone() for k, v in rnn.state_dict().items()}  # for C6
+W_init = {k: v.detach().clone() for k, v in rnn.state_dict().items()}  # the controls of C4-C6
 print(f"{len(runs)} runs (tasks x seeds) as one stacked model: W_hh {tuple(rnn.W_hh.shape)}")
 
 # %% [markdown]
@@ -373,19 +439,63 @@ axes[0].set_ylabel(r"Im $\lambda$")
 axes[0].legend(loc="lower left", fontsize=6)
 plt.show()
 
+# %% [markdown]
+# The negative controls apply the same statistics to networks that have not learned the task:
+# the same stacked networks before training (their initial weights, and their bit accuracy at
+# horizon 200), and, for the eigen-angles, a random Gaussian $W_{hh}$ per run, scaled to the
+# spectral radius of that run's trained $W_{hh}$ (so that it has eigenvalues above 0.9 to match).
+# Each statistic is reduced per seed over the four tasks (worst task), then judged on the worst
+# seed.
+
 # %%
-count_match = float(np.mean([sp["counts_equal"] for sp in spectra]))
-max_angle = float(max(sp["mean_angle_deg"] for sp in spectra))
-min_acc = float(test_acc.min())
-runtime.glue("a01_max_angle", max_angle)
-runtime.glue("a01_min_acc", min_acc)
-report.measure("C4", {"count_match": count_match, "max_angle_deg": max_angle, "min_test_acc": min_acc})
+init_rnn = models.BatchedElmanRNN.from_weights(W_init["W_hh"], W_init["W_ih"], W_init["W_hy"])
+init_spectra = [analysis.spectrum_comparison(init_rnn.W_hh[i].detach(), Phis[i]) for i in range(len(runs))]
+random_spectra = []
+for i, (_, _, seed) in enumerate(runs):
+    W_rand = torch.randn(hidden, hidden, generator=runtime.generator(seed, 400 + i), dtype=torch.float64)
+    rho = float(np.abs(analysis.eigenvalues(rnn.W_hh[i].detach())).max())
+    W_rand *= rho / float(np.abs(analysis.eigenvalues(W_rand)).max())
+    random_spectra.append(analysis.spectrum_comparison(W_rand, Phis[i]))
+init_acc = train.bit_accuracy(
+    init_rnn, F_stack, d, s, horizon=P["test_horizon"], data_seeds=[10**6 + k for k in data_seeds],
+    batches=P["test_batches"], batch=P["batch"],
+)  # fmt: skip
+by_seed = [[i for i, r in enumerate(runs) if r[2] == seed] for seed in ctx.seeds]
+
+
+def per_seed(values, worst=min):
+    """The worst value over the tasks of each seed (one number per seed)."""
+    return [float(worst(values[i] for i in idx)) for idx in by_seed]
+
+
+count_match = [float(np.mean([spectra[i]["counts_equal"] for i in idx])) for idx in by_seed]
+max_angle = per_seed([sp["mean_angle_deg"] for sp in spectra], max)
+min_acc = per_seed(test_acc)
+runtime.glue("a01_max_angle", max(max_angle))
+runtime.glue("a01_min_acc", min(min_acc))
+c4_controls = {
+    "init_count_match": [float(np.mean([init_spectra[i]["counts_equal"] for i in idx])) for idx in by_seed],
+    "init_max_angle_deg": per_seed([sp["mean_angle_deg"] for sp in init_spectra], max),
+    "random_max_angle_deg": per_seed([sp["mean_angle_deg"] for sp in random_spectra], max),
+    "init_min_test_acc": per_seed(init_acc),
+}
+print({k: np.round(v, 3).tolist() for k, v in c4_controls.items()})
+print(f"random W_hh: #|λ|>0.9 {[sp['n_learned'] for sp in random_spectra]}, theory {[sp['n_theory'] for sp in random_spectra]}")
+runtime.glue("a01_random_angle", min(c4_controls["random_max_angle_deg"]))
+report.measure("C4", count_match=count_match, max_angle_deg=max_angle, min_test_acc=min_acc, **c4_controls)
 
 # %% [markdown]
 # Across all runs the largest mean angular error is {glue:text}`a01_max_angle:.2f`° and the
 # lowest bit accuracy at horizon 200, five times the longest trained horizon in the `ci`
 # profile, is {glue:text}`a01_min_acc:.3f`. The moduli of the learned eigenvalues are slightly
 # above 1; the tanh bounds the resulting oscillations, so only the angles are compared.
+#
+# The controls fail, as they must: before training no eigenvalue reaches 0.9 and the outputs
+# decay to zero over 200 steps, and random matrices with the trained spectral radius miss the
+# theoretical angles by {glue:text}`a01_random_angle:.0f`° or more. What they do not rule out
+# (a point for a later version) is that any near-linear solution of the task would share this
+# fingerprint at the origin: C4 shows that training finds the circuit's linearisation, not that
+# it finds this circuit rather than another with the same spectrum.
 #
 # ## Hidden traveling waves (C5)
 #
@@ -400,44 +510,75 @@ report.measure("C4", {"count_match": count_match, "max_angle_deg": max_angle, "m
 T1_runs = [i for i, r in enumerate(runs) if r[0] == "T1"]
 gens = [torch.Generator().manual_seed(2 * 10**6 + data_seeds[i]) for i in T1_runs]
 x5, y5, _ = tasks.variable_binding_batch(F_stack[T1_runs], d, s, 2 * s, 256, gens, device=ctx.device)
-with torch.no_grad():
-    _, H5 = rnn(x5, models=torch.tensor(T1_runs, device=ctx.device))
-corr_s, corr_next, corr_shift, corr_boundary, Psis = [], [], [], [], []
-for j, i in enumerate(T1_runs):
-    Psi = analysis.input_grounded_basis(rnn.W_hh[i].detach(), rnn.W_ih[i].detach(), s)
-    z = analysis.decode_hidden(H5[j], Psi).cpu().reshape(256, -1, s, d)  # (batch, t, block, dim)
-    x_in = y5[j, :, :s].cpu()  # x(1..s): block k holds x(k) at t = s
-    corr_s.append(float(np.corrcoef(z[:, s - 1].flatten(), x_in.flatten())[0, 1]))
-    x_next = torch.cat([x_in[:, 1:], y5[j, :, s : s + 1].cpu()], dim=1)  # x(2..s), then the re-entered y(s+1)
-    corr_next.append(float(np.corrcoef(z[:, s].flatten(), x_next.flatten())[0, 1]))
-    corr_shift.append(float(np.corrcoef(z[:, s, : s - 1].flatten(), x_in[:, 1:].flatten())[0, 1]))
-    corr_boundary.append(float(np.corrcoef(z[:, s, s - 1].flatten(), y5[j, :, s].cpu().flatten())[0, 1]))
-    Psis.append(Psi)
+
+
+def wave_decoding(net, runs_idx):
+    """C5's statistics for the given runs of a stack: per run, corr at t = s and t = s+1."""
+    with torch.no_grad():
+        _, H = net(x5, models=torch.tensor(runs_idx, device=ctx.device))
+    out = {"t_s": [], "next": [], "shift": [], "boundary": [], "Psi": []}
+    for j, i in enumerate(runs_idx):
+        Psi = analysis.input_grounded_basis(net.W_hh[i].detach(), net.W_ih[i].detach(), s)
+        z = analysis.decode_hidden(H[j], Psi).cpu().reshape(256, -1, s, d)  # (batch, t, block, dim)
+        x_in = y5[j, :, :s].cpu()  # x(1..s): block k holds x(k) at t = s
+        x_next = torch.cat([x_in[:, 1:], y5[j, :, s : s + 1].cpu()], dim=1)  # x(2..s), then y(s+1)
+        out["t_s"].append(float(np.corrcoef(z[:, s - 1].flatten(), x_in.flatten())[0, 1]))
+        out["next"].append(float(np.corrcoef(z[:, s].flatten(), x_next.flatten())[0, 1]))
+        out["shift"].append(float(np.corrcoef(z[:, s, : s - 1].flatten(), x_in[:, 1:].flatten())[0, 1]))
+        out["boundary"].append(float(np.corrcoef(z[:, s, s - 1].flatten(), y5[j, :, s].cpu().flatten())[0, 1]))
+        out["Psi"].append(Psi)
+    return out
+
+
+wave, wave_init = wave_decoding(rnn, T1_runs), wave_decoding(init_rnn, T1_runs)
+corr_s, corr_next, corr_shift, corr_boundary, Psis = (wave[k] for k in ("t_s", "next", "shift", "boundary", "Psi"))
 print(f"t = s: corr(blocks, x(1..s)) = {np.round(corr_s, 3)}")
 print(
     f"t = s+1: corr(all blocks, (x(2..s), y(s+1))) = {np.round(corr_next, 3)}; blocks 1..s-1 vs x(2..s): "
     f"{np.round(corr_shift, 3)}; re-entered block vs y(s+1): {np.round(corr_boundary, 3)}"
 )
+print(
+    f"before training: t = s {np.round(wave_init['t_s'], 3)}; t = s+1 {np.round(wave_init['next'], 3)}; "
+    f"shifted {np.round(wave_init['shift'], 3)}; re-entered {np.round(wave_init['boundary'], 3)}"
+)
 runtime.glue("a01_corr_next", min(corr_next))
 runtime.glue("a01_corr_shift", min(corr_shift))
 runtime.glue("a01_corr_boundary", float(np.mean(corr_boundary)))
+runtime.glue("a01_init_corr_s", min(wave_init["t_s"]))
+runtime.glue("a01_init_corr_next", min(wave_init["next"]))
 report.measure(
-    "C5",
-    {"min_corr_t_s": min(corr_s), "min_corr_next": min(corr_next), "min_corr_shifted": min(corr_shift),
-     "mean_corr_boundary": float(np.mean(corr_boundary))},
-)
+    "C5", min_corr_t_s=corr_s, min_corr_next=corr_next, init_corr_t_s=wave_init["t_s"],
+    init_corr_next=wave_init["next"], min_corr_shifted=corr_shift, mean_corr_boundary=corr_boundary,
+)  # fmt: skip
 
 # %% [markdown]
 # The stored inputs travel exactly as a wave: one step after the input phase every block has
 # moved by one. The value that re-enters at the boundary, $x(1)$ (repeat copy), is another
 # matter: its block correlates only {glue:text}`a01_corr_boundary:.2f` with $x(1)$, because the
 # trained network writes it mostly outside the span of $\Psi$ (the output is still right, see
-# the test accuracy). The rule scores all $s$ blocks at once, boundary included (lowest run:
-# {glue:text}`a01_corr_next:.2f`), as it was written before the first run. A draft of this
-# chapter changed the scored quantity *after* seeing 0.88 < 0.9 to the shifted blocks only (the
-# wave proper, lowest run {glue:text}`a01_corr_shift:.3f`); that was a loosening after the fact,
-# so the verdict is computed with the original rule and the shifted-block reading is reported
-# beside it (`min_corr_shifted`, `mean_corr_boundary` in the claims table, not part of the rule).
+# the test accuracy). C5's verdict is **inconclusive**, and its evidence fails as well:
+#
+# - **The decoding at $t = s$ cannot tell.** The same networks *before training* decode their
+#   inputs just as well (correlation at least {glue:text}`a01_init_corr_s:.3f`). This is a
+#   construction, not a finding: $\Psi$ is built from each network's own input response, and in
+#   the near-linear regime $h(s) = \sum_k \Psi_k x(k)$ for any $W_{hh}$, so $\Psi^{+}$ recovers
+#   the inputs whenever $\Psi$ has full column rank. The same holds for the shifted blocks one
+#   step later ($W_{hh}\Psi_k = \Psi_{k-1}$ exactly).
+# - **The part that can fail, fails.** Only the re-entered block distinguishes a trained
+#   traveling-wave memory from a random network. The pre-registered rule scores all $s$ blocks
+#   at $t = s + 1$ together, boundary included; the trained networks reach at most
+#   {glue:text}`a01_corr_next:.3f` there (rule ≥ 0.9), the untrained ones
+#   {glue:text}`a01_init_corr_next:.3f`. No partial rule was declared with this claim, so the
+#   passing $t = s$ check earns nothing. (A draft of this chapter once changed the scored
+#   quantity, after seeing 0.88 < 0.9, to the shifted blocks only, lowest run
+#   {glue:text}`a01_corr_shift:.3f`; that was a loosening after the fact and was reverted. The
+#   shifted-block and boundary readings are reported as context, not judged.)
+#
+# With $s$ blocks of which $s - 1$ are right by construction and a re-entered block that
+# carries nothing, the all-blocks statistic is about $\sqrt{(s-1)/s}$: 0.87 at $s = 4$ (the
+# untrained networks above) but 0.94 at the paper's $s = 8$, above the bar, so at the paper's
+# size this rule would no longer separate trained from untrained networks. A test of the boundary needs the boundary block alone,
+# and the paper's privileged basis (chapter A03; its rank reduction is not implemented yet).
 
 # %% [markdown]
 # To see the waves, we store a small bitmap (the paper used the text "315"; at `ci` size the
@@ -526,7 +667,6 @@ plt.show()
 # %%
 x_lag = torch.zeros(len(T1_runs), 1, 3 * s, d)
 x_lag[:, :, :s] = glyph
-init_rnn = models.BatchedElmanRNN.from_weights(W_init["W_hh"], W_init["W_ih"], W_init["W_hy"])
 sel = torch.tensor(T1_runs, device=ctx.device)
 trained_T1 = models.BatchedElmanRNN.from_weights(
     rnn.W_hh[sel].detach(), rnn.W_ih[sel].detach(), rnn.W_hy[sel].detach()
@@ -535,13 +675,22 @@ init_T1 = models.BatchedElmanRNN.from_weights(init_rnn.W_hh[sel], init_rnn.W_ih[
 g_trained = analysis.per_lag_gradient_norms(trained_T1, x_lag.to(ctx.device))  # (runs, lags)
 g_init = analysis.per_lag_gradient_norms(init_T1, x_lag.to(ctx.device))
 k_far = 11
-init_decay = float(np.log10(g_init[:, 0] / g_init[:, k_far]).min())
-lag_s = float(g_trained[:, s].min())
-gain_s = float(np.log10(g_trained[:, s] / g_init[:, s]).min())
-print(f"init: log10 decay from k=0 to k={k_far}: {np.round(np.log10(g_init[:, 0] / g_init[:, k_far]), 2)}")
-print(
-    f"trained at k=s={s}: {np.round(g_trained[:, s], 3)}; log10(trained/init): {np.round(np.log10(g_trained[:, s] / g_init[:, s]), 2)}"
+W_rand_T1 = []  # the random-W_hh control: trained W_ih, W_hy; Gaussian W_hh with the trained radius
+for j, i in enumerate(T1_runs):
+    W_r = torch.randn(hidden, hidden, generator=runtime.generator(runs[i][2], 600 + j))
+    rho = float(np.abs(analysis.eigenvalues(rnn.W_hh[i].detach())).max())
+    W_rand_T1.append(W_r * rho / float(np.abs(analysis.eigenvalues(W_r)).max()))
+random_T1 = models.BatchedElmanRNN.from_weights(
+    torch.stack(W_rand_T1).to(rnn.W_hh), rnn.W_ih[sel].detach(), rnn.W_hy[sel].detach()
 )
+g_random = analysis.per_lag_gradient_norms(random_T1, x_lag.to(ctx.device))
+init_decay = np.log10(g_init[:, 0] / g_init[:, k_far])  # one value per T1 run = per seed
+gain_s = np.log10(g_trained[:, s] / g_init[:, s])
+print(f"init: log10 decay from k=0 to k={k_far}: {np.round(init_decay, 2)}")
+print(f"trained at k=s={s}: {np.round(g_trained[:, s], 3)}; log10(trained/init): {np.round(gain_s, 2)}")
+print(f"at k=s: before training {np.round(g_init[:, s], 4)}; random W_hh (trained radius) {np.round(g_random[:, s], 3)}")
+runtime.glue("a01_init_lag_s", float(g_init[:, s].max()))
+runtime.glue("a01_random_lag_s", float(g_random[:, s].min()))
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(5.5, 3))
@@ -549,6 +698,7 @@ lags = np.arange(3 * s)
 for j in range(len(T1_runs)):
     ax.semilogy(lags, g_trained[j], "o-", color="C0", ms=3, label="trained" if j == 0 else None)
     ax.semilogy(lags, g_init[j], "s--", color="C3", ms=3, label="before training" if j == 0 else None)
+    ax.semilogy(lags, g_random[j], "^:", color="0.5", ms=3, label="random $W_{hh}$, same radius" if j == 0 else None)
 ax.axvline(s, color="0.6", lw=0.8)
 ax.set_xlabel("lag k (steps)")
 ax.set_ylabel(r"$\|\partial o(T) / \partial x(T-k)\|_F$")
@@ -586,8 +736,10 @@ n = len(ctx.seeds)
 ratios = hit[n:] / hit[:n]
 print(f"repeat copy d={sd_}, s={ss_}: steps to 99% default {hit[:n].tolist()}, TWM init {hit[n:].tolist()}")
 print(f"ratio TWM/default per seed: {np.round(ratios, 3)} ({speed_hist.seconds:.1f} s)")
-report.measure("C6", {"init_decay_log10": init_decay, "trained_lag_s": lag_s,
-                      "trained_over_init_log10": gain_s, "max_step_ratio": float(ratios.max())})  # fmt: skip
+report.measure(
+    "C6", init_decay_log10=init_decay, trained_lag_s=g_trained[:, s], trained_over_init_log10=gain_s,
+    max_step_ratio=ratios, init_lag_s=g_init[:, s], random_lag_s=g_random[:, s],
+)  # fmt: skip
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(5.5, 3))
@@ -603,6 +755,20 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
+# C6 is **inconclusive**. Its evidence checks all pass: before training the gradient falls by
+# more than 100× over 11 steps, the trained T1 networks keep it above 0.5 at lag $s$, and
+# the wave initialisation learns repeat copy with $s = 8$ in a fraction of the steps. But the
+# control of (a) passes: with the trained $W_{ih}$ and $W_{hy}$ and a *random* $W_{hh}$ of the
+# same spectral radius (no shift structure), the gradient at lag $s$ is still at least
+# {glue:text}`a01_random_lag_s:.2f`, above the rule's 0.5 (the networks before training:
+# {glue:text}`a01_init_lag_s:.3f`). So the pre-registered absolute bar measures mostly the spectral
+# radius that training reached, not the wave. The trained networks do carry more gradient than
+# the random ones (see the figure), which a rule relative to this control
+# could test; we do not change the rule after the fact. The verdict is a **knife-edge**: with
+# the seed set {4, 5} the random control falls just below 0.5 and C6 reads "reproduced" (see
+# the tolerance table at the end). Part (b) has no control of its own in `ci` (see
+# "Differences from the paper").
+#
 # ## Claims
 #
 # The cell below prints only what no profile, device or seed changes (exact constructions and
@@ -628,6 +794,23 @@ path = report.write()
 print(path.name)
 
 # %% [markdown]
+# ## How the tolerances were obtained
+#
+# Every check carries a `tol`: how far its value may move when the chapter is re-executed on
+# another CPU, with another thread count or seed set, before the book's checks call the re-run
+# a mismatch. We measured it: the runner's `variation` re-executed this chapter in `ci` with the
+# default seeds {0, 1} and with two other seed sets, {2, 3} and {4, 5} (disjoint, same size).
+# Each `tol` is at least the largest change between seed sets, rounded up to a 1-2-5 step.
+# **The 2-thread path is not measured yet**: its run (`python -m rnnbook.runner variation a01
+# --seeds 2,3 --seeds 4,5`) timed out after 30 minutes in the training cell on the 2-core
+# machine this version was written on, which nine other re-executions were sharing, so the
+# variation was recorded with 1 thread only and the "Δ threads" column is empty. Until it is
+# measured, the thread-path rule (`tol` ≥ 3 × the thread change) is not checked here.
+
+# %%
+report.tolerances("../../data/a01_variation.json")
+
+# %% [markdown]
 # ## Differences from the paper
 #
 # - **Scale.** The `ci` profile uses $d = s = 4$, 64 hidden units, task ids chosen for $d = s = 4$
@@ -649,7 +832,15 @@ print(path.name)
 #   (C5, and the weak corner blocks of $\Psi^{+} W_{hh} \Psi$). The paper's privileged basis, with
 #   output grounding and a rank reduction, is built in chapter A03; we have not checked here
 #   whether it recovers the boundary block. C5's rule, written before the first run, includes the
-#   boundary block, so this gap decides its verdict; the wave alone (shifted blocks) would pass.
+#   boundary block; the wave alone (shifted blocks) holds by construction in the linear regime,
+#   for trained and untrained networks alike (see C5).
+# - **Shared runs with A03.** A03's L2 = 0 stack at hidden 64 repeats this chapter's training
+#   exactly (same seeds, data streams and settings), so C4 here and A03's C2/C3 judge the same
+#   eight trained models; their agreement is not independent evidence.
+# - **Controls** (the networks before training; random $W_{hh}$ with the trained spectral
+#   radius) are ours, added so that every empirical check can be seen to fail where it should.
+#   C6(b), the learning-speed comparison, has no control of its own in `ci`: its natural controls
+#   (orthogonal and identity initialisations) are new training runs, left to a later version.
 # - **Early stopping.** A run stops once its batch MSE stays below 0.01 at the last horizon; the
 #   paper trained for a fixed number of epochs. Perfect *bit* accuracy at horizon 40 is not a
 #   good stopping signal: in our trials repeat-copy runs stopped that way after ~350 steps
