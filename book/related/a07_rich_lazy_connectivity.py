@@ -103,9 +103,9 @@ S = len(ctx.seeds)
 #   measure with the effective rank, averaged over the three tasks, to be at least 0.8 in the
 #   paper's direction on average over the seeds: the magnitude pre-registered for this chapter
 #   and in the research notes (whose rule 1 asks ρ ≤ −0.8 for ΔW). The notes' rule 2,
-#   KA(full rank) − KA(rank 1) ≥ 0.1, is a fourth evidence check, and the one that earns "partly"
-#   on its own. The control shuffles which rank each network is labelled with (a fixed random
-#   permutation per task and seed) and must fail the same rules.
+#   KA(full rank) − KA(rank 1) ≥ 0.1, is a fourth evidence check, and the one that earns
+#   "partly" on its own. The control shuffles which rank each network is labelled with (a
+#   fixed random permutation per task and seed) and must fail the same rules.
 # - **C2** keeps its rules (ratio ≥ 1.5 from the notes' rule 3, rank correlation ≤ −0.8); its
 #   control is the same ratio between two independent full-rank initialisations.
 # - **C3** is split. That an initialisation which already holds the teacher direction barely
@@ -133,15 +133,15 @@ report.claim(
     "alignment.", kind="empirical",
     paper="ΔW falls, RA and KA rise with effective rank on 2AF, DMS, CXT (RNN figure)",
     checks=[
-        ev("rho_dW", "<=", -0.8, "Spearman(erank, ΔW) over ranks, task mean", over="mean", tol=0.1),
-        ev("rho_RA", ">=", 0.8, "Spearman(erank, RA) over ranks, task mean", over="mean", tol=0.1),
-        ev("rho_KA", ">=", 0.8, "Spearman(erank, KA) over ranks, task mean", over="mean", tol=0.1),
-        ev("KA_gap", ">=", 0.1, "KA(full rank) − KA(rank 1), task mean (notes)", over="mean", tol=0.1),
-        ctl("rho_KA_shuffled", "rho_KA", "rank labels shuffled per task and seed", over="mean", tol=0.1),
-        ctl("KA_gap_shuffled", "KA_gap", "rank labels shuffled per task and seed", over="mean", tol=0.1),
-        ctx_("acc_rank1", "decision accuracy of rank-1 networks, task mean", over="mean", tol=0.1),
-        ctx_("acc_full", "decision accuracy of full-rank networks, task mean", over="mean", tol=0.1),
-        ctx_("loss_final", "training loss, last 50 steps, all networks", tol=0.1),
+        ev("rho_dW", "<=", -0.8, "Spearman(erank, ΔW), task mean", over="mean", tol=0.5),
+        ev("rho_RA", ">=", 0.8, "Spearman(erank, RA), task mean", over="mean", tol=0.2),
+        ev("rho_KA", ">=", 0.8, "Spearman(erank, KA), task mean", over="mean", tol=0.1),
+        ev("KA_gap", ">=", 0.1, "KA(full) − KA(rank 1), task mean", over="mean", tol=0.05),
+        ctl("rho_KA_shuffled", "rho_KA", "rank labels shuffled", over="mean", tol=0.5),
+        ctl("KA_gap_shuffled", "KA_gap", "rank labels shuffled", over="mean", tol=0.2),
+        ctx_("acc_rank1", "decision accuracy, rank 1", over="mean", tol=0.1),
+        ctx_("acc_full", "decision accuracy, full rank", over="mean", tol=0.02),
+        ctx_("loss_final", "training loss, last 50 steps, all networks", tol=0.002),
     ],
     partial=["KA_gap"])
 report.claim(
@@ -149,12 +149,12 @@ report.claim(
     "tangent kernel more than full rank (same norm).", kind="empirical",
     paper="theory: expected NTK movement larger at low effective rank",
     checks=[
-        ev("ratio_rank1_full", ">=", 1.5, "kernel distance rank 1 / full rank, σ = 0.5", tol=0.1),
-        ev("rho", "<=", -0.8, "Spearman(erank, kernel distance) over 6 ranks", tol=0.1),
-        ctl("ratio_null", "ratio_rank1_full", "full rank (2nd draw) / full rank", tol=0.1),
+        ev("ratio_rank1_full", ">=", 1.5, "kernel distance rank 1 / full rank, σ = 0.5", tol=0.5),
+        ev("rho", "<=", -0.8, "Spearman(erank, kernel distance) over 6 ranks", tol=0.05),
+        ctl("ratio_null", "ratio_rank1_full", "full rank (2nd draw) / full rank", tol=0.05),
         ctx_("dist_rank1", "kernel distance, rank 1", tol=0.01),
-        ctx_("dist_full", "kernel distance, full rank", tol=0.01),
-        ctx_("max_final_loss", "largest final loss (all scales, ranks, tasks)", tol=1e-6),
+        ctx_("dist_full", "kernel distance, full rank", tol=0.005),
+        ctx_("max_final_loss", "largest final loss (all scales, ranks, tasks)", tol=5e-9),
     ],
     partial=["ratio_rank1_full"])
 report.claim(
@@ -162,9 +162,9 @@ report.claim(
     "moves its kernel: less than random rank 1 and full rank.", kind="construction",
     paper="aligned rank-1 init keeps high kernel alignment (Proposition 1 figure)",
     checks=[
-        ev("aligned_over_random_k1", "<=", 0.5, "distance ratio, κ = 1", tol=0.01),
-        ev("aligned_over_random_k4", "<=", 0.5, "distance ratio, κ = 4", tol=0.01),
-        ev("aligned_over_full_k1", "<=", 1.0, "distance ratio, κ = 1", tol=0.01),
+        ev("aligned_over_random_k1", "<=", 0.5, "distance ratio, κ = 1", tol=0.002),
+        ev("aligned_over_random_k4", "<=", 0.5, "distance ratio, κ = 4", tol=0.005),
+        ev("aligned_over_full_k1", "<=", 1.0, "distance ratio, κ = 1", tol=0.02),
         ev("aligned_over_full_k4", "<=", 1.0, "distance ratio, κ = 4", tol=0.01),
     ])
 report.claim(
@@ -173,12 +173,12 @@ report.claim(
     kind="empirical",
     paper="lazier learning with a low-rank init aligned with task and data statistics (Prop. 1)",
     checks=[
-        ev("partial_k4_over_k1", "<=", 0.5, "distance(κ = 4) / distance(κ = 1)", over="median", tol=0.05),
-        ev("partial_over_random_k4", "<=", 0.5, "distance / random rank 1, κ = 4", over="median", tol=0.05),
+        ev("partial_k4_over_k1", "<=", 0.5, "dist(κ = 4) / dist(κ = 1)", over="median", tol=0.01),
+        ev("partial_over_random_k4", "<=", 0.5, "dist / random rank 1", over="median", tol=0.05),
         ctl("randhalf_k4_over_k1", "partial_k4_over_k1", "aligned with a random half instead",
-            over="median", tol=0.05),
-        ctx_("dist_partial_k1", "kernel distance, partly aligned, κ = 1", over="mean", tol=0.01),
-        ctx_("dist_partial_k4", "kernel distance, partly aligned, κ = 4", over="mean", tol=0.01),
+            over="median", tol=0.1),
+        ctx_("dist_partial_k1", "kernel distance, partly aligned, κ = 1", over="mean", tol=0.02),
+        ctx_("dist_partial_k4", "kernel distance, partly aligned, κ = 4", over="mean", tol=0.005),
     ])
 report.claim(
     "C4", "Cell-type connectivity obeying Dale's law (our substitute for the paper's "
@@ -186,15 +186,15 @@ report.claim(
     kind="empirical",
     paper="bio-inspired connectivity follows the effective-rank trend",
     checks=[
-        ev("tasks_on_trend", ">=", 3, "tasks with |KA(Dale) − trend| ≤ ¼ of the KA range"),
-        ev("tasks_on_trend_2", ">=", 2, "the same count, for partly"),
+        ev("tasks_on_trend", ">=", 3, "tasks with |KA(Dale) − trend| ≤ ¼ KA range", tol=1),
+        ev("tasks_on_trend_2", ">=", 2, "the same count, for partly", tol=1),
         ctl("rank1_on_trend", "tasks_on_trend_2", "rank-1 networks placed at the Dale erank"),
-        ctx_("resid_KA_dale", "(KA − trend) / band, Dale, task mean", tol=1.0),
-        ctx_("resid_KA_radius", "the same, same radius and norm, no cell types", tol=1.0),
-        ctx_("erank_dale", "effective rank of the Dale matrix", tol=0.1),
-        ctx_("erank_radius", "effective rank of the radius-matched matrix", tol=0.1),
-        ctx_("radius_dale", "spectral radius, Dale matrix", tol=0.01),
-        ctx_("radius_gauss", "spectral radius, Gaussian", tol=0.01),
+        ctx_("resid_KA_dale", "(KA − trend) / band, Dale, task mean", tol=5),
+        ctx_("resid_KA_radius", "the same, same radius and norm, no cell types", tol=5),
+        ctx_("erank_dale", "effective rank of the Dale matrix", tol=5),
+        ctx_("erank_radius", "effective rank of the radius-matched matrix", tol=0.5),
+        ctx_("radius_dale", "spectral radius, Dale matrix", tol=1),
+        ctx_("radius_gauss", "spectral radius, Gaussian", tol=0.1),
     ],
     partial=["tasks_on_trend_2"])
 # fmt: on
@@ -758,11 +758,14 @@ runtime.glue("a07_radius_gauss", radius["Gauss"])
 # The cell-type Dale networks are *richer* than their effective rank predicts: their tangent-kernel
 # alignment lies on average {glue:text}`a07_dale_ka:.1f` bands from the trend (negative: lower
 # alignment), down among the lowest ranks (stars in the figure above), while their weight change
-# and representation alignment scatter around the trend. Their spectral radius,
-# {glue:text}`a07_radius_dale:.2f` against {glue:text}`a07_radius_gauss:.2f` for the Gaussian, does
-# not explain this on its own: the radius-matched networks, with the same radius and norm but no
-# cell types, lie {glue:text}`a07_radius_ka:.1f` bands from the trend on average (diamonds). What
-# sets the Dale matrix apart is its structure: a leading singular value that carries
+# and representation alignment scatter around the trend. Their spectral radius is
+# {glue:text}`a07_radius_dale:.2f`, against {glue:text}`a07_radius_gauss:.2f` for the Gaussian. The
+# radius-matched networks, with the same radius and norm but no cell types, lie
+# {glue:text}`a07_radius_ka:.1f` bands from the trend on average (diamonds), but on the other two
+# seed sets we ran (see the variation table at the end) they too fall about two bands below it,
+# so the large spectral radius may explain part of the Dale networks' richness; at this scale we
+# cannot separate it from the cell-type structure. The Dale matrix also differs in its spectrum:
+# a leading singular value that carries
 # {glue:text}`a07_top_share:.0f` % of the squared norm (the Gaussian's: {glue:text}`a07_top_share_gauss:.0f` %)
 # on the cell-type block pattern, which the effective rank weighs lightly. Our matrix is a
 # substitute, not the measured connectivity the paper used, so this is a counter-example to
@@ -806,6 +809,11 @@ print(report.write().name)
 # rounded up to a 1-2-5 step; 0 means the value must be reproduced exactly. The table shows
 # both changes beside the declared `tol` and every verdict seen across the four runs; the cell
 # fails if a `tol` is smaller than the change between thread paths.
+#
+# The rank correlations of C1 and the counts and residuals of C4 move most between seed sets
+# (four seeds of four ranks are few networks), and their `tol` is set by that; the linear-theory
+# checks (C2, C3) run in `float64` and barely move. Under the earlier statistic of C1 (one rank
+# correlation over all 16 networks of a task), another CPU had moved one task's value by 0.5.
 
 # %%
 pass  # VARTMP report.tolerances("../../data/a07_variation.json")
@@ -832,8 +840,8 @@ pass  # VARTMP report.tolerances("../../data/a07_variation.json")
 # - **Not reproduced.** The weight change does not fall with effective rank in our miniature, and
 #   no measure reaches the pre-registered rank correlation of 0.8; C1 is "partly" only through the
 #   notes' kernel-alignment rule (full rank at least 0.1 more aligned than rank one). Our Dale
-#   matrix is much richer than its effective rank predicts (C4), and not because of its spectral
-#   radius. A possible reason for C1: 1,000 steps instead of 10,000 and the loss at every time
+#   matrix is much richer than its effective rank predicts (C4); a matrix of the same spectral
+#   radius without cell types is richer than the trend too on two of three seed sets. A possible reason for C1: 1,000 steps instead of 10,000 and the loss at every time
 #   step, which the fixation outputs dominate; the full profile tests the first.
 # - **This version (verdicts issue).** The sweep trains 1,000 steps instead of 500: at 500, some
 #   DMS and CXT networks were still at chance, so laziness was compared between trained and
