@@ -24,8 +24,9 @@
 # neighbours, and the network learns to solve puzzles from (puzzle, solution) pairs alone.
 #
 # We build the recurrent relational network (RRN) from its equations, train it on 4×4 Sudoku in
-# the miniature, watch its accuracy grow with the number of steps, run it for more steps than it
-# was trained for, and train the same network with a single step. The `full` profile adds 9×9
+# the miniature (puzzles with 4 to 12 givens), watch its accuracy grow with the number of steps,
+# run it for more steps than it was trained for, and train the same network with a single step.
+# The `full` profile adds 9×9
 # Sudoku from our own generator (accuracy by number of givens, against the paper's 96.6 %) and a
 # Pretty-CLEVR-like multi-hop question task. bAbI {footcite}`weston2015towards` cannot be
 # downloaded on the machines that build this book, so its claim is not tested. Details taken
@@ -38,11 +39,16 @@
 # - **C1** "recurrent relational networks can learn to solve Sudoku puzzles from supervised
 #   training data" (4×4 Sudoku, unseen puzzles).
 # - **C2** "a challenging task requiring upwards of 64 steps of relational reasoning": puzzle
-#   accuracy grows with the number of message-passing steps.
+#   accuracy grows with the number of message-passing steps. C2a (construction): one step sees
+#   only a cell's row, column and box, two steps the whole 4×4 grid. C2b (empirical): accuracy
+#   grows with the steps.
 # - **C3** running more steps at test time than in training does not hurt: the network settles
 #   on its answer (the paper trains with 32 steps and tests with 64).
 # - **C4** "the capacity to do many-step relational reasoning" needs the recurrence: the same
-#   network with one step (a relational network) does not solve the task.
+#   network with one step (a relational network) does not solve the task. C4a (construction):
+#   one round of elimination completes none of the hard (4-6-given) puzzles, so a one-step
+#   model can solve those only by guessing. C4b (empirical): the one-step network learns what
+#   one round allows and no more; the recurrent network solves the rest.
 # - **C5** "solving 96.6 % of the hardest Sudoku puzzles" (17 givens; 9×9, `full` profile).
 # - **C6** "we can vary the question to control for the number of relational reasoning steps":
 #   on Pretty-CLEVR-like questions, more hops need more steps (`full` profile).
@@ -81,14 +87,14 @@ print(ctx.describe())
 P = ctx.pick(
     ci=dict(
         s4_hidden=32, s4_train_steps=6, s4_test_steps=24, s4_iters=400, s4_batch=32, s4_lr=2e-3,
-        s4_givens=[4, 5, 6], s4_test=500, s4_test_grids=48,
+        s4_givens=list(range(4, 13)), s4_hard=6, s4_test=900, s4_test_grids=48,
         s9_demo=3, s9_train_pool=0, s9_test_pool=0, s9_hidden=96, s9_train_steps=32, s9_test_steps=64,
         s9_iters=0, s9_batch=64, s9_lr=1e-3, s9_max_givens=34, s9_extra=[0, 2, 4, 6, 8, 10], s9_time_s=270,
         pc_hidden=32, pc_train_steps=8, pc_iters=3, pc_batch=16, pc_lr=1e-3, pc_test=64, pc_time_s=60,
     ),
     full=dict(
         s4_hidden=32, s4_train_steps=6, s4_test_steps=24, s4_iters=1500, s4_batch=64, s4_lr=2e-3,
-        s4_givens=[4, 5, 6], s4_test=3000, s4_test_grids=48,
+        s4_givens=list(range(4, 13)), s4_hard=6, s4_test=2700, s4_test_grids=48,
         s9_demo=3, s9_train_pool=3000, s9_test_pool=400, s9_hidden=96, s9_train_steps=32, s9_test_steps=64,
         s9_iters=6000, s9_batch=64, s9_lr=1e-3, s9_max_givens=34, s9_extra=[0, 2, 4, 6, 8, 10], s9_time_s=270,
         pc_hidden=128, pc_train_steps=8, pc_iters=4000, pc_batch=512, pc_lr=1e-3, pc_test=8000, pc_time_s=60,
@@ -99,51 +105,111 @@ S = len(ctx.seeds)
 
 
 # %% [markdown]
-# All claims and their pass rules are fixed here, before any experiment runs. Thresholds for the
-# miniature follow the research notes' 60-second probe (final accuracy 0.97-1.00, step-1 accuracy
-# 0.00); the 9×9 rules are ours, set for an 8-minute training run that is far shorter than the
-# paper's. Accuracies are the fraction of test puzzles solved completely (every cell right).
+# All claims and their pass rules are fixed here, before any experiment runs. Where the
+# thresholds come from: C1's 0.95 (mean) and 0.90 (every seed), C2b's gain of 0.5 from step 2
+# and C4's 0.2 are the research notes' rules, set from a 60-second probe on 4×4 puzzles with 5
+# givens (final accuracy 0.97-1.00, step-1 accuracy 0.00); C3's 0.01 and 0.1 % are this
+# chapter's first-version rules. In that first version the miniature used only 4-6 givens, where
+# one round of messages can complete no puzzle at all, so "step 1 solves ≤ 0.1" (C2) and "the
+# one-step model solves ≤ 0.2" (C4) held by that bound, not by anything learned: they are now
+# the constructions C2a and C4a. To let C2b and C4b test learning, the puzzles now have 4 to 12
+# givens (equal numbers of each), and about a fifth of them *can* be completed by one round
+# (the bound is measured below). C4b's 0.9 (the one-step network learned what one round allows)
+# is the per-seed floor of C1, its 0.5 the notes' gain; C2b's gain from step 1 reuses the notes'
+# 0.5. Accuracies are the fraction of test puzzles solved completely (every cell right); "hard"
+# puzzles are those with 4-6 givens, as in the notes' probe and the first version. The 9×9 rules
+# are ours, set for an 8-minute training run far shorter than the paper's. Every empirical claim
+# has a control: the same statistic on the untrained network (the trained one's own
+# initialisation) or on the one-step network, where it must fail the rule.
 
 # %%
 # fmt: off
 report = claims.Report(ctx, title="Recurrent Relational Networks")
-ok = claims.all_or_some
-NT = claims.NOT_TESTABLE
-full_only = lambda rule: (lambda o: NT if o.get("profile") == "ci" else rule(o))  # noqa: E731
-report.claim("C1", "An RRN learns to solve Sudoku from (puzzle, solution) pairs (4×4, unseen puzzles).",
-             paper="96.6 % of 17-given 9×9 puzzles (Sudoku section)",
-             rule="puzzle accuracy at the last trained step ≥ 0.95 (mean over seeds) and ≥ 0.90 for every seed, on puzzles from held-out grids",
-             judge=lambda o: ok([o["acc_trained"] >= 0.95, o["acc_trained_min"] >= 0.90]),
-             tolerance={"acc_trained": 0.04, "acc_trained_min": 0.06, "acc_by_givens": 0.06})
-report.claim("C2", "Puzzle accuracy grows with the number of message-passing steps.",
-             paper="accuracy vs steps rises over tens of steps (accuracy-vs-steps figure)",
-             rule="acc(step 1) ≤ 0.1, acc(trained steps) − acc(step 2) ≥ 0.5, and no drop > 0.02 between consecutive steps up to the trained number",
-             judge=lambda o: ok([o["acc"]["1"] <= 0.1, o["gain_2_to_T"] >= 0.5, o["max_drop"] <= 0.02]),
-             tolerance={"acc": 0.08, "gain_2_to_T": 0.08, "max_drop": 0.02})
-report.claim("C3", "Running more steps at test time than in training does not hurt; the answer converges.",
-             paper="trained with 32 steps, evaluated with 64",
-             rule="acc(4× trained steps) ≥ acc(trained steps) − 0.01 and ≤ 0.1 % of cells change their answer between 2× and 4× the trained steps",
-             judge=lambda o: ok([o["acc_long"] >= o["acc_trained"] - 0.01, o["changed_cells"] <= 1e-3]),
-             tolerance={"acc_long": 0.04, "acc_trained": 0.04, "changed_cells": 2e-3})
-report.claim("C4", "Without recurrence (one step: a relational network) the task is not solved.",
-             paper="the non-recurrent RN solved none of the 17-given puzzles (authors' project page)",
-             rule="the same network trained with 1 step, same updates and data: puzzle accuracy ≤ 0.2 (mean over seeds)",
-             judge=lambda o: ok([o["acc_one_step"] <= 0.2]),
-             tolerance={"acc_one_step": 0.03, "one_round_bound": 0.05})
-report.claim("C5", "9×9 Sudoku: accuracy by number of givens, against 96.6 % on the hardest puzzles.",
-             paper="96.6 % at 17 givens, 64 steps (test set 17-34 givens)",
-             rule="full profile, 64 steps: reproduced if ≥ 0.9 of minimal generated test puzzles are solved; partly if ≥ 0.5 of them, or ≥ 0.9 of those with ≥ 32 givens; ci: generator only",
-             judge=full_only(lambda o: claims.REPRODUCED if o["acc_minimal"] >= 0.9 else (
-                 claims.PARTLY if o["acc_minimal"] >= 0.5 or o["acc_32plus"] >= 0.9 else claims.NOT_REPRODUCED)),
-             tolerance={"acc_minimal": 0.1, "acc_32plus": 0.1})
-report.claim("C6", "Pretty-CLEVR-like multi-hop questions: more hops need more steps.",
-             paper="accuracy vs number of jumps, per number of steps (Pretty-CLEVR figure)",
-             rule="full profile: 0-jump accuracy ≥ 0.95 at the last step, and on questions with ≥ 3 jumps the last step beats step 1 by ≥ 0.2 (mean); ci: smoke run only",
-             judge=full_only(lambda o: ok([o["acc_last_0"] >= 0.95, o["gain_3plus"] >= 0.2])),
-             tolerance={"acc_last_0": 0.05, "gain_3plus": 0.1})
-report.claim("C7", "bAbI: 20/20 tasks solved.", paper="20/20 tasks (bAbI table)",
-             rule="not tested: the bAbI data must be downloaded", judge=lambda o: NT)
+E, CTL, CTX = claims.evidence, claims.control, claims.context
+report.claim(
+    "C1", "An RRN learns to solve Sudoku from (puzzle, solution) pairs (4×4, unseen puzzles).",
+    kind="empirical", paper="no 4×4 number (its 96.6 % is for 17-given 9×9 puzzles, C5): a miniature",
+    checks=[
+        E("acc_hard", ">=", 0.95, "solved at the trained step, hard test puzzles", tol=0.02),
+        E("acc_hard_min", ">=", 0.90, "the same, worst seed", over="min", tol=0.02),
+        CTL("untrained_hard", "acc_hard", "the untrained network (its initialisation)", tol=0.01),
+        CTX("acc_all", "solved at the trained step, all test puzzles (4-12 givens)", tol=0.005),
+    ])
+report.claim(
+    "C2a", "One message-passing step sees only a cell's row, column and box; two see the grid.",
+    kind="construction", paper="information travels one hop per step",
+    checks=[
+        E("jac_far_step1", "==", 0, "max |∂ step-1 output / ∂ input| over non-neighbour pairs"),
+        E("jac_far_step2_min", ">", 0, "min over non-neighbour pairs of the same at step 2", tol=0.01),
+    ])
+report.claim(
+    "C2b", "Puzzle accuracy grows with the number of message-passing steps.",
+    kind="empirical", paper="accuracy vs steps rises over tens of steps (accuracy-vs-steps figure)",
+    checks=[
+        E("gain_1_to_T", ">=", 0.5, "solved at the trained step − at step 1, all puzzles", tol=0.05),
+        E("gain_2_to_T_hard", ">=", 0.5, "the same from step 2, hard puzzles (notes)", tol=0.02),
+        E("max_drop", "<=", 0.02, "largest drop between consecutive steps ≤ T", over="max",
+          tol=0.005),
+        CTL("untrained_gain", "gain_1_to_T", "the untrained network", tol=0.01),
+        CTX("acc_step1", "solved at step 1, all puzzles", tol=0.05),
+        CTX("acc_step1_hard", "solved at step 1, hard puzzles (old rule: ≤ 0.1)", tol=0.005),
+    ])
+report.claim(
+    "C3", "Running more steps at test time than in training does not hurt; the answer converges.",
+    kind="empirical", paper="trained with 32 steps, evaluated with 64",
+    checks=[
+        E("long_minus_trained", ">=", -0.01, "solved at 4T − at T (T = trained steps)", tol=0.002),
+        E("changed_cells", "<=", 1e-3, "cells whose answer changes between 2T and 4T", tol=5e-4),
+        CTL("one_step_long_minus", "long_minus_trained", "one-step network, step 24 − step 1",
+            tol=0.2),
+        CTL("one_step_changed", "changed_cells", "one-step network, steps 12 → 24", tol=0.05),
+    ])
+report.claim(
+    "C4a", "One round of elimination completes none of the hard puzzles (a bound on one step).",
+    kind="construction", paper="the non-recurrent RN solved none of the 17-given puzzles",
+    checks=[
+        E("bound_hard", "==", 0, "hard test puzzles completed by one round of naked singles"),
+        E("jac_far_one_step", "==", 0, "the one-step network's far Jacobian (as C2a)"),
+        CTX("bound_all", "the same bound, all test puzzles (4-12 givens)", tol=0.05),
+    ])
+report.claim(
+    "C4b", "Without recurrence the task is not solved: one step learns what one round allows, "
+    "the recurrent network the rest.",
+    kind="empirical", paper="the non-recurrent RN solved none of the 17-given puzzles (project page)",
+    checks=[
+        E("one_step_one_round", ">=", 0.9, "one-step net, puzzles one round completes", tol=0.5),
+        E("gap_deeper", ">=", 0.5, "recurrent − one-step net, the other puzzles", tol=0.1),
+        CTL("untrained_one_round", "one_step_one_round", "untrained net, step 1", tol=0.01),
+        CTL("untrained_gap", "gap_deeper", "untrained recurrent − one-step net", tol=0.1),
+        CTX("acc_one_step_hard", "one-step net, hard puzzles (old rule: ≤ 0.2)", tol=0.01),
+        CTX("acc_one_step_all", "one-step net, all puzzles", tol=0.2),
+    ])
+report.claim(
+    "C5", "9×9 Sudoku: accuracy by number of givens, against 96.6 % on the hardest puzzles.",
+    kind="empirical", paper="96.6 % at 17 givens, 64 steps (test set 17-34 givens)",
+    checks=[
+        E("acc_minimal", ">=", 0.9, "minimal generated 9×9 test puzzles, step 64", tol=0.1),
+        E("acc_32plus", ">=", 0.9, "test puzzles with ≥ 32 givens, step 64", tol=0.1),
+        CTL("untrained_32plus", "acc_32plus", "the untrained 9×9 network", tol=0.1),
+        CTX("acc_minimal_half", "old partial reading: acc_minimal ≥ 0.5", tol=0.1),
+    ],
+    partial=["acc_32plus"])
+report.claim(
+    "C6", "Pretty-CLEVR-like multi-hop questions: more hops need more steps.",
+    kind="empirical", paper="accuracy vs number of jumps, per number of steps (Pretty-CLEVR figure)",
+    checks=[
+        E("acc_last_0", ">=", 0.95, "0-jump questions, last step", tol=0.05),
+        E("gain_3plus", ">=", 0.2, "≥ 3 jumps: last step − step 1", tol=0.1),
+        CTL("untrained_gain_3plus", "gain_3plus", "the untrained network", tol=0.1),
+    ])
+report.claim(
+    "C7", "bAbI: 20/20 tasks solved.", kind="empirical", paper="20/20 tasks (bAbI table)",
+    checks=[E("tasks_solved", ">=", 20, "bAbI tasks with error < 5 %")],
+    no_control="not run: the bAbI data must be downloaded")
 # fmt: on
+
+# %%
+report.preregistration()
 
 # %% [markdown]
 # ## The recurrent relational network
@@ -252,7 +318,10 @@ def train(model, batch, steps, iters, lr, time_limit=None):
 # library enumerates with its backtracking solver. A puzzle keeps $k$ random cells of a grid as
 # givens; we keep it only if its solution is unique, i.e. exactly one of the 288 grids agrees
 # with its givens (checked for whole batches at once). Four givens is the minimum for a unique
-# 4×4 puzzle. Test puzzles come from 48 grids never used for training.
+# 4×4 puzzle. We draw equal numbers of puzzles with each $k$ from 4 to 12 [R]: the hard ones
+# (4-6 givens) need chains of deductions, the easy ones can often be completed by one round of
+# elimination, so that a one-step network has something to learn (C4). Test puzzles come from 48
+# grids never used for training. All puzzles are generated once, before training.
 
 # %%
 b4, N4 = 2, 16
@@ -260,6 +329,7 @@ grids4 = torch.as_tensor(sudoku.all_grids(b4))  # (288, 16)
 edges4 = sudoku.sudoku_edges(b4)  # (112, 2) directed edges (i, j): i sends to j
 peers4 = torch.as_tensor(edges4[np.argsort(edges4[:, 1], kind="stable"), 0].reshape(N4, -1))  # (16, 7)
 onehot4 = F.one_hot(grids4 - 1, 4).flatten(1).float()  # (288, 64)
+HARD = P["s4_hard"]  # puzzles with at most this many givens are "hard"
 
 
 def n_matching(puzzles):
@@ -269,16 +339,28 @@ def n_matching(puzzles):
 
 
 def shidoku(gen, count, givens, grid_ids, chunk=2048):
-    """count unique puzzles (0 = empty) with a number of givens drawn from `givens`, and their solutions."""
+    """count unique puzzles (0 = empty), equally many with each number of givens in `givens`
+    (shuffled), and their solutions."""
     P_, Y_ = [], []
-    while sum(len(p) for p in P_) < count:
-        g = grids4[grid_ids[torch.randint(len(grid_ids), (chunk,), generator=gen)]]
-        k = torch.tensor(givens)[torch.randint(len(givens), (chunk,), generator=gen)]
-        keep = torch.rand(chunk, N4, generator=gen).argsort(1).argsort(1) < k[:, None]
-        unique = n_matching(torch.where(keep, g, 0)) == 1
-        P_.append(torch.where(keep, g, 0)[unique])
-        Y_.append(g[unique])
-    return torch.cat(P_)[:count], torch.cat(Y_)[:count]
+    for j, k in enumerate(givens):
+        want, got = count // len(givens) + (j < count % len(givens)), 0
+        while got < want:
+            g = grids4[grid_ids[torch.randint(len(grid_ids), (chunk,), generator=gen)]]
+            keep = torch.rand(chunk, N4, generator=gen).argsort(1).argsort(1) < k
+            p = torch.where(keep, g, 0)
+            unique = n_matching(p) == 1
+            P_.append(p[unique][: want - got])
+            Y_.append(g[unique][: want - got])
+            got += len(P_[-1])
+    order = torch.randperm(count, generator=gen)
+    return torch.cat(P_)[order], torch.cat(Y_)[order]
+
+
+def one_round(Xp):
+    """Whether one round of 'naked singles' from the givens alone completes each puzzle."""
+    seen = F.one_hot(Xp, 5)[:, :, 1:]  # (count, 16, 4): digit given at each cell
+    around = seen[:, peers4].amax(2) | seen  # digits among the cell's peers and itself
+    return ((Xp > 0) | (around.sum(-1) == 3)).all(-1)
 
 
 # %%
@@ -287,6 +369,8 @@ test_ids, train_ids = split[: P["s4_test_grids"]], split[P["s4_test_grids"] :]
 Xte4, Yte4 = shidoku(runtime.generator(ctx.seeds[0], 2), P["s4_test"], P["s4_givens"], test_ids)
 Xs, Ys = zip(*(shidoku(runtime.generator(s, 3), P["s4_iters"] * P["s4_batch"], P["s4_givens"], train_ids) for s in ctx.seeds))
 Xtr4, Ytr4 = torch.stack(Xs), torch.stack(Ys)  # (S, iters * batch, 16): every update sees new puzzles
+giv4 = (Xte4 > 0).sum(1)
+hard4, round4 = giv4 <= HARD, one_round(Xte4)  # (count,) masks: hard puzzles, puzzles one round completes
 
 
 def batch4(it, B=P["s4_batch"]):
@@ -294,12 +378,14 @@ def batch4(it, B=P["s4_batch"]):
     return F.one_hot(Xtr4[:, it * B : (it + 1) * B], 5).float().to(dev), (Ytr4[:, it * B : (it + 1) * B] - 1).to(dev)
 
 
-print(f"{Xtr4.shape[1]} training puzzles per seed, {len(Xte4)} test puzzles, givens {P['s4_givens']}")
+print(f"{Xtr4.shape[1]} training puzzles per seed, {len(Xte4)} test puzzles ({int(hard4.sum())} hard), givens {P['s4_givens']}")
+print(f"one round of elimination completes {round4.float().mean():.3f} of the test puzzles, {round4[hard4].float().mean():.3f} of the hard ones")
 
 # %% [markdown]
 # The recurrent model trains with $T = 6$ steps. The ablation is the same network trained with
 # $T = 1$: one round of messages, which is a relational network with an LSTM node function. It gets
-# the same number of updates on the same number of puzzles (so less compute: 1/6 per update).
+# the same number of updates on the same puzzles (so less compute: 1/6 per update). Both start
+# from the same initial weights, which also serve, untrained, as the controls.
 
 # %%
 t0 = time.process_time()
@@ -307,11 +393,12 @@ rrn4 = RRN(ctx.seeds, 5, P["s4_hidden"], 4, peers4).to(dev)
 loss4, _ = train(rrn4, batch4, P["s4_train_steps"], P["s4_iters"], P["s4_lr"])
 one4 = RRN(ctx.seeds, 5, P["s4_hidden"], 4, peers4).to(dev)
 loss1, _ = train(one4, batch4, 1, P["s4_iters"], P["s4_lr"])
+untrained4 = RRN(ctx.seeds, 5, P["s4_hidden"], 4, peers4).to(dev)  # the initialisation of both
 print(f"trained {S} seeds × 2 models, {P['s4_iters']} updates each, in {time.process_time() - t0:.1f} s CPU")
 
 # %% [markdown]
-# We run both models on the test puzzles for up to 24 steps (four times the 6 of training) and
-# record, per step, which puzzles are solved completely.
+# We run the three networks on the test puzzles for up to 24 steps (four times the 6 of training)
+# and record, per step, which puzzles are solved completely.
 
 # %%
 @torch.no_grad()
@@ -322,49 +409,84 @@ def solved_by_step(model, Xp, Y, steps, n):
     return (pred == Y).all(-1), pred
 
 
+def per_seed(ok, mask=None):
+    """Fraction solved per seed (a list), over the puzzles in mask."""
+    return (ok if mask is None else ok[:, mask]).float().mean(-1).tolist()
+
+
 ok4, pred4 = solved_by_step(rrn4, Xte4, Yte4, P["s4_test_steps"], 4)
-ok1, _ = solved_by_step(one4, Xte4, Yte4, 1, 4)
+ok1, pred1 = solved_by_step(one4, Xte4, Yte4, P["s4_test_steps"], 4)
+ok0, _ = solved_by_step(untrained4, Xte4, Yte4, P["s4_test_steps"], 4)
 acc4 = ok4.float().mean(-1)  # (T, S)
 T4 = P["s4_train_steps"]
-giv4 = (Xte4 > 0).sum(1)
 print("accuracy by step (mean over seeds):", {t: round(float(acc4[t - 1].mean()), 3) for t in (1, 2, 3, 4, 6, 12, 24)})
 
 # %% [markdown]
 # ### Accuracy grows with the steps (C1, C2)
 #
 # The paper's figure plots the fraction of solved puzzles against the step, one line per number of
-# givens. Ours below is its 4×4 miniature; the dashed line marks the trained number of steps and
-# the cross the one-step model.
+# givens. Ours below is its 4×4 miniature, with the givens in three groups; the dashed line marks
+# the trained number of steps and the crosses the one-step model.
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.4, 3.4))
 steps_axis = np.arange(1, P["s4_test_steps"] + 1)
-for c, k in zip(plots.COLORBLIND, P["s4_givens"]):
-    ax.plot(steps_axis, ok4[:, :, giv4 == k].float().mean((1, 2)), "o-", ms=3, color=c, label=f"{k} givens")
-ax.plot([1], [ok1.float().mean()], "x", color="k", ms=9, label="1-step model")
+for c, (lo, hi) in zip(plots.COLORBLIND, [(4, 6), (7, 9), (10, 12)]):
+    sel = (giv4 >= lo) & (giv4 <= hi)
+    ax.plot(steps_axis, ok4[:, :, sel].float().mean((1, 2)), "o-", ms=3, color=c, label=f"{lo}-{hi} givens")
+    ax.plot([1], [ok1[0][:, sel].float().mean()], "x", color=c, ms=9)
 ax.axvline(T4, color="k", ls="--", lw=0.8)
-ax.set(xscale="log", xlabel="message-passing step", ylabel="puzzles solved", title="4×4 Sudoku: RRN trained with 6 steps")
+ax.set(xscale="log", xlabel="message-passing step", ylabel="puzzles solved", title="4×4 Sudoku: RRN trained with 6 steps (×: 1-step model)")
 ax.set_xticks([1, 2, 4, 6, 12, 24], labels=[1, 2, 4, 6, 12, 24])
 ax.legend()
 plt.show()
 
+# %% [markdown]
+# C2a is checked on the trained network itself: the gradient of a cell's step-$t$ output with
+# respect to the input of every cell that shares no row, column or box with it. After one step
+# it must be exactly zero; after two it must not be (every pair of 4×4 cells has a common
+# neighbour).
+
 # %%
-acc_T = acc4[T4 - 1]  # (S,)
-drops = (acc4[:-1] - acc4[1:])[: T4 - 1].mean(1)
-report.measure("C1", {"acc_trained": float(acc_T.mean()), "acc_trained_min": float(acc_T.min()),
-                      "acc_by_givens": {str(k): float(ok4[T4 - 1][:, giv4 == k].float().mean()) for k in P["s4_givens"]}})  # fmt: skip
-report.measure("C2", {"acc": {str(t): float(acc4[t - 1].mean()) for t in range(1, T4 + 1)},
-                      "gain_2_to_T": float((acc4[T4 - 1] - acc4[1]).mean()), "max_drop": float(drops.max())})  # fmt: skip
-runtime.glue("a20_accT", float(acc_T.mean()))
+def far_jacobian(model, Xp, t):
+    """|∂ output of cell j at step t / ∂ input of cell i|, summed over seeds and digits: (16, 16)."""
+    X = F.one_hot(Xp[None], 5).float().to(dev).expand(S, -1, -1, -1).clone().requires_grad_(True)
+    out = model(X, t)[t - 1]  # (S, 1, 16, 4)
+    rows = [torch.autograd.grad(out[:, :, j].sum(), X, retain_graph=True)[0].abs().sum((0, 1, 3)) for j in range(N4)]
+    return torch.stack(rows).cpu()
+
+
+near = torch.eye(N4, dtype=torch.bool)
+near[torch.as_tensor(edges4[:, 1]), torch.as_tensor(edges4[:, 0])] = True
+far = ~near  # (j, i): i shares no unit with j
+J1, J2 = far_jacobian(rrn4, Xte4[0], 1), far_jacobian(rrn4, Xte4[0], 2)
+report.measure("C2a", jac_far_step1=float(J1[far].max()), jac_far_step2_min=float(J2[far].min()))
+print(f"far pairs: {int(far.sum())}; step 1 max {float(J1[far].max()):.1e}, step 2 min {float(J2[far].min()):.2e}")
+
+# %%
+acc_T = ok4[T4 - 1]  # (S, count)
+drops = (acc4[:-1] - acc4[1:])[: T4 - 1].amax(0)  # (S,) largest drop per seed
+report.measure("C1", acc_hard=per_seed(acc_T, hard4), acc_hard_min=per_seed(acc_T, hard4),
+               untrained_hard=per_seed(ok0[T4 - 1], hard4), acc_all=per_seed(acc_T))
+gain = lambda ok, a, mask=None: (np.array(per_seed(ok[T4 - 1], mask)) - per_seed(ok[a - 1], mask)).tolist()  # noqa: E731
+report.measure("C2b", gain_1_to_T=gain(ok4, 1), gain_2_to_T_hard=gain(ok4, 2, hard4), max_drop=drops.tolist(),
+               untrained_gain=gain(ok0, 1), acc_step1=per_seed(ok4[0]), acc_step1_hard=per_seed(ok4[0], hard4))  # fmt: skip
+runtime.glue("a20_accT", float(acc_T[:, hard4].float().mean()))
+runtime.glue("a20_accT_all", float(acc_T.float().mean()))
 runtime.glue("a20_acc1", float(acc4[0].mean()))
-runtime.glue("a20_acc2", float(acc4[1].mean()))
+runtime.glue("a20_acc1_hard", float(ok4[0][:, hard4].float().mean()))
+runtime.glue("a20_acc2_hard", float(ok4[1][:, hard4].float().mean()))
 print(report.verdicts())
 
 # %% [markdown]
-# After one step almost nothing is solved ({glue:text}`a20_acc1:.3f`), after two steps
-# {glue:text}`a20_acc2:.2f`, and at the trained sixth step {glue:text}`a20_accT:.3f` of the unseen
-# puzzles. Puzzles with fewer givens need more steps: each step lets a cell hear about digits one
-# hop further away, and a 4-given puzzle needs chains of deductions.
+# After one step the recurrent network solves {glue:text}`a20_acc1:.3f` of all test puzzles (more
+# than the fraction one round of elimination completes, measured below: on puzzles with few empty
+# cells a guess among two candidates is often right) but only {glue:text}`a20_acc1_hard:.3f` of
+# the hard ones; after two steps
+# {glue:text}`a20_acc2_hard:.2f` of the hard ones, and at the trained sixth step
+# {glue:text}`a20_accT:.3f` of them ({glue:text}`a20_accT_all:.3f` of all). Puzzles with fewer
+# givens need more steps: each step lets a cell hear about digits one hop further away, and a
+# 4-given puzzle needs chains of deductions.
 #
 # ### A puzzle being solved, step by step
 #
@@ -395,43 +517,78 @@ plt.show()
 # ### More steps than in training (C3)
 #
 # The network was trained to be right at steps 1 to 6, never beyond. If it had only learned a
-# six-step trajectory, running on could undo the answer. Instead the accuracy stays where it is
-# and the answers stop changing: the recurrence has learned a fixed point.
+# six-step trajectory, running on could undo the answer. We compare step 24 with step 6, and
+# count the cells whose answer changes between steps 12 and 24. The control is the one-step
+# network run to the same horizon: nothing in its training asked it to settle, so running it on
+# should hurt it (step 24 against its trained step 1) and keep changing its answers.
 
 # %%
-changed = (pred4[2 * T4 - 1] != pred4[4 * T4 - 1]).float().mean()
-acc_long = acc4[4 * T4 - 1]
-report.measure("C3", {"acc_trained": float(acc_T.mean()), "acc_long": float(acc_long.mean()), "changed_cells": float(changed)})
-print(f"acc at step {T4}: {acc_T.mean():.4f}, at step {4 * T4}: {acc_long.mean():.4f}; "
-      f"cells changing between steps {2 * T4} and {4 * T4}: {changed:.2e}")  # fmt: skip
+changed = (pred4[2 * T4 - 1] != pred4[4 * T4 - 1]).float().mean((1, 2))  # (S,)
+changed1 = (pred1[2 * T4 - 1] != pred1[4 * T4 - 1]).float().mean((1, 2))
+long_minus = (acc4[4 * T4 - 1] - acc4[T4 - 1]).tolist()
+report.measure("C3", long_minus_trained=long_minus, changed_cells=changed.tolist(),
+               one_step_long_minus=(np.array(per_seed(ok1[4 * T4 - 1])) - per_seed(ok1[0])).tolist(),
+               one_step_changed=changed1.tolist())  # fmt: skip
+runtime.glue("a20_changed1", float(changed1.mean()))
+runtime.glue("a20_one_long", float(ok1[4 * T4 - 1].float().mean()))
+print(f"acc at step {T4}: {acc4[T4 - 1].mean():.4f}, at step {4 * T4}: {acc4[4 * T4 - 1].mean():.4f}; "
+      f"cells changing between steps {2 * T4} and {4 * T4}: {changed.mean():.2e} (one-step network: {changed1.mean():.2e})")  # fmt: skip
 
 # %% [markdown]
+# The one-step network, run on to step 24, solves {glue:text}`a20_one_long:.3f` of the puzzles
+# and changes {glue:text}`a20_changed1:.3f` of its cells between steps 12 and 24; the recurrent
+# network keeps its answers: its recurrence has learned a fixed point.
+#
 # ### One step is not enough (C4)
 #
-# With one step a cell sees only the givens of its own row, column and box. The best such a model
-# can do is to fill every cell whose digit follows from its neighbours' givens alone (the other
-# three digits are all there) and guess the rest. The fraction of test puzzles where one such
-# round of elimination fills every cell bounds what a one-step model can solve without luck.
+# With one step a cell sees only the givens of its own row, column and box (C2a). The best such a
+# model can do with certainty is to fill every cell whose digit follows from its neighbours'
+# givens alone (the other three digits are all there) and guess the rest. Puzzles where one such
+# round of elimination fills every cell are the ones a one-step model can solve without luck.
+# Among the hard puzzles there are none (C4a): that is why "the one-step model solves ≤ 0.2 of
+# them" was a bound, not a finding. The learning test (C4b) asks two things the bound does not
+# decide: did the one-step network learn to solve the puzzles one round *does* complete, and does
+# the recurrent network, trained on the same puzzles, solve the others?
 
 # %%
-def one_round(Xp):
-    """Whether one round of 'naked singles' from the givens alone completes each puzzle."""
-    seen = F.one_hot(Xp, 5)[:, :, 1:]  # (count, 16, 4): digit given at each cell
-    around = seen[:, peers4].amax(2) | seen  # digits among the cell's peers and itself
-    return ((Xp > 0) | (around.sum(-1) == 3)).all(-1)
-
-
-bound = one_round(Xte4).float().mean()
-acc_one = ok1.float().mean(-1)[0]
-report.measure("C4", {"acc_one_step": float(acc_one.mean()), "one_round_bound": float(bound)})
-runtime.glue("a20_one", float(acc_one.mean()))
-runtime.glue("a20_bound", float(bound))
-print(f"1-step model: {acc_one.tolist()} (per seed); one-round bound {bound:.3f}")
+deeper = ~round4
+acc_one = ok1[0]  # (S, count): the one-step network at its step 1
+report.measure("C4a", bound_hard=int(round4[hard4].sum()), bound_all=float(round4.float().mean()),
+               jac_far_one_step=float(far_jacobian(one4, Xte4[0], 1)[far].max()))
+report.measure("C4b", one_step_one_round=per_seed(acc_one, round4),
+               gap_deeper=(np.array(per_seed(acc_T, deeper)) - per_seed(acc_one, deeper)).tolist(),
+               untrained_one_round=per_seed(ok0[0], round4),
+               untrained_gap=(np.array(per_seed(ok0[T4 - 1], deeper)) - per_seed(acc_one, deeper)).tolist(),
+               acc_one_step_hard=per_seed(acc_one, hard4), acc_one_step_all=per_seed(acc_one))  # fmt: skip
+runtime.glue("a20_one_round", float(acc_one[:, round4].float().mean()))
+runtime.glue("a20_one_deeper", float(acc_one[:, deeper].float().mean()))
+runtime.glue("a20_rrn_deeper", float(acc_T[:, deeper].float().mean()))
+runtime.glue("a20_one_hard", float(acc_one[:, hard4].float().mean()))
+runtime.glue("a20_bound", float(round4.float().mean()))
+runtime.glue("a20_rrn1_round", float(ok4[0][:, round4].float().mean()))
+print(f"one round completes {round4.float().mean():.3f} of the test puzzles; one-step net on those: {per_seed(acc_one, round4)}, "
+      f"on the others: {per_seed(acc_one, deeper)}; recurrent net on the others: {per_seed(acc_T, deeper)}")  # fmt: skip
 
 # %% [markdown]
-# The one-step network solves {glue:text}`a20_one:.3f` of the puzzles, close to the
-# {glue:text}`a20_bound:.3f` that one round of elimination allows: its failure is structural, not a
-# lack of training. The recurrent network with the same weights and updates solves nearly all.
+# One round of elimination completes {glue:text}`a20_bound:.3f` of the test puzzles. The one-step
+# network solves {glue:text}`a20_one_round:.3f` of those, and {glue:text}`a20_one_deeper:.3f` of
+# the others ({glue:text}`a20_one_hard:.3f` of the hard ones); the recurrent network, with the
+# same initial weights, updates and puzzles, solves {glue:text}`a20_rrn_deeper:.3f` of the others.
+#
+# So C4b is **not reproduced** as pre-registered: the gap on the deeper puzzles is large, but the
+# one-step network has not learned all that one round allows (the rule asked for 0.9 of the
+# puzzles one round completes). Its failure is therefore partly a lack of training, not only
+# structure. A sign of this: the recurrent network's own first step, which computes the same kind
+# of function, solves {glue:text}`a20_rrn1_round:.3f` of those puzzles; its weights, shared by six
+# supervised steps, learn from all six in every update. The first version of this chapter could
+# not see this: on 4-6 givens there is nothing for one step to learn, and its "one step solves
+# ≤ 0.2" held by the bound (C4a).
+#
+# This verdict is a **knife-edge** across seed sets: the one-step network's share of the puzzles
+# one round completes varies widely from one pair of seeds to the next, and with one of the two
+# other seed sets of the tolerance runs it reaches the 0.9 and C4b is reproduced (see "Verdicts
+# seen" in the table of the section on tolerances). Whether the one-step network learns the
+# naked-singles rule in 400 updates is itself a matter of luck at this scale.
 #
 # ## 9×9 Sudoku (C5)
 #
@@ -497,8 +654,12 @@ if P["s9_iters"]:
     Xt9 = torch.as_tensor(np.concatenate([np.stack([sudoku.add_givens(p, s, k, rng9) for p, s in zip(tp, ts)]) for k in P["s9_extra"]]))
     Yt9 = torch.as_tensor(np.concatenate([ts] * len(P["s9_extra"])))
     with torch.no_grad():
-        ok9 = torch.cat([((rrn9(F.one_hot(Xt9[i : i + 500], 10).float()[None].to(dev), P["s9_test_steps"]).argmax(-1).cpu() + 1)
-                          == Yt9[i : i + 500]).all(-1)[:, 0] for i in range(0, len(Xt9), 500)], 1)  # fmt: skip
+        def solved9(m):
+            return torch.cat([((m(F.one_hot(Xt9[i : i + 500], 10).float()[None].to(dev), P["s9_test_steps"]).argmax(-1).cpu() + 1)
+                               == Yt9[i : i + 500]).all(-1)[:, 0] for i in range(0, len(Xt9), 500)], 1)  # fmt: skip
+
+        ok9 = solved9(rrn9)
+        ok9_untrained = solved9(RRN(ctx.seeds[:1], 10, P["s9_hidden"], 9, peers9, tag=9).to(dev))  # its initialisation
     giv9, minimal9 = (Xt9 > 0).sum(1), torch.arange(len(Xt9)) < len(tp)
     print(f"{done9} updates in {time.perf_counter() - t0:.0f} s; acc at step 64 on minimal puzzles: {ok9[-1, minimal9].float().mean():.3f}")
 
@@ -524,13 +685,14 @@ if P["s9_iters"]:
 if P["s9_iters"]:
     last = ok9[-1]
     by_givens = {str(g): float(last[giv9 == g].float().mean()) for g in range(int(giv9.min()), int(giv9.max()) + 1) if (giv9 == g).sum() >= 20}
-    report.measure("C5", {"profile": ctx.profile, "acc_minimal": float(last[minimal9].float().mean()),
-                          "acc_32plus": float(last[giv9 >= 32].float().mean()), "acc_by_givens": by_givens,
-                          "updates": done9, "minimal_givens_mean": float(giv9[minimal9].float().mean())})  # fmt: skip
+    acc_min9 = float(last[minimal9].float().mean())
+    report.measure("C5", acc_minimal=acc_min9, acc_32plus=float(last[giv9 >= 32].float().mean()),
+                   untrained_32plus=float(ok9_untrained[-1, giv9 >= 32].float().mean()), acc_minimal_half=acc_min9,
+                   note=f"{done9} updates; accuracy by givens at step 64: {by_givens}")  # fmt: skip
 else:
-    report.measure("C5", {"profile": ctx.profile, "generated": len(demo_p), "unique": int(sum(demo_unique)),
-                          "consistent": int(all(np.array_equal(sudoku.solve(p, 3), s) for p, s in zip(demo_p, demo_s)))})  # fmt: skip
-print(report.claims["C5"].verdict, report.claims["C5"].ours)
+    report.untestable("C5", "9×9 training needs minutes on a GPU (full profile); ci only generates and checks "
+                      f"{len(demo_p)} puzzles (unique: {int(sum(demo_unique))} of {len(demo_p)})")  # fmt: skip
+print(report.verdict("C5"))
 
 # %% [markdown]
 # ## A Pretty-CLEVR-like task (C6)
@@ -609,11 +771,17 @@ axs[1].legend(fontsize=7, ncol=2)
 plt.show()
 
 # %%
-pc_result = {"profile": ctx.profile, "updates": done_pc}
-if ctx.profile == "full":  # the ci smoke run's accuracies are untrained noise: not recorded
-    pc_result |= {"acc_last_0": float(acc_q[-1, 0]), "gain_3plus": float((acc_q[-1, 3:] - acc_q[0, 3:]).mean()),
-                  "acc_by_jumps_last": [float(a) for a in acc_q[-1]], "acc_by_jumps_step1": [float(a) for a in acc_q[0]]}
-report.measure("C6", pc_result)
+if ctx.profile == "full":  # the ci smoke run's accuracies are untrained noise: not judged
+    with torch.no_grad():
+        rrn_pc0 = RRN(ctx.seeds, 42, P["pc_hidden"], 16, torch.arange(8).repeat(8, 1), graph_output=True, tag=5).to(dev)
+        ok0q = (rrn_pc0(Xq.to(dev).expand(S, -1, -1, -1), P["pc_train_steps"]).argmax(-1).cpu()[..., 0] == Yq[:, 0])
+    acc0_q = torch.stack([ok0q[:, :, Jq == j].float().mean((1, 2)) for j in range(8)], 1)
+    report.measure("C6", acc_last_0=float(acc_q[-1, 0]), gain_3plus=float((acc_q[-1, 3:] - acc_q[0, 3:]).mean()),
+                   untrained_gain_3plus=float((acc0_q[-1, 3:] - acc0_q[0, 3:]).mean()),
+                   note=f"{done_pc} updates; last-step accuracy by jumps {[round(float(a), 3) for a in acc_q[-1]]}")  # fmt: skip
+else:
+    report.untestable("C6", f"the ci profile steps the Pretty-CLEVR model only {done_pc} times (a smoke run); "
+                      "training it to the paper's regime needs the full profile's GPU minutes")  # fmt: skip
 report.untestable("C7", "bAbI must be downloaded (Facebook Research), and the book builds offline")
 print(report.verdicts())
 
@@ -626,7 +794,8 @@ print(report.verdicts())
 
 # %% tags=["nbval-check-output"]
 print("edges 4x4 / 9x9:", len(edges4), len(sudoku.sudoku_edges(3)), "| peers of cell 0 (4x4):", sorted(peers4[0].tolist()))
-print("4x4 grids:", len(grids4), "| one-round bound on the empty grid:", bool(one_round(torch.zeros(1, 16, dtype=torch.long))[0]))
+print("4x4 grids:", len(grids4), "| one round completes the empty grid:", bool(one_round(torch.zeros(1, 16, dtype=torch.long))[0]),
+      "| grid 7 with cells 0, 5, 10, 15 emptied:", bool(one_round(torch.where(torch.arange(16) % 5 == 0, 0, grids4[7])[None])[0]))
 known = np.array([int(c) for c in "530070000600195000098000060800060003400803001700020006060000280000419005000080079"])
 print("known 9x9 puzzle: solutions", sudoku.count_solutions(known, 3), "| solved:", sudoku.is_solution(sudoku.solve(known, 3), 3))
 fixed = torch.stack([torch.where(torch.arange(16) < k, grids4[7], 0) for k in range(2, 10)])  # first k cells of grid 7
@@ -650,15 +819,40 @@ report.table()
 print(report.write().name)
 
 # %% [markdown]
+# ## How the tolerances were obtained
+#
+# Every check declares `tol`, the absolute change a re-execution on another machine may show. We
+# re-executed the chapter in the ci profile with two other seed sets, {2, 3} and {4, 5}
+# (`python -m rnnbook.runner variation a20 --seeds 2,3 --seeds 4,5`), and chose each `tol` at
+# least as large as the change between seed sets, rounded up to a 1-2-5 step. The run with 2
+# threads (the other summation order a CPU can take) did not finish within its 30-minute limit
+# on the shared 2-core machine that built this version, with some ten notebooks running at
+# once, so the thread column is empty: the change between thread paths is not yet measured for
+# this chapter. The table shows the declared `tol` beside the measured changes, and the verdicts
+# seen in those runs.
+
+# %%
+report.tolerances("../../data/a20_variation.json")
+
+# %% [markdown]
 # ## Differences from the paper
 #
-# - **Scale (ci profile: a miniature).** 4×4 Sudoku with 4-6 givens instead of 9×9 with 17-34,
+# - **Scale (ci profile: a miniature).** 4×4 Sudoku with 4-12 givens instead of 9×9 with 17-34,
 #   hidden size 32 instead of 96, 6 training steps instead of 32, 400 updates of 32 puzzles per
 #   seed, 2 seeds trained as one batched model. The 4×4 task needs only a few steps, so claim C2
-#   is tested over 1-6 steps rather than the paper's 64.
+#   is tested over 1-6 steps rather than the paper's 64. The paper's 96.6 % is for 17-given 9×9
+#   puzzles; nothing in the miniature is comparable with it.
+# - **Why 4×4 with a mix of givens, not 6×6.** The verdicts issue asked for a task on which one
+#   round of messages can complete some puzzles: 6×6 Sudoku (2×3 boxes) or a mix of givens. A
+#   6×6 generator written for this (solver-based, since 6×6 has 28,200,960 grids) makes about 220
+#   minimal puzzles a second on one core, fast enough; but one training update of the 6×6 RRN
+#   (36 cells, 12 neighbours each) costs about 30 ms per step for two seeds, so the miniature's
+#   400 updates × 6 steps plus the one-step model would take some 80 s, over the ci budget of
+#   60 s for the whole chapter. Adding givens to 4×4 puzzles costs nothing.
 # - **9×9 (C5) and Pretty-CLEVR (C6) run only in the `full` profile** (one GPU, ≤ 8 minutes);
-#   in `ci` the judge returns "not testable at this scale" after generating three 9×9 puzzles
-#   and stepping the Pretty-CLEVR model three times. The `full` profile has not been executed for
+#   in `ci` they are "not testable at this scale": a 9×9 RRN needs minutes of GPU training before
+#   it solves anything, and so does the Pretty-CLEVR model; ci only generates three 9×9 puzzles
+#   and steps the Pretty-CLEVR model three times, to check that the code runs. The `full` profile has not been executed for
 #   this version of the chapter. Its 9×9 training is capped at 270 s, far below the paper's
 #   training, so its accuracy is not expected to reach the paper's.
 # - **Data.** Royle's 17-given puzzles (and the Pretty-CLEVR images) are downloads; our 9×9
@@ -670,7 +864,10 @@ print(report.write().name)
 #   embedding (the same map), learning rates and no weight decay [R]. The update equations, the
 #   loss on every step, $h^0 = x$ and the Sudoku graph follow the paper and the authors' code.
 # - **C4.** The paper's baseline is a separate relational network; ours is the same RRN run
-#   for one step, trained with the same number of updates and puzzles (less compute).
+#   for one step, trained with the same number of updates and puzzles (less compute). The paper
+#   reports that it solves none of the hardest puzzles; at this scale that holds by construction
+#   (C4a), so the empirical test (C4b) is that the one-step network learns what one round allows
+#   and the recurrent network solves the rest.
 # - **Not tested.** bAbI (C7): it must be downloaded.
 #
 # ## References
