@@ -31,6 +31,9 @@
 # %% [markdown]
 # ```{admonition} Claims tested
 # :class: tip
+# C1 is a construction (an exact equivalence, verified rather than reproduced); C2–C6 are
+# empirical, each with a negative control.
+#
 # - **C1** "RNNs can be conceptualized as discrete-time analogs of the recently proposed General
 #   Sequential Episodic Memory Model": GSEMM with an instantaneous hidden layer and a fast delay
 #   is a bias-free RNN with $W_{hh} = \Xi \Phi \Xi^{+}$ (paper: derivation, no number).
@@ -91,45 +94,113 @@ stacks = [tuple(st) for st in P["stacks"]]
 n_mem = s * d  # number of variable memories: s subspaces of d dimensions
 
 # %% [markdown]
-# All claims and their pass rules are fixed here, before any experiment. Thresholds follow the
-# paper where it gives one: Table 1 counts a run as converged at test accuracy 0.9 and prints
-# "—" otherwise; chance is 0.5. The 2° (0.035 rad) angle bound is three times the largest
-# Table-1 error (0.0112 rad). The correlation bounds for the privileged basis come from our
-# research notes (measured 0.97 on a scratch implementation) with slack.
+# All claims, their kinds and their checks are fixed here, before any experiment. C1 is a
+# *construction* (an exact equivalence: verified, not counted as a reproduction). C2–C6 are
+# *empirical*. Thresholds follow the paper where it gives one: Table 1 counts a run as converged
+# at test accuracy 0.9 and prints "—" otherwise; chance is 0.5. The 2° (0.035 rad) angle bound
+# is three times the largest Table-1 error (0.0112 rad). The correlation bounds for the
+# privileged basis come from our research notes (measured 0.97 on a scratch implementation)
+# with slack. Every empirical claim carries a *negative control*: the same statistic on a
+# model where it must fail (the networks before training; a random $W_{hh}$ with the trained
+# spectral radius; for the failure claims of C4, the networks without L2 and with a hidden layer
+# large enough). A control that passes makes the verdict "inconclusive". No claim declares a
+# partial rule. Per-seed values are judged by their worst seed (`over="min"`/`"max"`).
+#
+# The L2 = 0 stack at hidden 64 is the same computation as chapter A01's trained networks (same
+# seeds, data streams and settings; retrained here, not loaded): A01 C4 and C2/C3 below judge
+# the same eight trained models.
 
 # %%
 # fmt: off
 report = claims.Report(ctx, title="Episodic Memory Theory: the mechanistic interpretation of RNNs")
-ok = claims.all_or_some
+ev, ctl, cx = claims.evidence, claims.control, claims.context
 big = max(h for h, _ in stacks)
-report.claim("C1", "RNNs are discrete-time analogs of GSEMM: instantaneous hidden layer + fast delay give h(t+1) = σ(Ξ Φ Ξ⁺ h(t)).",
-             paper="derivation (no number)", rule="relaxed GSEMM step == RNN step (max err < 1e-6); circuit RNN == task recursion over 100 steps (err < 1e-9)",
-             judge=lambda o: ok([o["gsemm_vs_rnn"] < 1e-6, o["circuit_vs_task"] < 1e-9]),
-             tolerance={"gsemm_vs_rnn": 1e-6, "circuit_vs_task": 1e-9})
-report.claim("C2", f"Trained RNNs (hidden {big}, L2 = 0) solve T1–T4 and generalise to horizon 200.",
-             paper="Table 1 (h64/h128, L2=0): mean best test acc 0.94–1.00", rule="every run: bit accuracy ≥ 0.9 at horizon 200",
-             judge=lambda o: ok([o["min_test_acc"] >= 0.9]), tolerance={"min_test_acc": 0.05})
-report.claim("C3", "Universality: trained RNNs converge to the variable-binding circuit (spectrum of W_hh vs Φ).",
-             paper="Table 1: spectral error 0.0005–0.0112 rad (converged runs)",
-             rule=f"every converged run (h={big}, L2=0): #|λ|>0.9 = theory and mean angle error < 0.035 rad",
-             judge=lambda o: ok([o["count_match"] == 1.0, o["max_err_rad"] < 0.035]),
-             tolerance={"count_match": 0.0, "max_err_rad": 0.02})
-report.claim("C4", "L2 = 0.1 breaks variable binding; a hidden layer smaller than the circuit cannot store the variables.",
-             paper="Table 1: L2=0.1 → acc 0.50, '—'; h=32 < sd never converged",
-             rule="L2=0.1: every run acc ≤ 0.6 and no |λ|>0.9; hidden < sd: no run reaches acc 0.9",
-             judge=lambda o: ok([o["l2_max_acc"] <= 0.6 and o["l2_max_count"] == 0, o["small_max_acc"] < 0.9]),
-             tolerance={"l2_max_acc": 0.05, "l2_max_count": 0, "small_max_acc": 0.1})
-report.claim("C5", "The privileged basis reveals the neurons that store and compose variables: Ψ* W_hh Ψ ≈ Φ, Ψ* h(t) = the variables.",
-             paper="Figs. 3–4 (qualitative)",
-             rule="every T1 run: corr(boundary block of Ψ*W_hhΨ, Fᵀ) ≥ 0.9 and corr(Ψ*h(t), true variables) ≥ 0.9",
-             judge=lambda o: ok([o["min_boundary_corr_T1"] >= 0.9, o["min_state_corr_T1"] >= 0.9]),
-             tolerance={"min_boundary_corr_T1": 0.08, "min_state_corr_T1": 0.08})
-report.claim("C6", "The privileged basis enhances interpretability of the learned parameters and hidden states.",
-             paper="qualitative (Figs. 3–4 vs raw weights)",
-             rule="every T1 run: row concentration of Ψ*W_hhΨ ≥ 2× that of W_hh, and variable decoding corr ≥ 2× best single neuron",
-             judge=lambda o: ok([o["min_weight_gain"] >= 2.0, o["min_state_gain"] >= 2.0]),
-             tolerance={"min_weight_gain": 1.0, "min_state_gain": 1.0})
+report.claim(
+    "C1", "RNNs are discrete-time analogs of GSEMM: instantaneous hidden layer + fast delay give "
+    "h(t+1) = σ(Ξ Φ Ξ⁺ h(t)).",
+    kind="construction", paper="derivation (no number)",
+    checks=[
+        ev("gsemm_vs_rnn", "<", 1e-6, "relaxed GSEMM step vs RNN step, 10 steps", tol=2e-9),
+        ev("circuit_vs_task", "<", 1e-9, "circuit RNN vs task recursion, 100 steps", tol=1e-13),
+    ],
+)
+report.claim(
+    "C2", f"Trained RNNs (hidden {big}, L2 = 0) solve T1–T4 and generalise to horizon 200.",
+    kind="empirical", paper="Table 1 (h64/h128, L2=0): mean best test acc 0.94–1.00",
+    checks=[
+        ev("min_test_acc", ">=", 0.9, "worst task's bit accuracy at horizon 200", over="min",
+           tol=0.01),
+        ctl("init_min_test_acc", "min_test_acc", "the same networks before training", over="min",
+            tol=0.01),
+    ],
+)
+report.claim(
+    "C3", "Universality: trained RNNs converge to the variable-binding circuit (spectrum of W_hh "
+    "vs Φ).",
+    kind="empirical", paper="Table 1: spectral error 0.0005–0.0112 rad (converged runs)",
+    checks=[
+        ev("count_match", "==", 1.0, f"converged runs (h={big}, L2=0): #|λ|>0.9 = Φ's",
+           over="min"),
+        ev("max_err_rad", "<", 0.035, "worst converged run's mean angle error (rad)", over="max",
+           tol=0.01),
+        ctl("init_count_match", "count_match", "the same networks before training", over="min"),
+        ctl("random_max_err_rad", "max_err_rad", "random W_hh, trained spectral radius",
+            over="max", tol=0.02),
+    ],
+)
+report.claim(
+    "C4", "L2 = 0.1 breaks variable binding; a hidden layer smaller than the circuit cannot store "
+    "the variables.",
+    kind="empirical", paper="Table 1: L2=0.1 → acc 0.50, '—'; h=32 < sd never converged",
+    checks=[
+        ev("l2_max_acc", "<=", 0.6, f"L2=0.1 (h={big}): best task's accuracy", over="max",
+           tol=0.01),
+        ev("l2_max_count", "==", 0, "L2=0.1: most eigenvalues with |λ|>0.9", over="max"),
+        ev("small_max_acc", "<", 0.9, "hidden < sd, L2=0: best task's accuracy", over="max",
+           tol=0.05),
+        ctl("no_l2_max_acc", "l2_max_acc", f"the same stack without L2 (h={big}, L2=0)",
+            over="max", tol=0.01),
+        ctl("no_l2_max_count", "l2_max_count", f"the same stack without L2 (h={big}, L2=0)",
+            over="max"),
+        ctl("big_max_acc", "small_max_acc", f"hidden {big} ≥ sd, L2=0", over="max", tol=0.01),
+    ],
+)
+report.claim(
+    "C5", "The privileged basis reveals the neurons that store and compose variables: "
+    "Ψ* W_hh Ψ ≈ Φ, Ψ* h(t) = the variables.",
+    kind="empirical", paper="Figs. 3–4 (qualitative)",
+    checks=[
+        ev("min_boundary_corr_T1", ">=", 0.9, "T1: corr(boundary rows of Ψ*W_hhΨ, Fᵀ)",
+           over="min", tol=0.001),
+        ev("min_state_corr_T1", ">=", 0.9, "T1: corr(Ψ*h(t), last s outputs)", over="min",
+           tol=0.01),
+        ctl("init_boundary_corr", "min_boundary_corr_T1", "the same T1 networks before training",
+            over="min", tol=0.5),
+        ctl("init_state_corr", "min_state_corr_T1", "the same T1 networks before training",
+            over="min", tol=0.05),
+    ],
+)
+report.claim(
+    "C6", "The privileged basis enhances interpretability of the learned parameters and hidden "
+    "states.",
+    kind="empirical", paper="qualitative (Figs. 3–4 vs raw weights)",
+    checks=[
+        ev("min_weight_gain", ">=", 2.0, "T1: row concentration of Ψ*W_hhΨ over W_hh's",
+           over="min", tol=0.5),
+        ev("min_state_gain", ">=", 2.0, "T1: variable read-out, Ψ* over best single neuron",
+           over="min", tol=0.05),
+        ctl("init_weight_gain", "min_weight_gain", "the same T1 networks before training",
+            over="min", tol=1.0),
+        ctl("random_weight_gain", "min_weight_gain", "random W_hh, trained radius; trained W_hy",
+            over="min", tol=2.0),
+        ctl("init_state_gain", "min_state_gain", "the same T1 networks before training",
+            over="min", tol=0.1),
+    ],
+)
 # fmt: on
+
+# %%
+report.preregistration()
 
 # %% [markdown]
 # ## From GSEMM to an RNN (C1)
@@ -236,11 +307,12 @@ report.measure("C1", {"gsemm_vs_rnn": gsemm_err, "circuit_vs_task": circuit_err}
 grid = [(name, seed) for seed in ctx.seeds for name in names]  # the runs of every stack
 F_stack = tasks.operator_stack([P["task_ids"][name] for name, _ in grid], d, s)
 data_seeds = [1000 * seed + names.index(name) for name, seed in grid]
-rnns, histories, test_acc = {}, {}, {}
+rnns, histories, test_acc, inits = {}, {}, {}, {}
 for hidden, l2 in stacks:
     rnn = rnns[hidden, l2] = models.BatchedElmanRNN(
         d, hidden, seeds=[seed for _, seed in grid], device=ctx.device
     )
+    inits[hidden, l2] = {k: v.detach().clone() for k, v in rnn.state_dict().items()}  # for the controls
     histories[hidden, l2] = train.fit(
         rnn, F_stack, d, s, data_seeds=data_seeds, steps=P["steps"] if l2 == 0 else P["l2_steps"], lr=P["lr"], batch=P["batch"],
         horizons=P["horizons"], threshold=P["threshold"], clip=1.0, weight_decay=l2,
@@ -319,18 +391,66 @@ axes[0].legend(loc="lower left", fontsize=6)
 fig.suptitle(f"spectra, hidden {big}, L2 = 0, seed {ctx.seeds[0]}")
 plt.show()
 
+# %% [markdown]
+# The controls: the same statistics on the L2 = 0 networks of the largest hidden size *before*
+# training (their initial weights, their accuracy at horizon 200), and on a random Gaussian $W_{hh}$ per
+# converged run, scaled to that run's trained spectral radius; for C4, whose claim is a failure,
+# the controls are the networks where binding must *not* break (the same stack without L2; a
+# hidden layer of at least $sd$ units), which must fail C4's rules. Every statistic is reduced per
+# seed over the tasks (worst task for C2/C3, best task for C4, as in the rules), then judged on
+# the worst seed.
+
 # %%
-main = [r for r in rows if r["hidden"] == big and r["l2"] == 0.0]
-conv = [r for r in main if r["acc"] >= 0.9]
-c2 = {"min_test_acc": min(r["acc"] for r in main)}
-c3 = {"count_match": float(np.mean([r["n"] == r["n_theory"] for r in conv])) if conv else 0.0,
-      "max_err_rad": max((r["err"] for r in conv), default=np.pi)}  # fmt: skip
+init_rnn = models.BatchedElmanRNN.from_weights(*(inits[big, 0.0][k] for k in ("W_hh", "W_ih", "W_hy")))
+init_acc = train.bit_accuracy(
+    init_rnn, F_stack, d, s, horizon=P["test_horizon"], data_seeds=[10**6 + k for k in data_seeds],
+    batches=P["test_batches"], batch=P["batch"],
+)  # fmt: skip
+main = [r for r in rows if r["hidden"] == big and r["l2"] == 0.0]  # in grid order
+conv_idx = [i for i, r in enumerate(main) if r["acc"] >= 0.9]
+init_sp, rand_sp = {}, {}
+for i in conv_idx:
+    name, seed = grid[i]
+    init_sp[i] = analysis.spectrum_comparison(init_rnn.W_hh[i].detach(), Phi_of[name])
+    W_r = torch.randn(big, big, generator=runtime.generator(seed, 500 + i), dtype=torch.float64)
+    rho = float(np.abs(analysis.eigenvalues(rnns[big, 0.0].W_hh[i].detach())).max())
+    rand_sp[i] = analysis.spectrum_comparison(W_r * rho / float(np.abs(analysis.eigenvalues(W_r)).max()), Phi_of[name])
+
+
+def by_seed(rows_, key, worst):
+    """One value per seed: ``worst`` (min or max) of ``key`` over that seed's rows."""
+    return [float(worst(r[key] for r in rows_ if r["seed"] == seed)) for seed in ctx.seeds]
+
+
+def conv_seed(values, worst, empty):
+    """One value per seed over its converged runs (``empty`` when none converged)."""
+    return [
+        float(worst((values[i] for i in conv_idx if grid[i][1] == seed), default=empty)) for seed in ctx.seeds
+    ]
+
+
+def frac(flags):
+    return float(np.mean(flags)) if flags else 0.0  # per seed: the fraction of converged runs that match
+
+
 strong = [r for r in rows if r["hidden"] >= n_mem and r["l2"] >= 0.1]
 small = [r for r in rows if r["hidden"] < n_mem and r["l2"] == 0.0]
-c4 = {"l2_max_acc": max(r["acc"] for r in strong), "l2_max_count": max(r["n"] for r in strong),
-      "small_max_acc": max(r["acc"] for r in small)}  # fmt: skip
+c2 = {"min_test_acc": by_seed(main, "acc", min), "init_min_test_acc": by_seed(
+    [dict(seed=seed, acc=float(a)) for (_, seed), a in zip(grid, init_acc, strict=True)], "acc", min)}
+c3 = {
+    "count_match": [frac([float(main[i]["n"] == main[i]["n_theory"]) for i in conv_idx if grid[i][1] == seed])
+                    for seed in ctx.seeds],
+    "max_err_rad": conv_seed({i: main[i]["err"] for i in conv_idx}, max, np.pi),
+    "init_count_match": [frac([float(init_sp[i]["counts_equal"]) for i in conv_idx if grid[i][1] == seed])
+                         for seed in ctx.seeds],
+    "random_max_err_rad": conv_seed({i: np.radians(rand_sp[i]["mean_angle_deg"]) for i in conv_idx}, max, np.pi),
+}
+c4 = {"l2_max_acc": by_seed(strong, "acc", max), "l2_max_count": by_seed(strong, "n", max),
+      "small_max_acc": by_seed(small, "acc", max), "no_l2_max_acc": by_seed(main, "acc", max),
+      "no_l2_max_count": by_seed(main, "n", max), "big_max_acc": by_seed(main, "acc", max)}
 for key, value in {**c2, **c3, **c4}.items():
-    runtime.glue(f"a03_{key}", value)
+    print(f"{key}: {np.round(value, 4).tolist()}")
+    runtime.glue(f"a03_{key}", float(min(value) if key.startswith(("min", "init", "random")) else max(value)))
 report.measure("C2", c2)
 report.measure("C3", c3)
 report.measure("C4", c4)
@@ -344,6 +464,16 @@ report.measure("C4", c4)
 # $sd$ memories of the circuit the best run reaches {glue:text}`a03_small_max_acc:.3f`; storing
 # only some of the cycles of a task gives partial credit (about 0.875 at most for T2–T4 with 8 of
 # their 10 stored entries), below Table 1's convergence bar of 0.9.
+#
+# The controls fail every rule, as they must: before training the same networks score
+# {glue:text}`a03_init_min_test_acc:.3f` at horizon 200 (their outputs decay to zero) and have no
+# eigenvalue above 0.9; random matrices with the trained spectral radius miss the angles by
+# {glue:text}`a03_random_max_err_rad:.2f` rad or more; and without L2, at the largest hidden size,
+# the same tasks reach {glue:text}`a03_no_l2_max_acc:.2f`, so C4's two failure rules can fail.
+# What these controls do not rule out is the review's point (issue 16): the eigenvalue
+# fingerprint at the origin would be shared by any near-linear solution of the task, so C3 shows
+# that training finds *a* solution with the circuit's linearisation, not that it finds this
+# circuit rather than another.
 #
 # ## The privileged basis (C5)
 #
@@ -389,26 +519,39 @@ gens = [torch.Generator().manual_seed(3 * 10**6 + data_seeds[i]) for i in T1_run
 x_e, y_e, _ = tasks.variable_binding_batch(
     np.stack([F_of["T1"]] * len(T1_runs)), d, s, 3 * s, 256, gens, device=ctx.device
 )
-with torch.no_grad():
-    _, H_e = rnn(x_e, models=torch.tensor(T1_runs, device=ctx.device))  # (runs, batch, T, h)
-c5 = {"boundary": [], "state": [], "conc_priv": [], "conc_neur": [], "neuron_best": []}
-for j, i in enumerate(T1_runs):
-    W_hh, W_hy = rnn.W_hh[i].detach().double(), rnn.W_hy[i].detach().double()
-    Psi, Psi_star = privileged_basis(W_hh, W_hy, s)
-    Phi_hat = (Psi_star @ W_hh @ Psi).numpy()
-    c5["boundary"].append(float(np.corrcoef(Phi_hat[-d:].ravel(), F_of["T1"].T.ravel())[0, 1]))
-    z = (H_e[j].double() @ Psi_star.T).reshape(256, -1, s, d)  # (batch, t, subspace, dim)
-    hist = torch.stack(
-        [y_e[j, :, t - s + 1 : t + 1] for t in range(s - 1, 4 * s)], 1
-    ).double()  # last s outputs
-    c5["state"].append(float(np.corrcoef(z[:, s - 1 :].ravel(), hist.ravel())[0, 1]))
-    c5["conc_priv"].append(row_concentration(torch.as_tensor(Phi_hat)))
-    c5["conc_neur"].append(row_concentration(W_hh))
-    H_s, x_s = H_e[j][:, s - 1].double().numpy(), y_e[j, :, :s].reshape(256, -1).double().numpy()
-    corr = np.corrcoef(np.c_[H_s, x_s].T)[: H_s.shape[1], H_s.shape[1] :]  # neuron x input bit
-    c5["neuron_best"].append(float(np.nanmean(np.nanmax(np.abs(corr), axis=0))))
-print({k: [round(v, 3) for v in vals] for k, vals in c5.items()})
-report.measure("C5", {"min_boundary_corr_T1": min(c5["boundary"]), "min_state_corr_T1": min(c5["state"])})
+
+
+def basis_scores(net, runs_idx):
+    """C5/C6 statistics per T1 run of a stack, and the last run's basis and Ψ*W_hhΨ."""
+    with torch.no_grad():
+        _, H_e = net(x_e, models=torch.tensor(runs_idx, device=ctx.device))  # (runs, batch, T, h)
+    out = {"boundary": [], "state": [], "conc_priv": [], "conc_neur": [], "neuron_best": []}
+    for j, i in enumerate(runs_idx):
+        W_hh, W_hy = net.W_hh[i].detach().double(), net.W_hy[i].detach().double()
+        Psi, Psi_star = privileged_basis(W_hh, W_hy, s)
+        Phi_hat = (Psi_star @ W_hh @ Psi).numpy()
+        out["boundary"].append(float(np.corrcoef(Phi_hat[-d:].ravel(), F_of["T1"].T.ravel())[0, 1]))
+        z = (H_e[j].double() @ Psi_star.T).reshape(256, -1, s, d)  # (batch, t, subspace, dim)
+        hist = torch.stack([y_e[j, :, t - s + 1 : t + 1] for t in range(s - 1, 4 * s)], 1).double()  # last s outputs
+        out["state"].append(float(np.corrcoef(z[:, s - 1 :].ravel(), hist.ravel())[0, 1]))
+        out["conc_priv"].append(row_concentration(torch.as_tensor(Phi_hat)))
+        out["conc_neur"].append(row_concentration(W_hh))
+        H_s, x_s = H_e[j][:, s - 1].double().numpy(), y_e[j, :, :s].reshape(256, -1).double().numpy()
+        corr = np.corrcoef(np.c_[H_s, x_s].T)[: H_s.shape[1], H_s.shape[1] :]  # neuron x input bit
+        out["neuron_best"].append(float(np.nanmean(np.nanmax(np.abs(corr), axis=0))))
+    return out, (W_hh, Psi_star, Phi_hat)
+
+
+c5, (W_hh, Psi_star, Phi_hat) = basis_scores(rnn, T1_runs)
+c5_init, _ = basis_scores(init_rnn, T1_runs)
+print("trained:", {k: [round(v, 3) for v in vals] for k, vals in c5.items()})
+print("before training:", {k: [round(v, 3) for v in vals] for k, vals in c5_init.items()})
+runtime.glue("a03_init_boundary", max(c5_init["boundary"]))
+runtime.glue("a03_init_state", max(c5_init["state"]))
+report.measure(
+    "C5", min_boundary_corr_T1=c5["boundary"], min_state_corr_T1=c5["state"],
+    init_boundary_corr=c5_init["boundary"], init_state_corr=c5_init["state"],
+)  # fmt: skip
 
 # %% [markdown]
 # The next figure mirrors the paper's Fig. 4: the trained $W_{hh}$ in the neuron basis, and
@@ -468,6 +611,12 @@ plt.show()
 # step, and re-enters at the boundary after $s$ steps: the "7" is readable at every step after
 # the input phase. In the neuron basis the same states are a scatter of activity.
 #
+# The controls: built from the same networks before training, the basis decodes nothing (state
+# correlation at most {glue:text}`a03_init_state:.2f`) and its boundary block is unrelated to
+# $F^\top$ (correlation at most {glue:text}`a03_init_boundary:.2f`). Both C5 checks fail on
+# untrained weights, so their pass on the trained T1 networks is evidence of what training
+# built; they are tested on repeat copy only (see "Differences from the paper").
+#
 # ## Does the basis help a reader? (C6)
 #
 # A picture is not a measurement, so we score both views with two numbers. For the weights, the
@@ -477,26 +626,65 @@ plt.show()
 # privileged basis the correlation of $\Psi^{*} h(t)$ with the true variables; in the neuron basis,
 # for each input bit the best single neuron's $|\mathrm{corr}|$ at $t = s$, averaged over bits.
 
+# %% [markdown]
+# The controls score the same two gains on the T1 networks before training, and the weight gain
+# on a random Gaussian $W_{hh}$ scaled to each trained network's spectral radius (with the
+# trained $W_{hy}$, which grounds the basis).
+
 # %%
-weight_gain = [p / n for p, n in zip(c5["conc_priv"], c5["conc_neur"], strict=True)]
-state_gain = [p / n for p, n in zip(c5["state"], c5["neuron_best"], strict=True)]
+def gains(scores):
+    return (
+        [p / n for p, n in zip(scores["conc_priv"], scores["conc_neur"], strict=True)],
+        [p / n for p, n in zip(scores["state"], scores["neuron_best"], strict=True)],
+    )
+
+
+weight_gain, state_gain = gains(c5)
+init_weight_gain, init_state_gain = gains(c5_init)
+random_weight_gain = []
+for j, i in enumerate(T1_runs):
+    W_r = torch.randn(big, big, generator=runtime.generator(ctx.seeds[j], 700 + j), dtype=torch.float64)
+    W_r *= float(np.abs(analysis.eigenvalues(rnn.W_hh[i].detach())).max()) / float(np.abs(analysis.eigenvalues(W_r)).max())
+    Psi_r, Psi_r_star = privileged_basis(W_r, rnn.W_hy[i].detach().double(), s)
+    random_weight_gain.append(row_concentration(Psi_r_star @ W_r @ Psi_r) / row_concentration(W_r))
 for seed, cp, cn, sp_, nb in zip(
     ctx.seeds, c5["conc_priv"], c5["conc_neur"], c5["state"], c5["neuron_best"], strict=True
 ):
     print(f"T1 seed {seed}: row concentration {cp:.3f} (privileged) vs {cn:.3f} (neurons); "
           f"variable read-out {sp_:.3f} (privileged) vs {nb:.3f} (best neuron)")  # fmt: skip
+print(f"weight gain: trained {np.round(weight_gain, 2)}, before training {np.round(init_weight_gain, 2)}, "
+      f"random W_hh {np.round(random_weight_gain, 2)}; state gain: trained {np.round(state_gain, 2)}, "
+      f"before training {np.round(init_state_gain, 2)}")  # fmt: skip
 runtime.glue("a03_weight_gain", min(weight_gain))
 runtime.glue("a03_state_gain", min(state_gain))
 runtime.glue("a03_neuron_best", float(np.mean(c5["neuron_best"])))
-report.measure("C6", {"min_weight_gain": min(weight_gain), "min_state_gain": min(state_gain)})
+runtime.glue("a03_init_weight_gain", min(init_weight_gain))
+runtime.glue("a03_random_weight_gain", min(random_weight_gain))
+runtime.glue("a03_init_state_gain", max(init_state_gain))
+report.measure(
+    "C6", min_weight_gain=weight_gain, min_state_gain=state_gain, init_weight_gain=init_weight_gain,
+    random_weight_gain=random_weight_gain, init_state_gain=init_state_gain,
+)  # fmt: skip
 
 # %% [markdown]
 # The privileged basis concentrates the weights at least {glue:text}`a03_weight_gain:.1f` times more
 # than the neuron basis, and reads the variables at least {glue:text}`a03_state_gain:.1f` times
-# better than the best single neuron. The weights gain far more than the states: in the neuron
-# basis a single unit already follows one input bit with correlation about
-# {glue:text}`a03_neuron_best:.2f`, so the hidden states are less opaque than the weights, and
-# the rule's factor 2 for the states is a demanding bar.
+# better than the best single neuron. Neither half supports the claim:
+#
+# - **Weights: the control passes, so the test cannot tell.** The same construction applied to
+#   the networks *before training* gains at least {glue:text}`a03_init_weight_gain:.1f`, and
+#   applied to a random $W_{hh}$ with the trained spectral radius at least
+#   {glue:text}`a03_random_weight_gain:.1f`, both far above the bar of 2. This follows from the
+#   Krylov construction: $W_{hh}\Psi_k$ is, column by column, a multiple of $\Psi_{k-1}$, so
+#   $(s-1)d$ of the $sd$ columns of $\Psi^{*} W_{hh} \Psi$ are unit shifts for *any* $W_{hh}$, and
+#   most of its rows look like those of a permutation, while a matrix in the neuron basis has
+#   no such structure. The weight gain measures the basis, not what training put into it; the
+#   part of $\Psi^{*} W_{hh} \Psi$ that can fail is its boundary block, which C5 tests (and which
+#   the controls there do fail). C6 is therefore **inconclusive**.
+# - **States: fails on the trained networks.** The read-out gain stays below the pre-registered
+#   factor 2 (the control, before training, reads nothing: {glue:text}`a03_init_state_gain:.2f`).
+#   In the neuron basis a single unit already follows one input bit with correlation about
+#   {glue:text}`a03_neuron_best:.2f`, so the hidden states are less opaque than the weights.
 #
 # ## Claims
 #
@@ -516,6 +704,23 @@ report.table()
 
 # %%
 print(report.write().name)
+
+# %% [markdown]
+# ## How the tolerances were obtained
+#
+# Every check carries a `tol`: how far its value may move when the chapter is re-executed on
+# another CPU, with another thread count or seed set, before the book's checks call the re-run
+# a mismatch. We measured it: the runner's `variation` re-executed this chapter in `ci` with the
+# default seeds {0, 1} and with two other seed sets, {2, 3} and {4, 5} (disjoint, same size).
+# Each `tol` is at least the largest change between seed sets, rounded up to a 1-2-5 step.
+# **The 2-thread path is not measured yet**: its run (`python -m rnnbook.runner variation a03
+# --seeds 2,3 --seeds 4,5`) timed out after 30 minutes in the training cell on the 2-core
+# machine this version was written on, which nine other re-executions were sharing, so the
+# variation was recorded with 1 thread only and the "Δ threads" column is empty. Until it is
+# measured, the thread-path rule (`tol` ≥ 3 × the thread change) is not checked here.
+
+# %%
+report.tolerances("../../data/a03_variation.json")
 
 # %% [markdown]
 # ## Differences from the paper
@@ -542,7 +747,15 @@ print(report.write().name)
 #   persistent; for the compose-copy tasks the un-reduced basis is ill-conditioned.
 # - **Table 1 labels.** Our T2/T3 follow the authors' demo notebook (compose copy = T3); the
 #   paper's Table 1 column order may differ, so every result prints its task id.
-# - **Measure of interpretability (C6)** is ours; the paper argues from figures.
+# - **Measure of interpretability (C6)** is ours; the paper argues from figures. Its weight half
+#   was found, by its controls, to hold for untrained and random matrices (inconclusive); a
+#   measure restricted to the boundary block would be the one that can fail.
+# - **Shared runs with A01.** The L2 = 0 stack at the largest hidden size repeats A01's training
+#   exactly (same seeds, data streams and settings), so A01 C4 and C2/C3 here judge the same eight
+#   trained models; the agreement of the two chapters is not independent evidence.
+# - **Controls** (the networks before training, random $W_{hh}$ with the trained spectral radius,
+#   the L2 = 0 and large-hidden stacks for C4) are ours, added so that every empirical check can
+#   be seen to fail where it should.
 #
 # ## References
 #
