@@ -158,7 +158,7 @@ report.claim(
     "C3", "Running more steps at test time than in training does not hurt; the answer converges.",
     kind="empirical", paper="trained with 32 steps, evaluated with 64",
     checks=[
-        E("long_minus_trained", ">=", -0.01, "solved at 4T − at T (T = trained steps)", tol=0.002),
+        E("long_minus_trained", ">=", -0.01, "solved at step 4T − at T (trained)", tol=0.002),
         E("changed_cells", "<=", 1e-3, "cells whose answer changes between 2T and 4T", tol=5e-4),
         CTL("one_step_long_minus", "long_minus_trained", "one-step network, step 24 − step 1",
             tol=0.2),
@@ -175,7 +175,7 @@ report.claim(
 report.claim(
     "C4b", "Without recurrence the task is not solved: one step learns what one round allows, "
     "the recurrent network the rest.",
-    kind="empirical", paper="the non-recurrent RN solved none of the 17-given puzzles (project page)",
+    kind="empirical", paper="the non-recurrent RN solved no 17-given puzzle (project page)",
     checks=[
         E("one_step_one_round", ">=", 0.9, "one-step net, puzzles one round completes", tol=0.5),
         E("gap_deeper", ">=", 0.5, "recurrent − one-step net, the other puzzles", tol=0.1),
@@ -196,7 +196,7 @@ report.claim(
     partial=["acc_32plus"])
 report.claim(
     "C6", "Pretty-CLEVR-like multi-hop questions: more hops need more steps.",
-    kind="empirical", paper="accuracy vs number of jumps, per number of steps (Pretty-CLEVR figure)",
+    kind="empirical", paper="accuracy vs jumps, per number of steps (Pretty-CLEVR figure)",
     checks=[
         E("acc_last_0", ">=", 0.95, "0-jump questions, last step", tol=0.05),
         E("gain_3plus", ">=", 0.2, "≥ 3 jumps: last step − step 1", tol=0.1),
