@@ -90,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     var = sub.add_parser("variation", help="re-run a chapter under thread counts and seed sets (tolerances)")
     var.add_argument("chapter")
     var.add_argument("--seeds", action="append", default=[], help="a seed set, e.g. 2,3 (repeatable)")
+    var.add_argument("--threads", default="1,2", help="thread counts to run with the default seeds")
     sub.add_parser("check", help="run the book checks")
     cmp_ = sub.add_parser("compare", help="compare fresh ci results with results/")
     cmp_.add_argument("fresh_dir", type=Path)
@@ -118,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for ch in chapters(root):
                 print(f"{ch.id}  {ch.doc}.py")
         elif args.command == "variation":
-            variation(find_chapter(args.chapter, root), args.seeds)
+            threads = [int(t) for t in args.threads.split(",") if t]
+            variation(find_chapter(args.chapter, root), args.seeds, threads)
         elif args.command in ("check", "compare") or (args.command == "status" and args.check):
             if args.command == "check":
                 problems = check_book(root)

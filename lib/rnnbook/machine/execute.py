@@ -211,7 +211,7 @@ def variation(ch: Chapter, seed_sets: Sequence[str], threads: Sequence[int] = (1
     Nothing committed changes except ``data/<id>_variation.json``, which the chapter shows with
     :meth:`rnnbook.claims.Report.tolerances`: per check, the value of every run, the largest
     change between thread paths (same seeds) and between seed sets, from which a chapter
-    derives its ``tol``.
+    derives its ``tol``. Runs already in the table and not repeated are kept.
     """
     variants = [(f"threads={t}", {"BOOK_THREADS": str(t)}) for t in threads]
     variants += [(f"seeds={s}", {"BOOK_SEEDS": s, "BOOK_THREADS": "1"}) for s in seed_sets]
@@ -224,12 +224,20 @@ def variation(ch: Chapter, seed_sets: Sequence[str], threads: Sequence[int] = (1
             print(f"{ch.id} {label}: {time.perf_counter() - t0:.0f} s", flush=True)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+    path = ch.root / "data" / f"{ch.id}_variation.json"
+    old = json.loads(path.read_text()) if path.exists() else {"checks": [], "seed_sets": [], "threads": []}
+    # Runs not repeated this time are kept from the previous table (e.g. re-measure only the
+    # thread paths on a quiet machine and keep the seed sets).
+    kept = {(r["claim"], r["check"]): r for r in old["checks"]}
+    seed_sets = list(dict.fromkeys([*old.get("seed_sets", []), *seed_sets]))
+    threads = sorted({*old.get("threads", []), *threads})
     thread_labels = [f"threads={t}" for t in threads]
     seed_labels = [thread_labels[0]] + [f"seeds={s}" for s in seed_sets]
     table: list[dict[str, Any]] = []
-    for claim in runs[thread_labels[0]]["claims"]:
+    for claim in next(iter(runs.values()))["claims"]:
         for check in claim.get("checks", []):
-            values, verdicts = {}, {}
+            prev = kept.get((claim["id"], check["name"]), {})
+            values, verdicts = dict(prev.get("values", {})), dict(prev.get("verdicts", {}))
             for label, res in runs.items():
                 c = next(c for c in res["claims"] if c["id"] == claim["id"])
                 verdicts[label] = c["verdict"]
