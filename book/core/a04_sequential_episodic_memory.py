@@ -34,14 +34,15 @@
 # ```{admonition} Claims tested
 # :class: tip
 # - **C1** "asymmetric synapses with signal propagation delays" give a "temporally changing
-#   energy surface": at frozen delay the energy is a Lyapunov function, and its minimum moves to
-#   the next memory as the delay follows the state (paper: energy-landscape figure, DSEM notebook).
+#   energy surface". **C1a** (a construction): at frozen delay the energy is a Lyapunov function.
+#   **C1b** (empirical): its minimum moves to the next memory as the delay follows the state
+#   (paper: energy-landscape figure, DSEM notebook).
 # - **C2** "a series of meta-stable states that are sequential episodic memories": DSEM cued with
 #   75 % of one memory of a two-cycle graph recalls its own cycle in order (paper: overlap plot
 #   with plateaus, memories 4, 5, 6, 3, … of the 7-memory graph).
 # - **C3** "two memory models from the GSEMM class, differing in their activation functions.
 #   LISEM has non-linearities in the feature layer, whereas DSEM has non-linearity in the hidden
-#   layer": both should recall the episode.
+#   layer": LISEM should recall the episode as DSEM does in C2 (C3 judges LISEM only).
 # - **C4** "DSEM has a storage capacity that grows exponentially with the number of neurons"
 #   (LISEM's linearly); the numbers of the paper's capacity figure were not recovered.
 # - **C5** "a learning rule for the synapses based on the energy minimization principle",
@@ -99,48 +100,140 @@ S = len(ctx.seeds)
 
 
 # %% [markdown]
-# All claims and their pass rules are fixed here, before any experiment runs. The thresholds
-# follow the paper's statements (exact sequences, a monotone energy, exponential versus linear
-# growth) and the research notes' scratch measurements; the tolerances say how far a re-run on
-# another CPU or with other seeds may move each number.
+# All claims and their checks are fixed here, before any experiment runs. Thresholds come from
+# the research notes (claims 1–5 of the GSEMM section: exact sequences, ≥ 3 clean cycles, mean
+# maximal overlap ≥ 0.8, 0 energy rises, every pattern learned) and from the paper's statements
+# (exponential against linear growth); the plateau threshold (½ of the time), the capacity-law
+# thresholds (R² ≥ 0.95, slope ratio ≥ 1.3, LISEM slope within 0.5 of 1) and the replay fraction
+# of C6 (½ of the networks) are the chapter's own, fixed before the first run of the chapter.
+# C1 is split: its Lyapunov half holds by construction (a gradient flow, and the descent lemma
+# for its Euler steps), its moving-minimum half is empirical. Every empirical claim carries a
+# negative control: the same statistic with the delayed term removed ($a_c = 0$, the fixed-point
+# limit), with a symmetric $\Phi$, without the separation of time scales, with the presentation
+# order reshuffled, on an untrained network, or on a power-law (polynomial) capacity; each must
+# fail the rule of the evidence check it names. `tol` is how far a re-execution on another CPU
+# or thread count may move a value (derived at the end of the chapter).
 
 # %%
 # fmt: off
 report = claims.Report(ctx, title="General Sequential Episodic Memory Models (LISEM and DSEM)")
-ok = claims.all_or_some
-report.claim("C1", "Delayed asymmetric synapses give a temporally changing energy: a Lyapunov function at frozen delay whose minimum moves to the next memory.",
-             paper="energy landscape moving memory to memory (DSEM notebook)",
-             rule="0 energy increases > 1e-9·|E| in all frozen-delay Euler relaxations; ≥ 95 % of relaxations with V_d = β_d ξ_μ end at ξ_next(μ) (overlap ≥ 0.95) and argmin_ν E(ξ_ν) = next(μ)",
-             judge=lambda o: ok([o["increases"] == 0, o["moved"] >= 0.95, o["argmin_next"] >= 0.95]),
-             tolerance={"increases": 0.5, "increases_as_coded": 0.15, "moved": 0.05, "argmin_next": 0.05})
-report.claim("C2", "A series of meta-stable states that are sequential episodic memories (DSEM, two-cycle graph, partial cue).",
-             paper="cue ξ_4 (25 % zeroed) → 4, 5, 6, 3, 4, … with plateaus",
-             rule="every run (seeds × 7 cues): recalled order = the cue's own cycle for ≥ 3 full cycles, no other index; plateaus (max overlap ≥ 0.9) ≥ 50 % of the time",
-             judge=lambda o: "reproduced" if o["in_order"] == 1.0 and o["plateau_frac"] >= 0.5 else ("partly" if o["in_order"] >= 0.5 else "not reproduced"),
-             tolerance={"in_order": 0.0, "plateau_frac": 0.1, "dwell": 1.0})
-report.claim("C3", "Both GSEMM members recall the episode: LISEM (non-linearity in the feature layer) and DSEM (in the hidden layer).",
-             paper="both models produce sequences (LISEM notebook missing from the code)",
-             rule="≥ 90 % of runs with ≥ 3 clean cycles: DSEM (C2 runs) and LISEM (best of a small parameter grid incl. the published defaults)",
-             judge=lambda o: ok([o["dsem_clean"] >= 0.9, o["lisem_clean_best"] >= 0.9]),
-             tolerance={"dsem_clean": 0.0, "lisem_clean_best": 0.15, "lisem_transitions_best": 2.0})
-report.claim("C4", "DSEM's capacity grows exponentially with the number of neurons (LISEM's linearly).",
-             paper="exponential (DSEM) vs linear (LISEM); numbers not recovered",
-             rule="DSEM: log2 C linear in N (R² ≥ 0.95) with the log-log slope of the upper half ≥ 1.3 × the lower half's; LISEM: log-log slope in [0.5, 1.5]; C_DSEM > C_LISEM at every shared N",
-             judge=lambda o: ok([o["dsem_r2_exp"] >= 0.95 and o["dsem_accel"] >= 1.3, 0.5 <= o["lisem_loglog"] <= 1.5, o["dsem_beats_lisem"] == 1.0]),
-             tolerance={"dsem_bits_per_neuron": 0.08, "dsem_r2_exp": 0.04, "dsem_accel": 0.4, "lisem_loglog": 0.2,
-                        "lisem_per_neuron": 0.04, "dsem_beats_lisem": 0.0, "poly3_loglog": 0.5})
-report.claim("C5", "The energy-minimisation (Hebbian/STDP-like) rule learns the sequential relationships online (memories fixed).",
-             paper="learned Φ shows the chain; recall follows it (reconsolidation notebook)",
-             rule="≥ 90 % of networks: recall from ξ_0 replays the presented order exactly, and ≥ 90 % of the learned Φ rows have their maximum at the next memory",
-             judge=lambda o: ok([o["recall_in_order"] >= 0.9, o["rows_next"] >= 0.9]),
-             tolerance={"recall_in_order": 0.1, "rows_next": 0.05, "recall_zero_start": 0.25})
-report.claim("C6", "The same rule learns single memories online as well as their order (Ξ and Φ from scratch).",
-             paper="learned Ξ columns look like the patterns (qualitative)",
-             rule="reproduced: ≥ 90 % of patterns captured by a hidden column (cosine ≥ 0.95) and ≥ 50 % of networks replay the order; partly: ≥ 50 % captured or ≥ 50 % replay",
-             judge=lambda o: "reproduced" if o["captured"] >= 0.9 and o["recall_in_order"] >= 0.5 else (
-                 "partly" if o["captured"] >= 0.5 or o["recall_in_order"] >= 0.5 else "not reproduced"),
-             tolerance={"captured": 0.12, "recall_in_order": 0.15, "mean_best_cosine": 0.05})
+# Re-execution tolerances, measured in "How the tolerances were obtained" (0: exact).
+TOL = dict(
+    dt_times_L=0.1, identity_err=1e-12, increases_as_coded=0.005, moved=0, argmin_next=0,
+    moved_sym=0.2, argmin_sym=0.05, plateau=0.005, mean_max=0.005, dwell=0.02, in_order_sym=0,
+    plateau_short=0, mean_max_short=0.02, lisem_clean=0, lisem_trans=2.0, lisem_trans_pub=0.1,
+    r2=0.002, accel=0.2, lisem_ll=0.05, bits=0.01, lisem_pn=0.01, poly_ll=0.5, poly_accel=1.0,
+    c5_recall=0, c5_rows=0.01, c5_rest=0.1, c5_recall_shuf=0, c5_rows_shuf=0.1,
+    captured=0.05, c6_recall=0, c6_cos=0.05,
+)
+ev, ctl, cx = claims.evidence, claims.control, claims.context
+report.claim(
+    "C1a", "At frozen delay the DSEM energy (with a_c on its last term) never rises along the "
+    "feature dynamics: a Lyapunov function.",
+    kind="construction", paper="energy-based model; energy plots (DSEM notebook)", checks=[
+        ev("dt_times_L", "<", 2, "Euler step × Lipschitz bound of ∇E (descent lemma needs < 2)",
+           tol=TOL["dt_times_L"]),
+        ev("identity_err", "<=", 1e-9, "|E term by term − (½|V|² − lse γH)| on a fixed instance",
+           tol=TOL["identity_err"]),
+        ev("increases", "==", 0, "rises of E > 1e-9·|E| over all frozen-delay relaxations"),
+        cx("increases_as_coded", "relaxations where the authors' get_energy rises",
+           tol=TOL["increases_as_coded"]),
+    ])
+report.claim(
+    "C1b", "The energy minimum moves to the next memory once the delay has caught up with "
+    "the current one (asymmetric delayed synapses).",
+    kind="empirical", paper="energy landscape moving memory to memory (DSEM notebook)", checks=[
+        ev("moved", ">=", 0.95, "relaxations from noisy ξ_μ at V_d = β_d ξ_μ ending at ξ_next(μ)",
+           tol=TOL["moved"]),
+        ev("argmin_next", ">=", 0.95, "delays V_d = β_d ξ_μ whose lowest memory is next(μ)",
+           tol=TOL["argmin_next"]),
+        ctl("moved_ac0", "moved", "a_c = 0: no delayed term", tol=TOL["moved"]),
+        ctl("argmin_ac0", "argmin_next", "a_c = 0: no delayed term", tol=TOL["argmin_next"]),
+        ctl("moved_sym", "moved", "symmetric Φ + Φᵀ", tol=TOL["moved_sym"]),
+        ctl("argmin_sym", "argmin_next", "symmetric Φ + Φᵀ", tol=TOL["argmin_sym"]),
+    ])
+report.claim(
+    "C2", "A series of meta-stable states that are sequential episodic memories (DSEM, "
+    "two-cycle graph, partial cue).",
+    kind="empirical", paper="cue ξ_4 (25 % zeroed) → 4, 5, 6, 3, 4, … with plateaus",
+    partial=["in_order"], checks=[
+        ev("in_order", ">=", 1.0, "runs (7 cues) with ≥ 3 clean cycles of the cue's own cycle",
+           over="min", tol=0),
+        ev("plateau_frac", ">=", 0.5, "time with max_μ m_μ ≥ 0.9 (t ≥ 10)", tol=TOL["plateau"]),
+        ev("mean_max_overlap", ">=", 0.8, "time mean of max_μ m_μ (the notes' rule)",
+           tol=TOL["mean_max"]),
+        cx("dwell", "time units per correct transition", tol=TOL["dwell"]),
+        ctl("in_order_ac0", "in_order", "a_c = 0: the fixed-point limit", over="min", tol=0),
+        ctl("in_order_sym", "in_order", "symmetric Φ + Φᵀ", over="min", tol=TOL["in_order_sym"]),
+        ctl("plateau_short_Td", "plateau_frac", "T_d = T_f: no separation of time scales",
+            tol=TOL["plateau_short"]),
+        ctl("mean_max_short_Td", "mean_max_overlap", "T_d = T_f", tol=TOL["mean_max_short"]),
+    ])
+report.claim(
+    "C3", "LISEM, the GSEMM member with its non-linearity in the feature layer, recalls the "
+    "episode as DSEM does.",
+    kind="empirical", paper="both models produce sequences (LISEM notebook missing from the code)",
+    checks=[
+        ev("lisem_clean_best", ">=", 0.9, "runs with ≥ 3 clean cycles, best setting of the grid",
+           tol=TOL["lisem_clean"]),
+        cx("lisem_transitions_best", "mean correct transitions, best setting",
+           tol=TOL["lisem_trans"]),
+        cx("lisem_clean_published", "runs with ≥ 3 clean cycles, published defaults",
+           tol=TOL["lisem_clean"]),
+        cx("lisem_transitions_published", "mean correct transitions, published defaults",
+           tol=TOL["lisem_trans_pub"]),
+        ctl("lisem_clean_ac0", "lisem_clean_best", "a_c = 0 at the grid's three a_s",
+            tol=TOL["lisem_clean"]),
+    ])
+report.claim(
+    "C4", "DSEM's capacity grows exponentially with the number of neurons (LISEM's linearly).",
+    kind="empirical", paper="exponential (DSEM) vs linear (LISEM); numbers not recovered",
+    partial=["dsem_r2_exp", "dsem_accel"], checks=[
+        ev("dsem_r2_exp", ">=", 0.95, "R² of a line through log2 C against N (DSEM)",
+           tol=TOL["r2"]),
+        ev("dsem_accel", ">=", 1.3, "log-log slope of C, upper ÷ lower half of the N range (DSEM)",
+           tol=TOL["accel"]),
+        ev("lisem_loglog_dev", "<=", 0.5, "|log-log slope of C against N − 1| (LISEM)",
+           tol=TOL["lisem_ll"]),
+        ev("dsem_beats_lisem", ">=", 1.0, "shared N where C_DSEM > C_LISEM", tol=0),
+        cx("dsem_bits_per_neuron", "slope of log2 C against N (DSEM)", tol=TOL["bits"]),
+        cx("lisem_per_neuron", "slope of C against N (LISEM)", tol=TOL["lisem_pn"]),
+        cx("poly3_loglog", "log-log slope, polynomial DSEM n = 3", tol=TOL["poly_ll"]),
+        ctl("poly3_accel", "dsem_accel", "polynomial DSEM n = 3 (a power law)",
+            tol=TOL["poly_accel"]),
+    ])
+report.claim(
+    "C5", "The energy-minimisation (Hebbian/STDP-like) rule learns the sequential "
+    "relationships online (memories fixed).",
+    kind="empirical", paper="learned Φ shows the chain; recall follows it (reconsolidation)",
+    checks=[
+        ev("recall_in_order", ">=", 0.9, "networks whose recall from ξ_0 replays the order",
+           over="mean", tol=TOL["c5_recall"]),
+        ev("rows_next", ">=", 0.9, "rows of the learned Φ peaking at the next memory",
+           over="mean", tol=TOL["c5_rows"]),
+        cx("recall_zero_start", "recall in order, epochs starting at rest (C++ protocol)",
+           over="mean", tol=TOL["c5_rest"]),
+        ctl("recall_shuffled", "recall_in_order", "order reshuffled every epoch", over="mean",
+            tol=TOL["c5_recall_shuf"]),
+        ctl("rows_next_shuffled", "rows_next", "order reshuffled every epoch", over="mean",
+            tol=TOL["c5_rows_shuf"]),
+    ])
+report.claim(
+    "C6", "The same rule learns single memories online as well as their order (Ξ and Φ from "
+    "scratch).",
+    kind="empirical", paper="learned Ξ columns look like the patterns (qualitative)",
+    partial=["captured"], checks=[
+        ev("captured", ">=", 1.0, "patterns with a learned column at cosine ≥ 0.95 (notes: all)",
+           over="mean", tol=TOL["captured"]),
+        ev("recall_in_order", ">=", 0.5, "networks whose recall replays the order", over="mean",
+           tol=TOL["c6_recall"]),
+        cx("mean_best_cosine", "best cosine per pattern, mean", over="mean", tol=TOL["c6_cos"]),
+        ctl("captured_init", "captured", "Ξ at its random initialisation", over="mean", tol=0),
+    ])
 # fmt: on
+
+# %%
+report.preregistration()
 
 # %% [markdown]
 # ## The model: three populations and one energy
@@ -211,6 +304,11 @@ def rk4(rhs, X, dt, steps, every, observe):
 # generator: seed 0 gives their patterns), cue *every* memory, and run seeds × cues as one batch.
 # The readout is the paper's: the index of the largest overlap where one memory is clearly
 # retrieved ($\max_\mu m_\mu \ge 0.8$), de-duplicated into the sequence of visited memories.
+#
+# Three ablated networks run in the same batch, as the negative controls of C2: $a_c = 0$ (no
+# delayed asymmetric term: the fixed-point limit of a dense associative memory), a symmetric
+# $\Phi + \Phi^\top$ (each memory drives its predecessor as strongly as its successor), and
+# $T_d = T_f$ (the delay no slower than the features: no adiabatic separation of time scales).
 
 # %%
 SUCC = [1, 2, 0, 4, 5, 6, 3]  # the two cycles of the paper's graph
@@ -224,14 +322,21 @@ Xi_ep = torch.stack(
 cue = Xi_ep.clone()  # one column per cue: memory c with its last 25 % zeroed
 cue[:, -N // 4 :, :] = 0.0
 X0 = torch.cat([cue, torch.zeros_like(cue)], dim=1)
+Phi_sym = Phi_graph + Phi_graph.mT  # control: mu drives next(mu) and prev(mu) alike
+VARIANTS = ("paper", "a_c = 0", "symmetric Φ", "T_d = T_f")  # batch blocks of S networks each
+Xi_all = Xi_ep.repeat(len(VARIANTS), 1, 1)
+W_all = torch.cat([dsem_inputs(Xi_ep, Phi_graph, DSEM), dsem_inputs(Xi_ep, Phi_graph, {**DSEM, "a_c": 0.0}),
+                   dsem_inputs(Xi_ep, Phi_sym, DSEM), dsem_inputs(Xi_ep, Phi_graph, DSEM)])  # fmt: skip
+p_all = {**DSEM, "T_d": torch.tensor([DSEM["T_d"]] * 3 * S + [DSEM["T_f"]] * S, device=dev)[:, None, None]}
 
-def observe_overlaps(X, Xi=Xi_ep):
-    """Overlaps of V and of V_d / beta_d with every memory: (2, S, M, C)."""
+def observe_overlaps(X, Xi=Xi_all):
+    """Overlaps of V and of V_d / beta_d with every memory: (2, B, M, C)."""
     return torch.stack([Xi.mT @ X[:, :N], Xi.mT @ X[:, N:] / DSEM["beta_d"]]) / N
 
-W_ep = dsem_inputs(Xi_ep, Phi_graph, DSEM)
-_, ov = rk4(lambda X: dsem_rhs(X, Xi_ep, W_ep, DSEM), X0, DSEM["dt"], P["episode_steps"], P["record_every"], observe_overlaps)
-m_ep, md_ep = ov[:, 0].cpu(), ov[:, 1].cpu()  # (T, S, M, C): feature and delay overlaps
+_, ov = rk4(lambda X: dsem_rhs(X, Xi_all, W_all, p_all), X0.repeat(len(VARIANTS), 1, 1), DSEM["dt"],
+            P["episode_steps"], P["record_every"], observe_overlaps)  # fmt: skip
+ov = ov.cpu().reshape(len(ov), 2, len(VARIANTS), S, M7, M7)  # (T, V or V_d, variant, seed, memory, cue)
+m_ep, md_ep = ov[:, 0, 0], ov[:, 1, 0]  # the paper's network, (T, S, M, C): feature and delay overlaps
 t_ep = np.arange(m_ep.shape[0]) * P["record_every"] * DSEM["dt"]
 print(f"{S * M7} runs, {P['episode_steps']} RK4 steps = {P['episode_steps'] * DSEM['dt']:.0f} time units")
 
@@ -263,13 +368,30 @@ def episode_score(m, succ, cycle_len, cycles=3):
     return n_ok, clean
 
 # %%
-n_ok_dsem, clean_dsem = episode_score(m_ep, SUCC, CYCLE_LEN)
-plateau = float((m_ep[100:].max(dim=2).values >= 0.9).float().mean())
+def episode_stats(m):
+    """Per seed: fraction of clean runs, plateau fraction (t >= 10), mean max overlap; and correct transitions."""
+    n_ok, clean = episode_score(m, SUCC, CYCLE_LEN)
+    top = m.max(dim=2).values  # (T, S, C)
+    plateau = (top[100:] >= 0.9).float().mean(dim=(0, 2)).tolist()
+    return clean.mean(1).tolist(), plateau, top.mean(dim=(0, 2)).tolist(), n_ok
+
+stats = {v: episode_stats(ov[:, 0, k]) for k, v in enumerate(VARIANTS)}
+clean_dsem, plateau, mean_max, n_ok_dsem = stats["paper"]
 dwell = float(t_ep[-1] / max(n_ok_dsem.mean(), 1))
 print("seed 0, cue 4:", visited(m_ep[:, 0, :, 4])[:13])
-runtime.glue("a04_plateau", plateau)
+for v, (c, pl, mm, n) in stats.items():
+    print(f"{v:>12}: clean runs {np.mean(c):.2f}, plateau {np.mean(pl):.2f}, mean max overlap {np.mean(mm):.2f}, "
+          f"correct transitions {n.mean():.1f}")  # fmt: skip
+runtime.glue("a04_plateau", float(np.mean(plateau)))
+runtime.glue("a04_mean_max", float(np.mean(mean_max)))
 runtime.glue("a04_dwell", dwell)
-report.measure("C2", {"in_order": float(clean_dsem.mean()), "plateau_frac": plateau, "dwell": dwell})
+runtime.glue("a04_sym_trans", float(stats["symmetric Φ"][3].mean()))
+runtime.glue("a04_short_plateau", float(np.mean(stats["T_d = T_f"][1])))
+runtime.glue("a04_short_mean_max", float(np.mean(stats["T_d = T_f"][2])))
+runtime.glue("a04_ac0_trans", float(stats["a_c = 0"][3].mean()))
+report.measure("C2", in_order=clean_dsem, plateau_frac=plateau, mean_max_overlap=mean_max, dwell=dwell,
+               in_order_ac0=stats["a_c = 0"][0], in_order_sym=stats["symmetric Φ"][0],
+               plateau_short_Td=stats["T_d = T_f"][1], mean_max_short_Td=stats["T_d = T_f"][2])  # fmt: skip
 
 # %% tags=["hide-input"]
 fig, (ax, axp) = plt.subplots(1, 2, figsize=(9.5, 3.2), width_ratios=[4, 1])
@@ -289,17 +411,36 @@ plt.show()
 # other cycle stay near zero. Over all runs the state is on a plateau (max overlap ≥ 0.9) a
 # fraction {glue:text}`a04_plateau:.2f` of the time, close to our threshold of one half: the
 # overlap climbs for about as long as it stays, and each memory lasts about
-# {glue:text}`a04_dwell:.1f` time units.
+# {glue:text}`a04_dwell:.1f` time units. The plateau fraction clears its threshold by less than
+# its spread across seeds, so the claims table marks it *fragile*. The time-mean of the largest
+# overlap, the notes' statistic, is {glue:text}`a04_mean_max:.2f`.
+#
+# The controls fail as they should, each for its own reason. Without the delayed term
+# ($a_c = 0$) the cue is retrieved and kept: a fixed point with
+# {glue:text}`a04_ac0_trans:.1f` transitions (and plateaus all the time, which is why plateaus
+# alone are no evidence of an episode). With a symmetric $\Phi$ each memory drives its
+# predecessor as strongly as its successor; the state makes {glue:text}`a04_sym_trans:.1f`
+# correct transitions on average and settles in mixtures. With $T_d = T_f$ the plateaus vanish
+# (fraction {glue:text}`a04_short_plateau:.2f`, mean largest overlap
+# {glue:text}`a04_short_mean_max:.2f`): the meta-stable states need the delay to be slow.
 
 # %% [markdown]
 # ## A moving energy surface (C1)
 #
 # Freeze the delay at values reached along the episode, start the feature layer near the memory
-# it held, and integrate $T_f \dot V = -\nabla_V E$ with Euler steps ($dt = 0.01$, float64). If $E$
-# is a Lyapunov function it never rises along these relaxations; we count rises above round-off
-# ($10^{-9}\,|E|$) for our $E$ and for the authors' expression, both computed term by term. Then
-# the *moving* part: with the delay caught up with memory $\mu$ ($V_d = \beta_d \xi_\mu$), the lowest
-# memory on the energy surface and the end point of the relaxation should be the successor of $\mu$.
+# it held, and integrate $T_f \dot V = -\nabla_V E$ with Euler steps ($dt = 0.01$, float64). That
+# $E$ never rises here is a construction (C1a), not a finding: the flow is a gradient descent,
+# and an Euler step of a gradient descent lowers $E$ whenever $dt\,L < 2$, where $L$ bounds the
+# curvature of $E$ (the descent lemma). The Hessian is $I - \gamma a_s \Xi(\mathrm{diag}\,s - ss^\top)\Xi^\top$
+# and the covariance $\mathrm{diag}\,s - ss^\top$ has no eigenvalue above ½, so
+# $L \le 1 + \gamma a_s \lambda_{\max}(\Xi^\top\Xi)/2$. We check the bound, the closed form of $E$, and count
+# rises above round-off ($10^{-9}\,|E|$) for our $E$ and for the authors' expression, both
+# computed term by term (a failing construction stops the chapter).
+#
+# The *moving* part (C1b) can fail: with the delay caught up with memory $\mu$
+# ($V_d = \beta_d \xi_\mu$), the lowest memory on the energy surface and the end point of the
+# relaxation should be the successor of $\mu$. Its controls repeat both measurements with
+# $a_c = 0$ and with the symmetric $\Phi + \Phi^\top$.
 
 # %%
 def dsem_energy(V, md, Xi, Phi, p, last_coef=None):
@@ -327,7 +468,16 @@ def increases(E):
     return (E.diff(dim=0) > 1e-9 * E[1:].abs().clamp(min=1.0)).sum(dim=0)
 
 # %%
+g0 = torch.Generator().manual_seed(123)  # a tiny fixed instance for the closed form of E
+Xt = torch.randint(0, 2, (1, 12, 4), generator=g0).double() * 2 - 1
+Pt = torch.roll(torch.eye(4, dtype=torch.float64), 1, dims=1)
+Vt, mdt = torch.randn(1, 12, 5, generator=g0, dtype=torch.float64), torch.randn(1, 4, 5, generator=g0, dtype=torch.float64)
+Ht = Xt.mT @ Vt + DSEM["a_c"] * Pt.mT @ mdt
+closed = 0.5 * (Vt * Vt).sum(1) - torch.logsumexp(Ht, 1)
+identity_err = float((dsem_energy(Vt, mdt, Xt, Pt, DSEM) - closed).abs().max())
 Xi64, Phi64 = Xi_ep.double(), Phi_graph.double()
+lam_max = float(torch.linalg.eigvalsh(Xi64.mT @ Xi64).max())  # largest over seeds
+dt_L = 0.01 / DSEM["T_f"] * (1 + DSEM["gamma"] * DSEM["a_s"] * lam_max / 2)
 snap = np.linspace(len(t_ep) // P["energy_snapshots"], len(t_ep) - 1, P["energy_snapshots"]).astype(int)
 md_snap = (md_ep[snap] * N * DSEM["beta_d"]).double().permute(1, 2, 0, 3).reshape(S, M7, -1).to(dev)  # (S, M, cues*snaps)
 current = m_ep[snap].argmax(dim=2).permute(1, 0, 2).reshape(S, -1).to(dev)  # memory held at each snapshot
@@ -339,18 +489,35 @@ print(f"{inc_ours.numel()} frozen-delay relaxations x {P['relax_steps']} steps: 
       f"rises of E = {int(inc_ours.sum())}, of the authors' expression = {int(inc_coded.sum())} "
       f"(in {int((inc_coded > 0).sum())} relaxations)")  # fmt: skip
 
+coded_frac = float((inc_coded > 0).double().mean())
+report.measure("C1a", dt_times_L=dt_L, identity_err=identity_err, increases=int(inc_ours.sum()),
+               increases_as_coded=coded_frac)  # fmt: skip
+runtime.glue("a04_coded_frac", coded_frac)
+runtime.glue("a04_dtL", dt_L)
+print(f"dt L <= {dt_L:.3f} (descent needs < 2); closed form of E off by {identity_err:.1e}")
+
 # %%
 md_caught = DSEM["beta_d"] * Xi64.mT @ Xi64  # V_d = beta_d xi_mu for every mu (columns): (S, M, M)
 V_mu = Xi64 + 0.3 * torch.randn(Xi64.shape, generator=runtime.generator(ctx.seeds[0], 2), dtype=torch.float64).to(dev)
-V_end, _, _ = relax(V_mu, md_caught, Xi64, Phi64, DSEM, P["relax_steps"])
-m_end, nxt = (Xi64.mT @ V_end / N).cpu(), torch.tensor(SUCC)  # (S, overlap with, started at)
-moved = float((m_end[:, nxt, torch.arange(M7)] >= 0.95).double().mean())
-E_at = torch.stack([dsem_energy(Xi64, md_caught[:, :, mu : mu + 1].expand(-1, -1, M7), Xi64, Phi64, DSEM) for mu in range(M7)], 1)
-argmin_next = float((E_at.argmin(dim=2).cpu() == nxt).double().mean())  # (S, delay at mu) -> lowest memory
-coded_frac = float((inc_coded > 0).double().mean())
-report.measure("C1", {"increases": int(inc_ours.sum()), "increases_as_coded": coded_frac, "moved": moved, "argmin_next": argmin_next})
-runtime.glue("a04_coded_frac", coded_frac)
-print(f"delay at memory mu: relaxation ends at next(mu) in {moved:.0%}, lowest memory is next(mu) in {argmin_next:.0%}")
+nxt = torch.tensor(SUCC)
+
+def moving_minimum(Phi, p):
+    """Per seed: relaxations at V_d = beta_d xi_mu ending at next(mu); delays whose lowest memory is next(mu)."""
+    V_end, _, _ = relax(V_mu, md_caught, Xi64, Phi, p, P["relax_steps"])
+    m_end = (Xi64.mT @ V_end / N).cpu()  # (S, overlap with, started at)
+    moved = (m_end[:, nxt, torch.arange(M7)] >= 0.95).double().mean(1)
+    E_at = torch.stack([dsem_energy(Xi64, md_caught[:, :, mu : mu + 1].expand(-1, -1, M7), Xi64, Phi, p) for mu in range(M7)], 1)
+    return moved.tolist(), (E_at.argmin(dim=2).cpu() == nxt).double().mean(1).tolist()  # (S, delay at mu) -> lowest
+
+moved, argmin_next = moving_minimum(Phi64, DSEM)
+moved_ac0, argmin_ac0 = moving_minimum(Phi64, {**DSEM, "a_c": 0.0})
+moved_sym, argmin_sym = moving_minimum(Phi_sym.double(), DSEM)
+report.measure("C1b", moved=moved, argmin_next=argmin_next, moved_ac0=moved_ac0, argmin_ac0=argmin_ac0,
+               moved_sym=moved_sym, argmin_sym=argmin_sym)  # fmt: skip
+for name, (a, b) in (("paper", (moved, argmin_next)), ("a_c = 0", (moved_ac0, argmin_ac0)), ("symmetric Φ", (moved_sym, argmin_sym))):
+    runtime.glue(f"a04_moved_{name[:3]}", float(np.mean(a)))
+    runtime.glue(f"a04_argmin_{name[:3]}", float(np.mean(b)))
+    print(f"{name:>12}, delay at memory mu: relaxation ends at next(mu) in {np.mean(a):.0%}, lowest memory is next(mu) in {np.mean(b):.0%}")
 
 # %% tags=["hide-input"]
 order, lam = [4, 5, 6, 3, 4], torch.linspace(0, 1, 25, dtype=torch.float64)[:-1]  # seed 0, cue 4: path around the cycle
@@ -383,7 +550,15 @@ plt.show()
 # Panel (a) mirrors the paper's landscape figure: as the delay moves on, the energy valley moves
 # from one memory to the next. In (b) the lowest memory (dark) jumps ahead and the state (dots)
 # follows. Panel (c) is the bug: in {glue:text}`a04_coded_frac:.2f` of the frozen-delay relaxations
-# the authors' expression *rises* when the hidden layer switches memory; ours never rises.
+# the authors' expression *rises* when the hidden layer switches memory; ours never rises, as the
+# descent lemma guarantees ($dt\,L \le$ {glue:text}`a04_dtL:.2f`).
+#
+# The moving minimum needs the delayed asymmetric term. With the delay at $\mu$ the relaxation
+# ends at the successor in {glue:text}`a04_moved_pap:.2f` of the cases and the successor is the
+# lowest memory in {glue:text}`a04_argmin_pap:.2f`. With $a_c = 0$ these fractions are
+# {glue:text}`a04_moved_a_c:.2f` and {glue:text}`a04_argmin_a_c:.2f` (the state stays where it
+# is), with a symmetric $\Phi$ {glue:text}`a04_moved_sym:.2f` and {glue:text}`a04_argmin_sym:.2f`
+# (successor and predecessor are equally deep; crosstalk decides).
 
 # %% [markdown]
 # ## LISEM: the non-linearity in the feature layer (C3)
@@ -400,14 +575,18 @@ plt.show()
 # We run the defaults and six settings where the delayed drive beats the self-coupling
 # ($a_c\beta_d / a_s \in \{1.5, 3\}$, $a_s N \in \{1, 2, 4.5\}$, $T_d = 20$ as for DSEM) on the same graph,
 # memories and cues, reading overlaps off $\tanh(\gamma V)$. LISEM is integrated with RK4 at
-# $dt = 0.05$ over the same time span (a scratch run at $dt = 0.01$ gave the same readouts).
+# $dt = 0.05$ over the same time span (a scratch run at $dt = 0.01$ gave the same readouts). The
+# control runs the grid's three values of $a_s$ with $a_c = 0$ (no delayed term) in the same batch.
+# C3 judges LISEM alone: DSEM's half of the statement is C2.
 
 # %%
 LISEM_GRID = [dict(a_s=0.045, a_c=0.004, beta_d=7.0, T_d=100.0)] + [
     dict(a_s=k / N, a_c=r * k / N / 7.0, beta_d=7.0, T_d=20.0) for k in (1.0, 2.0, 4.5) for r in (1.5, 3.0)
 ]
-K = len(LISEM_GRID)
-col = lambda key: torch.tensor([g[key] for g in LISEM_GRID for _ in ctx.seeds], device=dev)[:, None, None]  # noqa: E731
+LISEM_AC0 = [dict(a_s=k / N, a_c=0.0, beta_d=7.0, T_d=20.0) for k in (1.0, 2.0, 4.5)]  # control: no delayed term
+CONFIGS = LISEM_GRID + LISEM_AC0
+K, K0 = len(CONFIGS), len(LISEM_GRID)
+col = lambda key: torch.tensor([g[key] for g in CONFIGS for _ in ctx.seeds], device=dev)[:, None, None]  # noqa: E731
 Xi_l = Xi_ep.repeat(K, 1, 1)  # (K*S, N, 7), config-major
 W_l = torch.cat([col("a_s") * Xi_l, col("a_c") * Xi_l @ Phi_graph], dim=1)  # h = W_l^T [tanh V; V_d]
 beta_l, T_d_l = col("beta_d"), col("T_d")
@@ -424,18 +603,21 @@ _, ov_l = rk4(lisem_rhs, X0.repeat(K, 1, 1), 5 * DSEM["dt"], P["episode_steps"] 
 m_l = ov_l.cpu().reshape(-1, K, S, M7, M7)  # (T, config, seed, overlaps, cues)
 scores = [episode_score(m_l[:, k], SUCC, CYCLE_LEN) for k in range(K)]
 clean_l, trans_l = np.array([c.mean() for _, c in scores]), np.array([n.mean() for n, _ in scores])
-best = int(clean_l.argmax() if clean_l.max() > 0 else trans_l.argmax())
+best = int(clean_l[:K0].argmax() if clean_l[:K0].max() > 0 else trans_l[:K0].argmax())
 runtime.glue("a04_lisem_trans", float(trans_l[best]))
-print("clean-run fraction per setting:", clean_l.round(2), "\nmean correct transitions:", trans_l.round(1))
-report.measure("C3", {"dsem_clean": float(clean_dsem.mean()), "lisem_clean_best": float(clean_l.max()),
-                      "lisem_transitions_best": float(trans_l[best]), "lisem_clean_published": float(clean_l[0])})  # fmt: skip
+runtime.glue("a04_lisem_trans_pub", float(trans_l[0]))
+runtime.glue("a04_lisem_trans_ac0", float(trans_l[K0:].max()))
+print("clean-run fraction per setting:", clean_l.round(2), "\nmean correct transitions:", trans_l.round(1), "(last 3: a_c = 0)")
+report.measure("C3", lisem_clean_best=float(clean_l[:K0].max()), lisem_transitions_best=float(trans_l[best]),
+               lisem_clean_published=float(clean_l[0]), lisem_transitions_published=float(trans_l[0]),
+               lisem_clean_ac0=float(clean_l[K0:].max()))  # fmt: skip
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 2, figsize=(11, 3), sharey=True)
 for ax, k in zip(axs, (0, best)):
     for mu in range(M7):
         ax.plot(np.arange(len(m_l)) * P["record_every"] * DSEM["dt"], m_l[:, k, 0, mu, 4], color=plots.COLORBLIND[mu], lw=1.3, label=f"memory {mu}")
-    g = LISEM_GRID[k]
+    g = CONFIGS[k]
     ratio = g["a_c"] * g["beta_d"] / g["a_s"]
     ax.set(xlabel="time", title=rf"LISEM, $a_sN$ = {g['a_s'] * N:.1f}, $a_c\beta_d/a_s$ = {ratio:.2f}, $T_d$ = {g['T_d']:.0f}")
 axs[0].set_ylabel(r"overlap with $\tanh(V)$")
@@ -444,9 +626,14 @@ plt.show()
 
 # %% [markdown]
 # Neither the published defaults nor any setting of the grid gives a clean episode. With the
-# defaults the state does not leave the cue within the simulated time; the others start in or
-# fall into *mixtures* (several overlaps at intermediate values), the best after
-# {glue:text}`a04_lisem_trans:.1f` correct transitions on average. The equation shows why: the
+# defaults the state hardly leaves the cue within the simulated time
+# ({glue:text}`a04_lisem_trans_pub:.2f` correct transitions per run on average): their delay is slow
+# ($T_d = 100$) and a review of the authors' code puts the first switch near $t \approx 181$, after
+# the 70 time units of this window, so **the published defaults are not tested here**, and the
+# verdict of C3 rests on our grid. Its settings do switch, but start in or fall into *mixtures*
+# (several overlaps at intermediate values), the best after {glue:text}`a04_lisem_trans:.1f`
+# correct transitions on average; without the delayed term the control makes
+# {glue:text}`a04_lisem_trans_ac0:.1f`. The equation shows why: the
 # hidden layer is linear, so the delayed drives towards the successors of *all* recently visited
 # memories (the delay trace holds several) add up and nothing picks one; in DSEM the softmax picks
 # the largest. The paper's LISEM parameters may lie outside our grid.
@@ -549,6 +736,8 @@ for model, Ns in (("dsem", P["cap_dsem_N"]), ("lisem", P["cap_lisem_N"]), ("poly
 # against $\log_2 N$ with slope $k$. A steep power law can mimic an exponential over a finite range,
 # so we also compare the log-log slopes of the upper and lower halves of the $N$ range: equal for a
 # power law, larger for an exponential (by $\log 2 / \log 1.5 \approx 1.71$ for $N = 8, 16, 24$).
+# The control computes the same ratio for the polynomial DSEM, whose capacity should be a power
+# law ($\sim N^{n-1}$): it must stay below the threshold.
 
 # %%
 def fit(x, y):
@@ -559,16 +748,22 @@ def fit(x, y):
 logC = {k: np.log2(v).mean(1) for k, v in cap.items()}  # mean over seeds of log2 capacity
 Nd, Nl, Np = (np.array(P[f"cap_{k}_N"]) for k in ("dsem", "lisem", "poly"))
 bits, r2_exp = fit(Nd, logC["dsem"])
-local = lambda i, j: (logC["dsem"][j] - logC["dsem"][i]) / (np.log2(Nd[j]) - np.log2(Nd[i]))  # noqa: E731
-accel = float(local(len(Nd) // 2, len(Nd) - 1) / local(0, len(Nd) // 2))
+def accel_of(k, Ns):
+    """Log-log slope of the capacity over the upper half of the N range, divided by the lower half's."""
+    local = lambda i, j: (logC[k][j] - logC[k][i]) / (np.log2(Ns[j]) - np.log2(Ns[i]))  # noqa: E731
+    return float(local(len(Ns) // 2, len(Ns) - 1) / local(0, len(Ns) // 2))
+
+accel, poly_accel = accel_of("dsem", Nd), accel_of("poly3", Np)
 lisem_loglog, _ = fit(np.log2(Nl), logC["lisem"])
 lisem_per_neuron, _ = fit(Nl.astype(float), cap["lisem"].mean(1))
 shared = sorted(set(Nd) & set(Nl))
 beats = float(np.mean([cap["dsem"][list(Nd).index(n)].mean() > cap["lisem"][list(Nl).index(n)].mean() for n in shared]))
 poly_loglog, _ = fit(np.log2(Np), logC["poly3"])
-report.measure("C4", {"dsem_bits_per_neuron": bits, "dsem_r2_exp": r2_exp, "dsem_accel": accel, "lisem_loglog": lisem_loglog,
-                      "lisem_per_neuron": lisem_per_neuron, "dsem_beats_lisem": beats, "poly3_loglog": poly_loglog})  # fmt: skip
-for name, v in (("bits", bits), ("r2", r2_exp), ("accel", accel), ("lisem_ll", lisem_loglog), ("lisem_pn", lisem_per_neuron), ("poly_ll", poly_loglog)):
+report.measure("C4", dsem_r2_exp=r2_exp, dsem_accel=accel, lisem_loglog_dev=abs(lisem_loglog - 1), dsem_beats_lisem=beats,
+               dsem_bits_per_neuron=bits, lisem_per_neuron=lisem_per_neuron, poly3_loglog=poly_loglog,
+               poly3_accel=poly_accel)  # fmt: skip
+for name, v in (("bits", bits), ("r2", r2_exp), ("accel", accel), ("lisem_ll", lisem_loglog), ("lisem_pn", lisem_per_neuron),
+                ("poly_ll", poly_loglog), ("poly_accel", poly_accel)):  # fmt: skip
     runtime.glue(f"a04_{name}", float(v))
 print(f"DSEM: {bits:.2f} bits/neuron (R² {r2_exp:.3f}), log-log slope grows x{accel:.2f}; LISEM: log-log slope {lisem_loglog:.2f}, "
       f"{lisem_per_neuron:.3f} memories/neuron; polynomial n=3: log-log slope {poly_loglog:.2f}")  # fmt: skip
@@ -601,7 +796,8 @@ plt.show()
 # should. LISEM's log-log slope is {glue:text}`a04_lisem_ll:.2f` (about {glue:text}`a04_lisem_pn:.3f`
 # memories per neuron): linear up to the logarithmic factor of exact recall in Hopfield networks.
 # The polynomial variant sits in between with a log-log slope of {glue:text}`a04_poly_ll:.2f`,
-# close to the $N^{n-1} = N^2$ of dense associative memories.
+# close to the $N^{n-1} = N^2$ of dense associative memories, and its slope ratio, the control,
+# is {glue:text}`a04_poly_accel:.2f`.
 
 # %% [markdown]
 # ## Learning the order online (C5)
@@ -620,19 +816,29 @@ plt.show()
 # (pre before post: potentiation, as in STDP {footcite}`bi1998synaptic`). The pattern also enters the
 # feature layer as a weak current $x$ (as in the C++ code), too weak to move the state by itself:
 # the network follows the presented sequence only once $\Phi$ has learned to carry it. Settings
-# [R, within the ranges of the authors' random search]: $N = 50$, $L = 6$ patterns, 500 Euler steps
-# each ($dt = 10^{-3}$, $T_f = 0.005$, $T_d = 0.125$, $a_c = 2$, $T_\Phi = 1$), 3 epochs, each starting at the
-# first pattern; a control group starts each epoch from rest ($V = 0$) as the C++ code does.
+# [R]: $N = 50$, $L = 6$ patterns, 500 Euler steps each ($dt = 10^{-3}$, $T_f = 0.005$, $T_d = 0.125$,
+# $a_c = 2$, $T_\Phi = 1$), 3 epochs, each starting at the first pattern. $T_f$, $a_c$ and $T_\Phi$ lie
+# within the ranges of the authors' random search; the steps per pattern (theirs 1000–2000),
+# $T_d = 25\,T_f$ (theirs $50\,T_f$), $T_\Xi$ (C6; theirs 1–101) and the epochs (theirs 20) do
+# not, and the authors drive the hidden layer with $\tanh(V_d)$ and scale the $\Xi$ rule by
+# $1 + \sqrt{a_s}$. A second group starts each epoch from rest ($V = 0$) as the C++ code does
+# (reported beside the verdict). The control group learns the same patterns presented in a new
+# random order every epoch, so that no order is there to be learned, and is scored against the
+# order $0, 1, \dots, L-1$ like the others.
 
 # %%
-def learn_online(X, Xi, Phi, p, epochs, steps, learn_xi, start):
-    """Present the columns of X (B, N, L) in order, descending E in Phi (and Xi); start (B,1,1): 1 = first item, 0 = rest."""
+def learn_online(X, Xi, Phi, p, epochs, steps, learn_xi, start, orders=None):
+    """Present the columns of X (B, N, L) in order, descending E in Phi (and Xi); start (B,1,1): 1 = first item, 0 = rest.
+
+    orders (epochs, B, L): the presentation order of each epoch and network (None: 0, 1, ..., L-1).
+    """
     B, N, L = X.shape
     sq, dt = p["a_s"] ** 0.5, p["dt"]
-    for _ in range(epochs):
-        V, Vd = X[:, :, :1] * start, torch.zeros(B, N, 1, device=X.device)
+    for e in range(epochs):
+        Xe = X if orders is None else torch.gather(X, 2, orders[e][:, None, :].expand(B, N, L))
+        V, Vd = Xe[:, :, :1] * start, torch.zeros(B, N, 1, device=X.device)
         for mu in range(L):
-            x = X[:, :, mu : mu + 1]  # presented pattern: target state and weak input current
+            x = Xe[:, :, mu : mu + 1]  # presented pattern: target state and weak input current
             for _ in range(steps):
                 m, md, mx = (Xi.mT @ torch.cat([V, Vd, x], dim=2)).split(1, dim=2)  # current, delayed, presented
                 s = torch.softmax(p["gamma"] * (sq * m + p["a_c"] * Phi.mT @ md), dim=1)
@@ -658,18 +864,28 @@ def recall(X, Xi, Phi, p, steps, every=10):
 L, nets, Nl_ = P["learn_L"], P["learn_nets"], LEARN["N"]
 X_seq = torch.cat([torch.randint(0, 2, (2 * nets, Nl_, L), generator=runtime.generator(s, 3)) for s in ctx.seeds]).to(dev) * 2.0 - 1
 start = torch.tensor([1.0] * nets + [0.0] * nets, device=dev).repeat(S)[:, None, None]  # per seed: cue group, rest group
-_, Phi_l = learn_online(X_seq, X_seq.clone(), torch.zeros(len(X_seq), L, L, device=dev), LEARN,
-                        P["learn_epochs"], P["learn_steps"], learn_xi=False, start=start)  # fmt: skip
-m_rec = recall(X_seq, X_seq, Phi_l, LEARN, (L + 2) * P["learn_steps"])
-in_order = np.array([visited(m_rec[:, b])[:L] == list(range(L)) for b in range(len(X_seq))])
 cue_grp = start.flatten().cpu().numpy() == 1
-rows_next = float((Phi_l[cue_grp][:, : L - 1].argmax(dim=2).cpu() == torch.arange(1, L)).float().mean())
-report.measure("C5", {"recall_in_order": float(in_order[cue_grp].mean()), "rows_next": rows_next,
-                      "recall_zero_start": float(in_order[~cue_grp].mean())})  # fmt: skip
-runtime.glue("a04_c5_order", float(in_order[cue_grp].mean()))
-runtime.glue("a04_c5_rest", float(in_order[~cue_grp].mean()))
-print(f"recall in order: {in_order[cue_grp].mean():.2f} (epochs start at the first item), "
-      f"{in_order[~cue_grp].mean():.2f} (start at rest); rows of Phi peaking at the next memory: {rows_next:.2f}")  # fmt: skip
+X_all = torch.cat([X_seq, X_seq[torch.from_numpy(cue_grp).to(dev)]])  # + control group: the cue group's patterns
+gens = [runtime.generator(s, 5) for s in ctx.seeds]  # the control's orders: a new permutation per epoch and network
+orders = torch.stack([torch.cat([torch.arange(L).expand(len(X_seq), L)] + [torch.stack([torch.randperm(L, generator=g) for _ in range(nets)]) for g in gens])
+                      for _ in range(P["learn_epochs"])]).to(dev)  # (epochs, B, L)  # fmt: skip
+_, Phi_l = learn_online(X_all, X_all.clone(), torch.zeros(len(X_all), L, L, device=dev), LEARN, P["learn_epochs"],
+                        P["learn_steps"], learn_xi=False, start=torch.cat([start, torch.ones(S * nets, 1, 1, device=dev)]),
+                        orders=orders)  # fmt: skip
+m_rec = recall(X_all, X_all, Phi_l, LEARN, (L + 2) * P["learn_steps"])
+ok_all = np.array([visited(m_rec[:, b])[:L] == list(range(L)) for b in range(len(X_all))], dtype=float)
+rows_all = (Phi_l[:, : L - 1].argmax(dim=2).cpu() == torch.arange(1, L)).float().mean(1).numpy()
+per_seed = lambda v: v.reshape(S, nets).mean(1).tolist()  # noqa: E731
+grp = lambda v: (v[: 2 * S * nets].reshape(S, 2, nets)[:, 0].flatten(), v[: 2 * S * nets].reshape(S, 2, nets)[:, 1].flatten(), v[2 * S * nets :])  # noqa: E731
+(order_cue, order_rest, order_shuf), (rows_cue, _, rows_shuf) = grp(ok_all), grp(rows_all)
+in_order = order_cue  # the cue group
+report.measure("C5", recall_in_order=per_seed(order_cue), rows_next=per_seed(rows_cue), recall_zero_start=per_seed(order_rest),
+               recall_shuffled=per_seed(order_shuf), rows_next_shuffled=per_seed(rows_shuf))  # fmt: skip
+for name, v in (("order", order_cue), ("rest", order_rest), ("shuf", order_shuf), ("rows", rows_cue), ("rows_shuf", rows_shuf)):
+    runtime.glue(f"a04_c5_{name}", float(v.mean()))
+print(f"recall in order: {order_cue.mean():.2f} (epochs start at the first item), {order_rest.mean():.2f} (start at rest), "
+      f"{order_shuf.mean():.2f} (order reshuffled every epoch); rows of Phi peaking at the next memory: "
+      f"{rows_cue.mean():.2f} (reshuffled: {rows_shuf.mean():.2f})")  # fmt: skip
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 2, figsize=(10, 3), width_ratios=[1, 3])
@@ -688,7 +904,10 @@ plt.show()
 # presentation). Recall replays the presented order in {glue:text}`a04_c5_order:.2f` of the
 # networks whose epochs start at the first item. Starting each epoch from rest, as the C++ code
 # does, lowers this to {glue:text}`a04_c5_rest:.2f`: from rest the state can first fall into a
-# wrong memory, and the rule then dutifully learns that spurious transition.
+# wrong memory, and the rule then dutifully learns that spurious transition. The control, the same
+# patterns in a new order every epoch, replays $0, 1, \dots$ in {glue:text}`a04_c5_shuf:.2f` of
+# the networks and its rows peak at the next memory in {glue:text}`a04_c5_rows_shuf:.2f` of the
+# cases (chance is $1/L$): what the rule stores is the order it was shown.
 #
 # ## Learning the memories as well (C6)
 #
@@ -702,13 +921,17 @@ X6 = X_seq[torch.from_numpy(cue_grp).to(dev)]  # the same patterns as the cue gr
 Xi0 = torch.cat([torch.randn(nets, Nl_, 2 * L, generator=runtime.generator(s, 4)) for s in ctx.seeds]).to(dev) / Nl_
 Xi_6, Phi_6 = learn_online(X6, Xi0, torch.zeros(len(X6), 2 * L, 2 * L, device=dev), LEARN,
                            P["learn_epochs"], P["learn_steps"], learn_xi=True, start=torch.ones(len(X6), 1, 1, device=dev))  # fmt: skip
-cos = torch.nn.functional.cosine_similarity(X6[:, :, :, None], Xi_6[:, :, None, :], dim=1).cpu()  # (B, L, 2L)
+cosine = lambda Xi: torch.nn.functional.cosine_similarity(X6[:, :, :, None], Xi[:, :, None, :], dim=1).cpu()  # noqa: E731
+cos = cosine(Xi_6)  # (B, L, 2L)
 best_cos = cos.max(dim=2).values
 m6 = recall(X6, Xi_6, Phi_6, LEARN, (L + 2) * P["learn_steps"])
-order6 = np.array([visited(m6[:, b])[:L] == list(range(L)) for b in range(len(X6))])
+order6 = np.array([visited(m6[:, b])[:L] == list(range(L)) for b in range(len(X6))], dtype=float)
 captured = float((best_cos >= 0.95).float().mean())
-report.measure("C6", {"captured": captured, "mean_best_cosine": float(best_cos.mean()), "recall_in_order": float(order6.mean())})
+captured_init = (cosine(Xi0).max(dim=2).values >= 0.95).float().mean(1).numpy()  # control: the untrained Xi
+report.measure("C6", captured=per_seed((best_cos >= 0.95).float().mean(1).numpy()), recall_in_order=per_seed(order6),
+               mean_best_cosine=per_seed(best_cos.mean(1).numpy()), captured_init=per_seed(captured_init))  # fmt: skip
 runtime.glue("a04_c6_captured", captured)
+runtime.glue("a04_c6_init", float(captured_init.mean()))
 runtime.glue("a04_c6_order", float(order6.mean()))
 runtime.glue("a04_c6_low", float((best_cos < 0.5).float().mean()))
 print(f"patterns captured: {captured:.2f} (mean best cosine {best_cos.mean():.2f}); recall in order: {order6.mean():.2f}")
@@ -727,7 +950,8 @@ plt.show()
 
 # %% [markdown]
 # The rule does learn memories: {glue:text}`a04_c6_captured:.2f` of the patterns end up as a hidden
-# column (cosine ≥ 0.95; left: the best network, right: all). The rest are blends (one column
+# column (cosine ≥ 0.95; left: the best network, right: all), against
+# {glue:text}`a04_c6_init:.2f` for the random columns it starts from (the control). The rest are blends (one column
 # shared by two patterns) or missing ({glue:text}`a04_c6_low:.2f` of the patterns have no column
 # with cosine ≥ 0.5): the classic failure of competitive learning, where the softmax over tiny,
 # nearly equal columns hardly discriminates at first, so an early winner takes a second pattern.
@@ -744,12 +968,6 @@ plt.show()
 # %% tags=["nbval-check-output"]
 print("edges mu -> nu:", [tuple(e) for e in Phi_graph.nonzero().tolist()])
 print("hidden unit driven by a delay at memory mu:", (Phi_graph.mT @ torch.eye(M7, device=dev)).argmax(0).tolist())
-g0 = torch.Generator().manual_seed(123)
-Xt = torch.randint(0, 2, (1, 12, 4), generator=g0).double() * 2 - 1
-Pt = torch.roll(torch.eye(4, dtype=torch.float64), 1, dims=1)
-Vt, mdt = torch.randn(1, 12, 5, generator=g0, dtype=torch.float64), torch.randn(1, 4, 5, generator=g0, dtype=torch.float64)
-Ht = Xt.mT @ Vt + DSEM["a_c"] * Pt.mT @ mdt
-closed = 0.5 * (Vt * Vt).sum(1) - torch.logsumexp(Ht, 1)
 extra = (DSEM["a_c"] - 1) * (mdt * (Pt @ torch.softmax(Ht, 1))).sum(1)
 print("E term by term == closed form:", torch.allclose(dsem_energy(Vt, mdt, Xt, Pt, DSEM), closed, atol=1e-9))
 print("authors' E - ours == (a_c - 1) Vd^T Xi Phi s:", torch.allclose(dsem_energy(Vt, mdt, Xt, Pt, DSEM, 1.0) - closed, extra, atol=1e-9))
@@ -763,6 +981,27 @@ report.table()
 print(report.write().name)
 
 # %% [markdown]
+# ## How the tolerances were obtained
+#
+# Every check declares a `tol`: how far its value may move when the chapter is re-executed on
+# another CPU or with another thread count before the book's comparison fails. We re-executed
+# the ci profile with 1 and 2 threads (seeds 0–2) and with two other seed sets (3–5 and 6–8), and
+# chose each `tol` ≥ max(3 × the change between thread paths, the change between seed sets),
+# rounded up to a 1-2-5 step; 0 means the value must be reproduced exactly (the closed-form
+# error of C1a, a float64 round-off, gets 1e-12 instead of its measured 0). The table shows
+# both changes beside the declared `tol` and every verdict seen across the four runs; the cell
+# fails if a `tol` is smaller than the change between thread paths.
+
+# %%
+import json
+
+variation = json.loads(open("../../data/a04_variation.json", encoding="utf-8").read())
+poly_runs = next(r for r in variation["checks"] if r["check"] == "poly3_accel")["values"]
+runtime.glue("a04_poly_accel_lo", min(poly_runs.values()))
+runtime.glue("a04_poly_accel_hi", max(poly_runs.values()))
+report.tolerances("../../data/a04_variation.json")
+
+# %% [markdown]
 # ## Differences from the paper
 #
 # - **Scale (ci profile: a miniature).** 7,000 RK4 steps for the episode (the notebook: 58,333);
@@ -771,25 +1010,49 @@ print(report.write().name)
 #   episode, $N$ up to 40 / 2048 / 128, $M \le 2^{18}$, $L = 10$, 64 networks per seed, 10 epochs) runs
 #   the same code on a GPU; it has not been executed for this version of the chapter.
 # - **As in the authors' code.** The model equations, the two-cycle graph, every DSEM parameter of
-#   the episode, the integrator, the cue and, for seed 0, the memories themselves.
-# - **Reconstructed.** The paper's text was not available. The capacity protocol (adiabatic single
-#   transitions at frozen delay, $\gamma = 0.1$, $a_c = 2$, exact sign pattern, $p \ge 0.9$), the form
-#   of the polynomial activation ($L_h = \lVert h_+\rVert_n$), the learning settings ($a_c = 2$,
-#   $T_d = 0.125$, $T_\Xi = 0.1$, 500 steps per pattern, epochs starting at the first pattern) and the
-#   LISEM grid are ours. The learning rule is derived from the energy and matches the authors'
-#   C++ rule up to constant factors.
+#   the episode's parameter cell ($a_c = 4.9$), the integrator, the cue and, for seed 0, the
+#   memories themselves. A review of the notebook found that its *saved outputs* were produced
+#   with $a_c = 0.7$, where a memory lasts about 12 time units: the 70 time units of the ci window
+#   would show too few transitions for C2's rule at that value. Which value produced the paper's
+#   figures, and C2 at $a_c = 0.7$, are left to a later revision with longer windows.
+# - **Reconstructed, and not the authors' settings.** The paper's text was not available. The
+#   capacity protocol (adiabatic single transitions at frozen delay, $\gamma = 0.1$, $a_c = 2$, exact
+#   sign pattern, $p \ge 0.9$) is ours: the authors' capacity scripts test different networks
+#   (DSEM with hidden-to-hidden coupling and no delay layer, LISEM as a pure asymmetric tanh
+#   network), so C4 judges growth laws under our protocol, not their experiment. The form of the
+#   polynomial activation ($L_h = \lVert h_+\rVert_n$) and the LISEM grid are ours. The learning
+#   settings ($T_d = 25\,T_f$, $T_\Xi = 0.1$, 500 steps per pattern, 3 epochs starting at the first
+#   pattern) lie outside the ranges of the authors' random search; the learning rule is derived
+#   from the energy and differs from the authors' C++ rule in constant factors (their $1 + \sqrt{a_s}$
+#   on the $\Xi$ rule) and in driving the hidden layer with $\tanh(V_d)$.
 # - **A bug in the authors' code.** DSEM's `get_energy` omits $a_c$ on its last term; the result is
 #   not a Lyapunov function (it rises at memory switches). With the factor restored the energy is
 #   exactly $\tfrac12\lVert V\rVert^2 - \gamma^{-1}\mathrm{lse}(\gamma H)$ and never rises. The claims do
 #   not depend on the bug; energy plots made with that code would.
-# - **Not reproduced.** LISEM episodes (C3): with the published defaults and our grid LISEM falls
-#   into mixtures after about two transitions; the paper's LISEM parameters sit in a notebook
-#   missing from the repository. Learning memories and order together (C6) works only in part.
-# - **Pass rules fixed late.** The C6 rule ("partly": at least half of the patterns learned, or
-#   at least half of the networks replaying the order) was written after first draft scans had
-#   produced numbers of the same size, so it was not fully fixed before we saw results; read
-#   its verdict with that in mind. The C2 plateau threshold (0.5 of the time) was fixed before
-#   measuring and is met by a small margin (0.52).
+# - **Not reproduced.** LISEM episodes (C3): our grid falls into mixtures after about two
+#   transitions, and the published defaults are too slow to switch within the ci window, so they
+#   are not tested here; the paper's LISEM parameters sit in a notebook missing from the
+#   repository. Learning memories and order together (C6): neither the memories (the notes ask
+#   for every pattern) nor the order.
+# - **Rules changed in the verdicts revision.** C1 is split into a construction (C1a, the
+#   Lyapunov property, which holds by the descent lemma) and an empirical claim (C1b, the moving
+#   minimum). C3 no longer counts DSEM's clean runs, which repeated C2, and is judged on LISEM
+#   alone. C2 adds the notes' rule (mean largest overlap ≥ 0.8) beside the chapter's plateau rule.
+#   C6 restores the notes' rule (every pattern captured, where the chapter had asked for 90 %)
+#   and drops its "partly" thresholds (half the patterns or half the networks), which had been
+#   written after draft scans: "partly" now comes only from the declared partial rule. C4's
+#   "partly" likewise requires the DSEM checks, where any passing part used to suffice. Every
+#   empirical claim now carries negative controls run in ci: $a_c = 0$, a symmetric $\Phi$ and
+#   $T_d = T_f$ (C1b, C2, C3), the polynomial DSEM's power law (C4), a reshuffled presentation
+#   order (C5) and the untrained $\Xi$ (C6); the claims table shows each against its rule.
+# - **Knife edges.** C2's plateau fraction (threshold ½, fixed before measuring) passes by less
+#   than its spread over seeds and is marked fragile. C4's control is not robust at this scale:
+#   over the four re-executions the polynomial DSEM's slope ratio ranges from
+#   {glue:text}`a04_poly_accel_lo:.2f` to {glue:text}`a04_poly_accel_hi:.2f`; above the threshold
+#   of 1.3 (seeds 6–8 in our variation runs) the control passes and C4 is *inconclusive* instead
+#   of reproduced. With three
+#   values of $N$ and two pattern sets per seed the slope ratio cannot reliably tell an
+#   exponential from a power law; more $N$ and more pattern sets (the full profile) are needed.
 # - **Capacity numbers.** The paper's capacity figure could not be compared number by number; we
 #   test growth laws (exponential for DSEM, near-linear for LISEM, $\approx N^2$ for the polynomial
 #   variant with $n = 3$), not their constants, which depend on $\gamma$, $a_c$ and the criterion.
