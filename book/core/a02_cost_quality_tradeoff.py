@@ -116,59 +116,60 @@ V, k, T = SIZES["V"], SIZES["k"], SIZES["T"]
 
 # %%
 # fmt: off
-report = claims.Report(ctx, title="The cost-quality tradeoff of resource-constrained sequence prediction")
+TITLE = "The cost-quality tradeoff of resource-constrained sequence prediction"
+report = claims.Report(ctx, title=TITLE)
 E, K, X = claims.evidence, claims.control, claims.context
 report.claim(
-    "C1", "Theory: at any description length the best held-out loss is bounded below by the entropy "
-    "rate.", kind="construction", paper="theory (no number)",
+    "C1", "Theory: at any description length the best held-out loss is bounded below by the "
+    "entropy rate.", kind="construction", paper="theory (no number)",
     checks=[
-        X("H", "exact entropy rate of the source (bit/symbol)", tol=1e-9),
-        E("oracle_z", "<=", 4.0, "|oracle's test loss − H| in standard errors", tol=2.0),
-        E("min_excess", ">", -0.01, "lowest test loss of any model − the oracle's", tol=0.03),
+        X("H", "exact entropy rate of the source (bit/symbol)", tol=1e-06),
+        E("oracle_z", "<=", 4.0, "|oracle's test loss − H| in standard errors", tol=5.0),
+        E("min_excess", ">", -0.01, "lowest test loss of any model − the oracle's", tol=0.01),
     ])
 report.claim(
     "C2", "Empirical procedure: description length vs held-out log-loss over a model family; the "
     "envelope is monotone.", kind="empirical", paper="procedure (no number)",
     checks=[
-        E("below_raw", "==", 1.0, "share of compression boundaries below raw float32 size"),
-        E("cost_increasing", "==", 1.0, "boundary cost (seed mean) rises with every width"),
-        E("max_loss_rise", "<=", 0.02, "largest rise of boundary loss from a width to the next", tol=0.03),
-        K("max_loss_rise_untrained", "max_loss_rise", "the same for untrained GRUs", tol=0.03),
+        E("below_raw", "==", 1.0, "share of compression boundaries below raw float32 size", tol=0),
+        E("cost_increasing", "==", 1.0, "boundary cost (seed mean) rises with every width", tol=0),
+        E("max_loss_rise", "<=", 0.02, "largest rise of boundary loss, width to width", tol=0.02),
+        K("max_loss_rise_untrained", "max_loss_rise", "the same for untrained GRUs", tol=0.1),
     ])
 report.claim(
     "C3", "The best models approach the source's entropy rate.", kind="empirical",
     paper="reached (no number)", partial=["captured"],
     checks=[
-        E("excess", "<=", 0.1, "best test loss − the oracle's (bit/symbol)", tol=0.04),
-        E("captured", ">=", 0.9, "share of the gap from H_0 to H closed by the best model", tol=0.02),
-        K("excess_untrained", "excess", "the same for the best variant of an untrained GRU", tol=0.04),
-        X("best", "best test loss over all variants (bit/symbol)", tol=0.05),
+        E("excess", "<=", 0.1, "best test loss − the oracle's (bit/symbol)", tol=0.01),
+        E("captured", ">=", 0.9, "share of the gap H_0 → H closed by the best", tol=0.05),
+        K("excess_untrained", "excess", "the same, best variant of an untrained GRU", tol=0.05),
+        X("best", "best test loss over all variants (bit/symbol)", tol=0.1),
     ])
 report.claim(
-    "C4", "Three regimes in log-log: large cost for little gain, a roughly linear middle, large cost "
-    "for marginal gain.", kind="empirical", paper="three phases (no slopes given)",
+    "C4", "Three regimes in log-log: large cost for little gain, a roughly linear middle, large "
+    "cost for marginal gain.", kind="empirical", paper="three phases (no slopes given)",
     partial=["s2", "ratio_1"],
     checks=[
-        E("s2", "<", 0, "middle slope of the 3-piece fit of log2(L − H) vs log2 C", tol=0.3),
-        E("ratio_1", ">=", 2.0, "|s2| / |s1|: the cheap end is flatter than the middle", tol=1.0),
-        E("ratio_3", ">=", 2.0, "|s2| / |s3|: the expensive end is flatter than the middle", tol=5.0),
+        E("s2", "<", 0, "middle slope of the 3-piece fit of log2(L − H) vs log2 C", tol=1.0),
+        E("ratio_1", ">=", 2.0, "|s2| / |s1|: cheap end flatter than the middle", tol=10.0),
+        E("ratio_3", ">=", 2.0, "|s2| / |s3|: expensive end flatter than the middle", tol=100.0),
         K("ratio_1_line", "ratio_1", "one straight line + the fit's residuals, shuffled", tol=1.0),
-        K("ratio_3_line", "ratio_3", "one straight line + the fit's residuals, shuffled", tol=1.0),
-        X("s1", "cheap-end slope of the log2(L − H) fit", tol=0.3),
-        X("s3", "expensive-end slope of the log2(L − H) fit", tol=0.3),
-        X("n_points", "envelope points fitted (< 9: not testable)", tol=8),
-        X("logL_ratio_1", "|s2| / |s1| of the earlier fit of log2 L (not the notes' rule)", tol=1.0),
-        X("logL_ratio_3", "|s2| / |s3| of the earlier fit of log2 L (not the notes' rule)", tol=10.0),
+        K("ratio_3_line", "ratio_3", "one straight line + the fit's residuals, shuffled", tol=20.0),
+        X("s1", "cheap-end slope of the log2(L − H) fit", tol=5.0),
+        X("s3", "expensive-end slope of the log2(L − H) fit", tol=1.0),
+        X("n_points", "envelope points fitted (< 9: not testable)", tol=20.0),
+        X("logL_ratio_1", "|s2| / |s1| of the earlier fit of log2 L", tol=0.5),
+        X("logL_ratio_3", "|s2| / |s3| of the earlier fit of log2 L", tol=50.0),
     ])
 report.claim(
-    "C5", "Beyond the knee extra parameters memorise: train loss falls below H while test loss stops "
-    "improving.", kind="empirical", paper="boundary grows with no test gain (no number)",
+    "C5", "Beyond the knee extra parameters memorise: train loss falls below H while test loss "
+    "stops improving.", kind="empirical", paper="boundary grows with no test gain (no number)",
     checks=[
-        E("train_minus_H", "<", 0, "widest model's loss on its own small training set − H", tol=0.05),
-        E("test_gain_beyond_knee", "<=", 0.02, "test loss at the knee − the widest's", tol=0.15),
-        K("train_minus_H_online", "train_minus_H", "widest online GRU (never saw that set)", tol=0.05),
+        E("train_minus_H", "<", 0, "widest model's loss on its small training set − H", tol=0.1),
+        E("test_gain_beyond_knee", "<=", 0.02, "test loss at the knee − the widest's", tol=0.1),
+        K("train_minus_H_online", "train_minus_H", "widest online GRU (never saw it)", tol=0.5),
         X("knee_width", "narrowest width whose train loss (seed mean) is below H", tol=8),
-        X("test_widest", "test loss of the widest small-set model (seed mean)", tol=0.15),
+        X("test_widest", "test loss of the widest small-set model (seed mean)", tol=0.5),
     ])
 print("claims declared:", ", ".join(report.claims))
 # fmt: on
@@ -776,11 +777,17 @@ plt.show()
 # only {glue:text}`ratio_1:.2f` times steeper, short of 2. The control tells how little such a
 # ratio means: one straight line with the fit's own residuals, shuffled, gives
 # {glue:text}`ratio_1_line:.2f` and {glue:text}`ratio_3_line:.2f`, so a cheap-end ratio near
-# 1.5 is what a one-regime curve with this scatter produces. The flat expensive end is real
-# (the control fails there by a wide margin), but it is the generic half; the claim's first
-# regime, large cost for little gain, is absent: even a width-1 GRU at 2 or 3 bits already
-# captures part of the program. The partial rule names the cheap end, so the verdict is "not
-# reproduced".
+# 1.5 is what a one-regime curve with this scatter produces. The claim's first regime, large
+# cost for little gain, is absent: even a width-1 GRU at 2 or 3 bits already captures part of
+# the program. The flat expensive end is the generic half, and the partial rule names the
+# cheap end, so with the default seeds the verdict is "not reproduced".
+#
+# The fit is fragile. Its breakpoints move with the seeds, and the ratios with them: with the
+# seeds {2, 3} both outer pieces come out more than twice flatter than the middle, but so does
+# the expensive end of the one-line control, and the verdict reads "inconclusive"; with
+# {4, 5} the cheap end is steeper than the middle (the values are in the tolerances table at
+# the end). Three envelope pieces fitted to some twenty points cannot carry this claim at
+# `ci` scale; the verdict changes with the seeds, and we report the default seeds' one.
 #
 # The chapter's earlier fit of $\log_2 L$ (not the notes' rule; context in the table) found the
 # cheap end *steeper* than the middle (ratio {glue:text}`logL_ratio_1:.2f`) and an expensive end
@@ -875,6 +882,31 @@ report.table()
 
 # %%
 print(report.write().name)
+
+# %% [markdown]
+# ## How the tolerances were obtained
+#
+# Every check declares a `tol`, the absolute change a re-execution on another CPU or thread
+# count may show. To choose it, the chapter was re-executed in `ci` with one and with two
+# threads (same seeds, 0 and 1) and with two other seed sets, {2, 3} and {4, 5}
+# (`python -m rnnbook.runner variation a02 --seeds 2,3 --seeds 4,5`). The table gives, per
+# check, the change between the two thread paths, the largest change between seed sets, and the
+# verdicts seen. Each `tol` is at least three times the thread-path change and at least the
+# seed-set change, rounded up to a 1-2-5 step; the cell fails if a `tol` is below the
+# thread-path change. All verdicts but C4's are the same in every run. C4 is a knife edge: "not
+# reproduced" with the default seeds and with {4, 5}, "inconclusive" with {2, 3} (both outer
+# ratios pass there, and so does the one-line control's expensive end). Its ratios move with the
+# fit's breakpoints, and their tolerances are as large as the values themselves. C5's control,
+# the online GRU on the small set, stays above $H$ (seed mean) in every run. The two-thread runs
+# did not finish in time: on this shared two-core machine, busy with eight other chapters'
+# variation runs, a two-thread execution waits at every thread barrier for a free core, and one
+# timed out after 30 minutes. The table therefore has no thread-path change (Δ threads is
+# empty); in its place every `tol` is at least three times the seed-set change, rounded up to a
+# 1-2-5 step, which the thread-path change of a re-execution with the same seeds is not expected
+# to exceed.
+
+# %%
+report.tolerances("../../data/a02_variation.json")
 
 # %% [markdown]
 # ## Differences from the paper

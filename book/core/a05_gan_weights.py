@@ -110,70 +110,70 @@ report.claim(
     "than on noise or an untrained generator, and sees every class.", kind="empirical",
     paper="entropy 0.208 (WGAN) vs 0.482 untrained, 2.115 noise, 0.006 data (MNIST)",
     checks=[
-        E("margin", ">=", 0.1, "min(H_noise, H_untrained) − H_gan, nats (per seed)", tol=0.1),
-        E("closure", ">=", 0.5, "(H_untrained − H_gan) / (H_untrained − H_data) (per seed)", tol=0.1),
-        E("min_share", ">=", 0.04, "smallest share of samples in a digit class", over="min", tol=0.03),
-        K("closure_shuffled", "closure", "held-out digits, pixels shuffled in each image", tol=0.1),
-        X("H_gan", "mean entropy of the baselines' samples (nats)", tol=0.1),
-        X("H_untrained", "the same for the untrained generators", tol=0.15),
+        E("margin", ">=", 0.1, "min(H_noise, H_untrained) − H_gan, nats (per seed)", tol=0.2),
+        E("closure", ">=", 0.5, "(H_untrained − H_gan) / (H_untrained − H_data)", tol=0.1),
+        E("min_share", ">=", 0.04, "smallest share of a digit class", over="min", tol=0.02),
+        K("closure_shuffled", "closure", "held-out digits, pixels shuffled", tol=0.05),
+        X("H_gan", "mean entropy of the baselines' samples (nats)", tol=0.2),
+        X("H_untrained", "the same for the untrained generators", tol=0.2),
         X("H_noise", "the same for uniform noise", tol=0.05),
-        X("H_data", "the same for held-out digits", tol=0.02),
+        X("H_data", "the same for held-out digits", tol=0.0001),
     ])
 report.claim(
     "C2", "The generator and discriminator learn similar weights: best-match cosine of each G "
     "kernel over D's kernels (paper's histogram).", kind="empirical",
     paper="4,096 kernels (5×5, 64→64): range 0.455–0.855, mean 0.647",
     checks=[
-        E("mean_dev", "<=", 0.05, "|mean − 0.647|, trained G vs D at the paper's kernel shape", tol=0.03),
-        E("frac_in_range", ">=", 0.9, "share of values in [0.455, 0.855], the same kernels", tol=0.1),
-        K("mean_dev_random", "mean_dev", "i.i.d. Gaussian kernels of the paper's shape", tol=0.005),
-        K("frac_in_range_random", "frac_in_range", "the same random kernels", tol=0.01),
-        X("mean_here", "mean at this profile's kernel shape (comparable only at the paper's)", tol=0.03),
+        E("mean_dev", "<=", 0.05, "|mean − 0.647|, trained G vs D, paper's kernel shape", tol=0),
+        E("frac_in_range", ">=", 0.9, "share of values in [0.455, 0.855], the same kernels", tol=0),
+        K("mean_dev_random", "mean_dev", "Gaussian kernels of the paper's shape", tol=0.002),
+        K("frac_in_range_random", "frac_in_range", "the same random kernels", tol=0.0002),
+        X("mean_here", "mean at this profile's kernel shape", tol=0.005),
         X("frac_in_range_here", "share in range at this profile's kernel shape", tol=0.1),
     ])
 report.claim(
     "C3a", "The paper's similarity histogram lies above chance (random kernels of the same shape). "
     "[our question]", kind="empirical", paper="histogram read as similarity; no null shown",
     checks=[
-        E("gap", ">=", 0.05, "paper's mean − mean of i.i.d. Gaussian kernels, 5×5, 64→64", tol=0.005),
-        K("gap_random", "gap", "one more random kernel pair in place of the paper's", tol=0.005),
-        X("null_mean", "mean of the random-kernel statistic", tol=0.005),
-        X("null_min", "its minimum (mean over draws)", tol=0.03),
+        E("gap", ">=", 0.05, "paper's mean − mean of Gaussian kernels, 5×5, 64→64", tol=0.002),
+        K("gap_random", "gap", "one more random kernel pair in place of the paper's", tol=0.01),
+        X("null_mean", "mean of the random-kernel statistic", tol=0.002),
+        X("null_min", "its minimum (mean over draws)", tol=0.02),
         X("null_max", "its maximum (mean over draws)", tol=0.05),
-        X("overlap", "shared mass of the paper's and the null histogram", tol=0.05),
+        X("overlap", "shared mass of the paper's and the null histogram", tol=0.02),
         X("paper_below_null_q01", "paper's share below the null's 1st percentile", tol=0.02),
-        X("paper_above_null_q99", "paper's share above the null's 99th percentile", tol=0.02),
+        X("paper_above_null_q99", "paper's share above the null's 99th percentile", tol=0.01),
     ])
 report.claim(
     "C3b", "In our trained GANs, G–D kernel similarity exceeds chance. [our question]",
     kind="empirical", paper="not tested in the paper", partial=["rho_excess"],
     checks=[
-        E("gap_init", ">=", 0.05, "s(G, trained D) − s(G, initial D) (per seed)", tol=0.03),
-        E("gap_shuffled", ">=", 0.05, "s(G, trained D) − s(G, D's kernels shuffled) (per seed)", tol=0.03),
-        E("rho_excess", ">", 0, "ρ(G, trained D) − 99th pct of ρ with random D (per seed)", tol=0.15),
-        K("rho_excess_init", "rho_excess", "the same with D at initialisation", tol=0.15),
-        K("rho_excess_cross", "rho_excess", "the same with the trained D of another seed", tol=0.15),
-        X("s_trained", "mean best-match cosine s(G, trained D)", tol=0.03),
-        X("rho_null_q99", "99th percentile of the seed-mean ρ with random D", tol=0.05),
+        E("gap_init", ">=", 0.05, "s(G, trained D) − s(G, initial D)", tol=0.02),
+        E("gap_shuffled", ">=", 0.05, "s(G, trained D) − s(G, D's kernels shuffled)", tol=0.05),
+        E("rho_excess", ">", 0, "ρ(G, trained D) − 99th pct of ρ, random D", tol=0.05),
+        K("rho_excess_init", "rho_excess", "the same with D at initialisation", tol=0.5),
+        K("rho_excess_cross", "rho_excess", "the same, trained D of another seed", tol=0.2),
+        X("s_trained", "mean best-match cosine s(G, trained D)", tol=0.005),
+        X("rho_null_q99", "99th percentile of the seed-mean ρ with random D", tol=0.02),
     ])
 report.claim(
     "C4a", "The shared architecture (one layer of G uses D's kernels) trains as well as the "
     "baseline.", kind="empirical", paper="entropy 0.209 (shared) vs 0.208 (baseline)",
     checks=[
-        E("rel_gap", "<=", 0.25, "(H_shared − H_base) / (H_untrained − H_base) (per seed)", tol=0.1),
+        E("rel_gap", "<=", 0.25, "(H_shared − H_base) / (H_untrained − H_base)", tol=0.05),
         E("margin", ">=", 0.1, "min(H_noise, H_untrained) − H_shared, nats (per seed)", tol=0.1),
-        E("min_share", ">=", 0.04, "smallest share of samples in a digit class", over="min", tol=0.03),
-        K("rel_gap_swapped", "rel_gap", "shared G, its shared layer swapped for random kernels", tol=0.1),
+        E("min_share", ">=", 0.04, "smallest share of a digit class", over="min", tol=0.05),
+        K("rel_gap_swapped", "rel_gap", "shared G, shared layer swapped for random", tol=0.2),
         X("H_shared", "mean entropy of the shared GANs' samples (nats)", tol=0.1),
-        X("H_base", "the same for the baselines", tol=0.1),
+        X("H_base", "the same for the baselines", tol=0.2),
     ])
 report.claim(
     "C4b", "In the shared architecture the shared weights are identical in G and D after every "
     "update.", kind="construction", paper="copy after each round of D updates; G's optimiser "
     "excludes the layer",
     checks=[
-        E("max_abs_diff", "==", 0.0, "max |W_G − W_D| over the shared layer, every G update"),
-        E("unchecked_steps", "==", 0, "generator steps after which that was not checked"),
+        E("max_abs_diff", "==", 0.0, "max |W_G − W_D|, shared layer, every G update", tol=0),
+        E("unchecked_steps", "==", 0, "generator steps after which that was not checked", tol=0),
     ])
 # fmt: on
 
@@ -870,6 +870,31 @@ report.table()
 print(report.write().name)
 
 # %% [markdown]
+# ## How the tolerances were obtained
+#
+# Every check declares a `tol`, the absolute change a re-execution on another CPU or thread
+# count may show. To choose it, the chapter was re-executed in `ci` with one and with two
+# threads (same seeds, 0–2) and with two other seed sets, {3, 4, 5} and {6, 7, 8}
+# (`python -m rnnbook.runner variation a05 --seeds 3,4,5 --seeds 6,7,8`). The table gives, per
+# check, the change between the two thread paths, the largest change between seed sets, and the
+# verdicts seen. Each `tol` is at least three times the thread-path change and at least the
+# seed-set change, rounded up to a 1-2-5 step; the cell fails if a `tol` is below the
+# thread-path change. All verdicts but C4a's are the same in every run. C4a is a knife edge:
+# "reproduced" with the default seeds, where the smallest class share of a shared GAN clears the
+# notes' 4 % by a fraction of a percent, and "not reproduced" with {3, 4, 5} and {6, 7, 8},
+# where it falls below. C2 is inconclusive in every run because its control, random kernels,
+# passes in every run; C3b is inconclusive in every run because its cross-seed control passes in
+# every run. The two-thread runs did not finish in time: on this shared two-core machine, busy
+# with eight other chapters' variation runs, a two-thread execution waits at every thread
+# barrier for a free core, and one timed out after 30 minutes. The table therefore has no
+# thread-path change (Δ threads is empty); in its place every `tol` is at least three times the
+# seed-set change, rounded up to a 1-2-5 step, which the thread-path change of a re-execution
+# with the same seeds is not expected to exceed.
+
+# %%
+report.tolerances("../../data/a05_variation.json")
+
+# %% [markdown]
 # ## Differences from the paper
 #
 # - **Data and judge.** scikit-learn's 1,797 $8\times8$ digits instead of MNIST (no download
@@ -890,13 +915,22 @@ print(report.write().name)
 #   checkpoints (the authors sampled the final model) are ours. We share kernel *and* bias
 #   (the repository's weight-study variant shares only the kernel); PyTorch pads "same"
 #   convolutions symmetrically where TensorFlow pads stride-2 ones asymmetrically.
+# - **Rules restored and controls added.** Class coverage is judged at the research notes' 4 %
+#   per class (an earlier version used 2 % without saying so). Every empirical claim now carries
+#   a negative control judged by its own rule; C3b's cross-seed comparison, once shown beside
+#   the rule, is now one of them, and C2's random-kernel null is judged against C2's rule.
 # - **What does not reproduce.** The statistic itself is reproducible, but the paper's
 #   histogram matches random kernels of the same shape on average (C3a; it is wider, with
 #   excess in both tails), and on our trained GANs the statistic falls *below* its controls
 #   (C3b). The channel-free $\rho$ finds a weak common spatial preference, as strong between a
 #   $G$ and the $D$ of another seed as within a pair: no evidence that the two networks learn
-#   similar weights *because* they are adversaries. The shared architecture does train (C4):
-#   $G$ can *work with* $D$'s kernels, which does not mean it would have learned them.
+#   similar weights *because* they are adversaries. The shared architecture does train (C4a):
+#   its samples are as confident as the baseline's and $G$ depends on the borrowed kernels (the
+#   random-kernel swap ruins it), but with the notes' 4 % coverage rule the verdict rests on a
+#   knife edge: the default seeds pass by a fraction of a percent, while the seed sets {3, 4, 5}
+#   and {6, 7, 8} each have a shared GAN that gives one digit class less than 4 % of its
+#   samples, so they read "not reproduced" (verdicts per seed set in the tolerances table). $G$ can *work with* $D$'s kernels, which does not mean it
+#   would have learned them.
 # - **A rule corrected during development.** The first version of the $\rho$ check compared
 #   the mean over seeds with the 99th percentile of *single-seed* chance values, two different
 #   quantities, and its verdict depended on the seed set. The null is now the same mean over
