@@ -62,6 +62,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from rnnbook import claims, plots, runtime
 from rnnbook.train import StackedAdam, clip_per_model
@@ -79,12 +82,14 @@ P = ctx.pick(
         window=10, threshold=0.95, lr=1e-2, eval_batch=256,
         ac_steps=1000, ac_burn=100, ac_trials=8, stream=1000, stream_warmup=100, stream_trials=4,
         n_ablate=8, eps=[0.05, 0.1, 0.2, 0.4], n_draws=2, gated=[], gated_steps=0,
+        retrain_steps=200, decode_batches=(4, 2),
     ),
     full=dict(
         tasks=["parity", "dms"], hidden=500, batch=128, steps=4000, heads=60,
         window=50, threshold=0.98, lr=2e-3, eval_batch=1024,
         ac_steps=4000, ac_burn=500, ac_trials=10, stream=1000, stream_warmup=100, stream_trials=10,
         n_ablate=20, eps=[0.05, 0.1, 0.2, 0.4], n_draws=4, gated=["gru", "lstm"], gated_steps=3000,
+        retrain_steps=1500, decode_batches=(8, 4),
     ),
 )  # fmt: skip
 # Constants of the model and the analyses (not sizes): the authors' code [C] unless marked [R].
@@ -93,51 +98,114 @@ CLIP = 2.0  # gradient-norm clip per network [C]
 SPAN = {"parity": 1.5, "dms": 3.0}  # sequence length M ~ U[N+2, N+2+SPAN*N) [C]
 FIT_LAG = 30  # autocorrelation lags used for the exponential fit [C]
 ALL = ("single", "multi")
+N_SMALL = 3  # C1's positive control: the no-curriculum baseline trained directly on N = 3 [R]
+GEN_FACTOR = 1.5  # C4: retrain at N_gen = ceil(1.5 N_c), beyond every N trained (authors: 16 -> 36) [R]
+FORGET_LAG = 2  # C2: forgetting is asked about N_final - 2 (notes) [R]
 CHUNK = 2**28 if dev.type == "cuda" else 2**24  # floats of hidden state simulated at once in the analyses
 
 
 
 # %% [markdown]
-# All claims and their pass rules are fixed here, before any experiment runs. The thresholds
-# follow the abstract's wording (grows, constant, forgets, better); margins and tolerances allow
-# for the seed-to-seed spread of a miniature. Accuracies are measured on balanced inputs
-# ($P(x_t = 1) = 1/2$), where chance is exactly 0.5.
+# All claims and their pass rules are fixed here, before any experiment runs, as lists of
+# checks: *evidence* decides the verdict, a *control* is the same statistic on a model where it
+# must fail the evidence rule (if it passes, the verdict is "inconclusive"), *context* is
+# reported and not judged. A list of per-network values is summarised by its mean, and a check
+# whose margin is smaller than the spread across networks is marked fragile. Where the
+# thresholds come from: 0.65 (near chance, 0.5) is the notes' forgetting threshold, used for
+# every "stays at chance" rule; $\rho \ge 0.5$ for "grows with $N$" is the notes' rule; the
+# margins of C4 (2 in $N$, 0.05 kept accuracy, 0.02 accuracy) and the band of C3 (0.05 in mean
+# $\tau$) are the ones this chapter declared in its first version. Accuracies are measured on
+# balanced inputs ($P(x_t = 1) = 1/2$), where chance is exactly 0.5.
 
 # %%
 # fmt: off
 report = claims.Report(ctx, title="Emergent long timescales depend on the training curriculum")
-ok = claims.all_or_some
-report.claim("C1", "With a curriculum RNNs learn N-parity and N-DMS up to large N; trained directly on that N for the same number of steps they do not.",
-             paper="large N is learned only with a curriculum (both tasks)",
-             rule="per task: the no-curriculum network trained on N* (the largest N its multi-head twin solved) for the same number of steps reaches mean balanced accuracy ≤ 0.65; reproduced if both tasks pass, partly if one",
-             judge=lambda o: ok([o[t]["direct_acc"] <= 0.65 for t in o]),
-             tolerance={f"{t}.{k}": v for t in ("parity", "dms") for k, v in (("direct_acc", 0.12), ("N_star", 2.0))})
-report.claim("C2", "Single-head networks increase their tau with N and solve large N, but forget the earlier N.",
-             paper="mean tau grows with N (both tasks); accuracy on earlier N lost",
-             rule="tau grows in each task: mean Spearman ρ(N, mean τ) ≥ 0.5 and mean τ gain (last − first solved N) > 0, for parity and for DMS; forgetting: same-head balanced accuracy on N_final − 2 ≤ 0.65 while the multi-head head for that N keeps ≥ 0.9; reproduced if both, partly if one",
-             judge=lambda o: ok([all(o["tau_rho"][t] >= 0.5 and o["tau_gain"][t] > 0 for t in o["tau_rho"]),
-                                 o["forget_acc"] <= 0.65 and o["multi_acc"] >= 0.9]),
-             tolerance={"tau_rho.parity": 0.8, "tau_rho.dms": 0.5, "tau_gain.parity": 0.15, "tau_gain.dms": 0.1,
-                        "tau_rho_from3.parity": 0.8, "tau_rho_from3.dms": 0.6,
-                        "forget_acc": 0.1, "multi_acc": 0.08, "N_single": 1.5, "tau_net_rho": 0.6})
-report.claim("C3", "Multi-head networks keep tau constant and develop longer timescales through recurrent connectivity.",
-             paper="tau ≈ constant over N; tau_net grows with N (both tasks)",
-             rule="tau does not grow: mean τ gain (last − first solved N) ≤ 0.05; tau_net grows in each task: mean Spearman ρ(N, median τ_net) ≥ 0.5 for parity and for DMS; reproduced if both, partly if one",
-             judge=lambda o: ok([o["tau_gain"] <= 0.05, all(v >= 0.5 for v in o["tau_net_rho"].values())]),
-             tolerance={"tau_gain": 0.1, "tau_rho": 0.5, "tau_net_rho.parity": 0.6, "tau_net_rho.dms": 0.6, "tau_net_ratio": 1.5, "N_multi": 2.0})
-report.claim("C4", "The multi-head curriculum trains faster, is more robust to ablations and perturbations, and generalises better beyond its training regime.",
-             paper="multi-head: higher N in the same training, smaller accuracy loss, better accuracy on long sequences",
-             rule="speed: mean N solved (multi − single, same steps) ≥ 2; robustness: fraction of above-chance accuracy kept under ablations and perturbations, multi − single ≥ 0.05; generalisation: accuracy on 1000-step streams at the common N, multi − single ≥ 0.02; reproduced if all three, partly if some",
-             judge=lambda o: ok([o["N_gain"] >= 2, o["robust_gap"] >= 0.05, o["general_gap"] >= 0.02]),
-             tolerance={"N_gain": 2.0, "robust_gap": 0.15, "general_gap": 0.15, "kept_single": 0.15, "kept_multi": 0.15,
-                        "stream_single": 0.15, "stream_multi": 0.15, "ablate_fast_single": 0.2, "ablate_slow_single": 0.2,
-                        "ablate_fast_multi": 0.2, "ablate_slow_multi": 0.2})
-report.claim("C5", "The multi-head curriculum also improves training of GRUs and LSTMs at large N.",
-             paper="GRU and LSTM reach larger N with the multi-head curriculum",
-             rule="full profile only: for GRU and for LSTM, mean N solved with multi-head ≥ single-head + 2 (same steps); reproduced if both, partly if one; ci: not testable",
-             judge=lambda o: claims.NOT_TESTABLE if not o["tested"] else ok([o[c]["gain"] >= 2 for c in ("gru", "lstm")]),
-             tolerance=None)
+E, CTL, CTX = claims.evidence, claims.control, claims.context
+report.claim(
+    "C1", "With a curriculum RNNs learn N-parity and N-DMS up to large N; trained directly on "
+    "that N for the same number of steps they do not.",
+    kind="empirical", paper="large N is learned only with a curriculum (both tasks)",
+    checks=[
+        E("direct_parity", "<=", 0.65, "parity: no-curriculum net trained on N*, accuracy",
+          tol=0.02),
+        E("direct_dms", "<=", 0.65, "DMS: no-curriculum net trained on N*, accuracy", tol=0.02),
+        CTL("small_parity", "direct_parity", "the same training directly on N = 3", tol=0.01),
+        CTL("small_dms", "direct_dms", "the same training directly on N = 3", tol=0.01),
+        CTL("curric_parity", "direct_parity", "multi-head twin at N*, its head for N*", tol=0.02),
+        CTL("curric_dms", "direct_dms", "multi-head twin at N*, its head for N*", tol=0.01),
+        CTX("N_star_parity", "largest N its multi-head twin solved (parity)", tol=0.5),
+        CTX("N_star_dms", "largest N its multi-head twin solved (DMS)", tol=0.5),
+    ])
+report.claim(
+    "C2", "Single-head networks increase their tau with N and solve large N, but forget the "
+    "earlier N.",
+    kind="empirical", paper="mean tau grows with N (both tasks); accuracy on earlier N lost",
+    checks=[
+        E("tau_rho_parity", ">=", 0.5, "parity: Spearman ρ(N, mean τ) over snapshots", tol=1),
+        E("tau_gain_parity", ">", 0.0, "parity: mean τ, last − first solved N", tol=0.2),
+        E("tau_rho_dms", ">=", 0.5, "DMS: Spearman ρ(N, mean τ) over snapshots", tol=0.2),
+        E("tau_gain_dms", ">", 0.0, "DMS: mean τ, last − first solved N", tol=0.1),
+        E("forget_decode", "<=", 0.65, "fresh linear readout of final states: N_final − 2 task",
+          tol=0.05),
+        CTL("decode_before", "forget_decode", "same net, snapshot when it solved N_final − 2",
+            tol=0.01),
+        CTL("decode_multi", "forget_decode", "multi-head twin, final states", tol=0.01),
+        CTX("same_head_acc", "old check: its own head asked about N_final − 2 (cannot fail)",
+            tol=0.02),
+        CTX("bit_decode", "linear readout of the bit x_(T−N_final+3) itself", tol=0.02),
+        CTX("tau_rho_from3_parity", "parity: ρ(N, mean τ) from N = 3", tol=0.5),
+        CTX("tau_rho_from3_dms", "DMS: ρ(N, mean τ) from N = 3", tol=0.2),
+        CTX("N_single", "N solved, single-head", tol=0.2),
+    ],
+    partial=["forget_decode"])
+report.claim(
+    "C3", "Multi-head networks keep tau constant and develop longer timescales through "
+    "recurrent connectivity.",
+    kind="empirical", paper="tau ≈ constant over N; tau_net grows with N (both tasks)",
+    checks=[
+        E("tau_change", "<=", 0.05, "|mean τ at last − at first solved N| per network",
+          tol=0.1),
+        E("net_rho_parity", ">=", 0.5, "parity: ρ(N, median τ_net) over snapshots", tol=0.5),
+        E("net_rho_dms", ">=", 0.5, "DMS: ρ(N, median τ_net) over snapshots", tol=0.5),
+        CTL("net_rho_parity_noW", "net_rho_parity", "the same snapshots with W = 0", tol=1),
+        CTL("net_rho_dms_noW", "net_rho_dms", "the same snapshots with W = 0", tol=0.5),
+        CTX("tau_gain", "signed mean τ change, last − first solved N", tol=0.1),
+        CTX("tau_last", "mean τ at the last N (notes' reading: ≤ 1.2, near the floor)", tol=0.05),
+        CTX("net_ratio", "median τ_net, last / first solved N", tol=1),
+        CTX("N_multi", "N solved, multi-head", tol=0.5),
+    ],
+    partial=["net_rho_parity", "net_rho_dms"])
+report.claim(
+    "C4", "The multi-head curriculum trains faster, is more robust to ablations and "
+    "perturbations, and generalises better beyond its training regime.",
+    kind="empirical",
+    paper="multi-head: higher N in the same training, smaller accuracy loss, better beyond N",
+    checks=[
+        E("N_gain", ">=", 2, "N solved, multi − single (same seed, same steps)", tol=0.2),
+        E("robust_gap", ">=", 0.05, "above-chance accuracy kept when perturbed, multi − single",
+          tol=0.1),
+        E("gen_gap", ">=", 0.02, "accuracy retrained at N_gen = ⌈1.5 N_c⌉, multi − single",
+          tol=0.05),
+        CTL("gen_gap_shuffled", "gen_gap", "multi-head with its W entries shuffled − single",
+            tol=0.1),
+        CTX("gen_single", "single-head, retrained at N_gen", tol=0.01),
+        CTX("gen_multi", "multi-head, retrained at N_gen", tol=0.05),
+        CTX("stream_gap", "old reading: 1,000-step streams at N_c, multi − single", tol=0.05),
+    ],
+    partial=["N_gain", "robust_gap"])
+report.claim(
+    "C5", "The multi-head curriculum also improves training of GRUs and LSTMs at large N.",
+    kind="empirical", paper="GRU and LSTM reach larger N with the multi-head curriculum",
+    checks=[
+        E("gru_gain", ">=", 2, "GRU: N solved, multi − single (same steps)", tol=2),
+        E("lstm_gain", ">=", 2, "LSTM: N solved, multi − single (same steps)", tol=2),
+    ],
+    no_control="full profile only; no control run is implemented for the gated cells (e.g. "
+    "both curricula on shuffled labels), so a full verdict here would rest on evidence alone")
 # fmt: on
+
+# %%
+report.preregistration()
 
 # %% [markdown]
 # ## The model: a leaky RNN whose neurons learn their own time constant
@@ -332,10 +400,16 @@ print("input:", x_demo[0, 0].long().tolist(), "| N = 2, 3, 4 parity:", y_demo[0,
 # miniature's budget [R]. Whenever a network solves an $N$ we keep a snapshot of its parameters.
 
 # %%
-def train(nets, steps, cell="leaky", tag=0, N_none=None):
-    """Train one stack; nets: list of (task, kind, seed), kind in {"single", "multi", "none"}; N_none[i]: N of a "none"."""
+def train(nets, steps, cell="leaky", tag=0, N_none=None, p0=None):
+    """Train one stack; nets: list of (task, kind, seed), kind in {"single", "multi", "none"}; N_none[i]: N of a "none".
+
+    p0: parameters to start from (a stack), instead of fresh ones drawn from the seeds.
+    """
     S, K, B, win = len(nets), P["heads"], P["batch"], P["window"]
-    p = init_stack([seed for *_, seed in nets], P["hidden"], K, cell)
+    if p0 is None:
+        p = init_stack([seed for *_, seed in nets], P["hidden"], K, cell)
+    else:
+        p = {k: v.detach().clone().requires_grad_() for k, v in p0.items()}
     opt, gen = StackedAdam(list(p.values()), P["lr"]), runtime.generator(ctx.seeds[0], 100 + tag, dev)
     parity = torch.tensor([t == "parity" for t, _, _ in nets], device=dev)
     multi = torch.tensor([k == "multi" for _, k, _ in nets], device=dev)
@@ -401,6 +475,37 @@ direct = train([(t, "none", s) for t in P["tasks"] for s in ctx.seeds], P["steps
 for t in P["tasks"]:
     print(f"{t:6s}: N solved, single-head {N_solved[idx[t, 'single']].tolist()}, multi-head {N_solved[idx[t, 'multi']].tolist()}")
 
+# %% [markdown]
+# A second stack, trained for `retrain_steps` steps (200 in ci) once the curricula are done,
+# holds two experiments that need their result: C1's positive control (the baseline's training,
+# from the same initial weights, directly on a small $N = 3$) and C4's retraining beyond the
+# trained $N$ (described with C4 below).
+
+# %%
+def shuffle_W(snap, gen):
+    """A copy of one network with the off-diagonal entries of W permuted at random."""
+    W = snap["W"].clone()
+    off = ~torch.eye(W.shape[0], dtype=torch.bool, device=dev)
+    W[off] = W[off][torch.randperm(int(off.sum()), generator=gen, device=dev)]
+    return dict(snap, W=W)
+
+
+pairs = [(a, b) for t in P["tasks"] for a, b in zip(idx[t, "single"], idx[t, "multi"])]  # same task and seed
+N_c = {t: int(min(N_solved[i] for kind in ALL for i in idx[t, kind])) for t in P["tasks"]}  # common N
+N_gen = {t: math.ceil(GEN_FACTOR * N_c[t]) for t in P["tasks"]}
+g_rows = [a for a, _ in pairs] + [b for _, b in pairs] + [b for _, b in pairs]  # single, multi, shuffled multi
+gen_g = runtime.generator(ctx.seeds[0], 600, dev)
+g_snaps = [run["snaps"][i, N_c[nets[i][0]]] for i in g_rows]
+g_snaps[2 * len(pairs) :] = [shuffle_W(sn, gen_g) for sn in g_snaps[2 * len(pairs) :]]
+small = [(t, "none", s) for t in P["tasks"] for s in ctx.seeds]  # C1's positive control
+fresh = {k: v.detach() for k, v in init_stack([nets[i][2] for i in g_rows] + [s for *_, s in small], P["hidden"], P["heads"]).items()}
+first_head = lambda k, j, sn: sn[k].clone().index_copy_(0, torch.zeros(1, dtype=torch.long, device=dev), fresh[k][j, :1])  # noqa: E731
+p_second = stack([dict(sn, W_out=first_head("W_out", j, sn), b_out=first_head("b_out", j, sn)) for j, sn in enumerate(g_snaps)]
+                 + [{k: v[len(g_rows) + j] for k, v in fresh.items()} for j in range(len(small))])  # fmt: skip
+g_N = [N_gen[nets[i][0]] for i in g_rows]
+second = train([(nets[i][0], "none", nets[i][2]) for i in g_rows] + small, P["retrain_steps"], tag=2,
+               N_none=g_N + [N_SMALL] * len(small), p0=p_second)  # fmt: skip
+
 # %% tags=["hide-input"]
 steps_log = np.array([s for s, _, _ in run["log"]])
 N_log, acc_direct_log = np.array([n for _, n, _ in run["log"]]), np.array([a for _, _, a in direct["log"]])
@@ -427,23 +532,48 @@ plt.show()
 # above 0.5 even without any memory). Its accuracy on balanced inputs decides C1:
 
 # %%
+def head_accuracy(p, parity, N, head, gen):
+    """Balanced accuracy (S,) of head[s] of network s on N[s] (sequences of N[s]'s lengths)."""
+    acc = accuracy(p, parity, N[:, None].expand(-1, P["heads"]), N, gen)
+    return acc[torch.arange(len(N), device=dev), head]
+
+
+def cat_stacks(*stacks):
+    """One stack (detached) from several."""
+    return {k: torch.cat([s_[k].detach() for s_ in stacks]) for k in stacks[0]}
+
+
+n_d = len(direct["nets"])
+multi_rows = [i for t in P["tasks"] for i in idx[t, "multi"]]  # the twins of direct["nets"], in order
+small_rows = list(range(len(g_rows), len(g_rows) + len(small)))  # in the second stack
+snap_star = stack([run["snaps"][i, N_star[j]] for j, i in enumerate(multi_rows)])
+p_c1 = cat_stacks(direct["p"], {k: v[small_rows] for k, v in second["p"].items()}, snap_star)
+par_c1 = torch.cat([direct["parity"], second["parity"][small_rows], run["parity"][multi_rows]])
+N_c1 = torch.tensor(N_star + [N_SMALL] * len(small) + N_star, device=dev)
+head_c1 = torch.tensor([0] * (2 * n_d) + [n - 2 for n in N_star], device=dev)
+acc_c1 = head_accuracy(p_c1, par_c1, N_c1, head_c1, runtime.generator(ctx.seeds[0], 200, dev)).cpu().numpy()
 c1 = {}
-for ti, t in enumerate(P["tasks"]):
+for t in P["tasks"]:
     rows = [j for j, n in enumerate(direct["nets"]) if n[0] == t]
-    sub = {k: v[rows].detach() for k, v in direct["p"].items()}
-    Nt = torch.tensor([N_star[j] for j in rows], device=dev)
-    acc_direct = accuracy(sub, direct["parity"][rows], Nt[:, None].expand(-1, P["heads"]), Nt, runtime.generator(ctx.seeds[0], 200 + ti, dev))[:, 0]
-    c1[t] = {"direct_acc": float(acc_direct.mean()), "N_star": float(Nt.float().mean())}
-    print(f"{t}: trained directly on N* = {Nt.tolist()}: balanced accuracy {[round(float(a), 3) for a in acc_direct]}")
-    runtime.glue(f"a06_{t}_Nstar", c1[t]["N_star"])
-    runtime.glue(f"a06_{t}_direct", c1[t]["direct_acc"])
+    c1[f"direct_{t}"] = [float(acc_c1[j]) for j in rows]
+    c1[f"small_{t}"] = [float(acc_c1[n_d + j]) for j in rows]
+    c1[f"curric_{t}"] = [float(acc_c1[2 * n_d + j]) for j in rows]
+    c1[f"N_star_{t}"] = [N_star[j] for j in rows]
+    print(f"{t}: N* = {c1[f'N_star_{t}']}; balanced accuracy, trained directly on N*: {np.round(c1[f'direct_{t}'], 3).tolist()}, "
+          f"directly on N = {N_SMALL}: {np.round(c1[f'small_{t}'], 3).tolist()}, multi-head at N*: {np.round(c1[f'curric_{t}'], 3).tolist()}")
+    for k in ("direct", "small", "curric", "N_star"):
+        runtime.glue(f"a06_{t}_{k}", float(np.mean(c1[f"{k}_{t}"])))
 report.measure("C1", c1)
 
 # %% [markdown]
 # Within the same number of steps the multi-head curriculum solves parity up to
-# $N^* pprox$ {glue:text}`a06_parity_Nstar:.1f` and DMS up to {glue:text}`a06_dms_Nstar:.1f`
-# (means over seeds), while the same networks trained directly on those $N$ stay at chance
-# (balanced accuracy {glue:text}`a06_parity_direct:.2f` and {glue:text}`a06_dms_direct:.2f`).
+# $N^* \approx$ {glue:text}`a06_parity_N_star:.1f` and DMS up to {glue:text}`a06_dms_N_star:.1f`
+# (means over seeds), where its heads score {glue:text}`a06_parity_curric:.2f` and
+# {glue:text}`a06_dms_curric:.2f` on balanced inputs, while the same networks trained directly
+# on those $N$ stay at chance (balanced accuracy {glue:text}`a06_parity_direct:.2f` and
+# {glue:text}`a06_dms_direct:.2f`). The positive control shows that the baseline's training is
+# not broken: trained the same way directly on $N = 3$, it reaches
+# {glue:text}`a06_parity_small:.2f` (parity) and {glue:text}`a06_dms_small:.2f` (DMS).
 # For parity this is the familiar difficulty of learning a high-order parity from scratch: no
 # single bit, and no set of fewer than $N$ bits, carries any information about the label.
 
@@ -456,11 +586,25 @@ report.measure("C1", c1)
 # $\bar\tau(N_\mathrm{last}) - \bar\tau(N = 2)$.
 
 # %%
+def ranks(v):
+    """Ranks 0..n-1 of a 1-d sequence; tied values share their mean rank."""
+    v = np.asarray(v, dtype=float)
+    r = np.empty(len(v))
+    r[np.argsort(v, kind="stable")] = np.arange(len(v))
+    _, inv = np.unique(v, return_inverse=True)
+    return (np.bincount(inv, r) / np.bincount(inv))[inv]
+
+
 def spearman(a, b):
-    """Spearman rank correlation of two 1-d sequences without ties (nan if fewer than 3 points)."""
+    """Spearman rank correlation of two 1-d sequences, ties ranked by their mean rank.
+
+    nan with fewer than 3 points; 0 when either sequence is constant (no trend at all).
+    """
     if len(a) < 3:
         return float("nan")
-    ra, rb = (np.argsort(np.argsort(v)).astype(float) for v in (a, b))
+    ra, rb = (ranks(v) for v in (a, b))
+    if ra.std() == 0 or rb.std() == 0:
+        return 0.0
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
@@ -511,8 +655,12 @@ plt.show()
 # These panels mirror the paper's $\tau$ distributions. Every network first lowers its mean $\tau$
 # from the initial $U(1, 2)$ while it learns the first tasks (the drop from $N = 2$ to $N = 3$ in
 # the left panel). After that the two curricula part. The multi-head networks keep moving their
-# neurons towards the floor $\tau = 1$ (mean gain from $N = 2$ {glue:text}`a06_multi_gain:+.2f`):
-# $\tau$ certainly does not grow, though at this scale it is not constant either. The single-head
+# neurons towards the floor $\tau = 1$ (mean gain from $N = 2$ {glue:text}`a06_multi_gain:+.2f`,
+# mean $\tau$ at the last $N$ {glue:text}`a06_multi_tau_last:.2f`): $\tau$ certainly does not
+# grow, but it is not constant either. C3's rule is two-sided: a network keeps $\tau$ constant
+# if its mean $\tau$ moves by at most 0.05 either way between its first and last solved $N$; the
+# mean change is {glue:text}`a06_multi_change:.2f`. (The notes read "constant" as "near the
+# floor", mean $\tau \le 1.2$ at the end; we report that value as context.) The single-head
 # networks keep slower neurons than their multi-head twins, and on DMS their mean $\tau$ rises
 # with $N$ (mean $\rho$ = {glue:text}`a06_single_rho_dms:+.2f`). On parity, where they reach only
 # $N \approx$ {glue:text}`a06_single_N_parity:.0f`, the rise from $N = 3$ on (mean $\rho$ =
@@ -527,45 +675,104 @@ plt.show()
 # After training, we ask each network about every $N' \le N_\mathrm{final}$: a multi-head network
 # with the head of $N'$, a single-head network with its only head (the one it was trained with
 # on every $N$ in turn). With balanced inputs the labels for different $N'$ are independent, so a
-# head that computes $N$-parity is at chance on $(N-2)$-parity.
+# head that computes $N$-parity is at chance on $(N-2)$-parity: asked this way, a single-head
+# network forgets by construction. The first version of this chapter judged forgetting by
+# exactly that number, a check that could not fail; it is now context only.
+#
+# Whether the *network* has forgotten is a question about its states. We freeze each network
+# after training, record its last hidden state on balanced sequences, and train a fresh linear
+# readout (logistic regression on standardised states, scikit-learn) to decode the label of the
+# earlier task $N_\mathrm{final} - 2$ [R]; it is scored on fresh sequences. The single-head
+# network has forgotten if this decoder stays near chance (≤ 0.65, the threshold of the notes).
+# The decoder is controlled twice: on the same network's snapshot taken when it had just solved
+# $N_\mathrm{final} - 2$, and on the final states of its multi-head twin, which still has a head
+# for that $N$. Both hold the earlier task, so the decoder must find it there (> 0.65), or the
+# test cannot tell forgetting from a decoder that fails.
 
 # %%
 final = {k: v.detach() for k, v in run["p"].items()}
 N_f = N_solved.to(dev)
 lag_all = (torch.arange(P["heads"], device=dev) + 2).clamp(max=N_f[:, None] + 1)  # N' = k + 2 for head k
 gen_f = runtime.generator(ctx.seeds[0], 300, dev)
-acc_same = accuracy(final, run["parity"], lag_all, N_f + 1, gen_f, same_head=True).cpu()
-acc_heads = accuracy(final, run["parity"], lag_all, N_f + 1, gen_f).cpu()
+par_f = run["parity"]
+acc_same = accuracy(final, par_f, lag_all, N_f + 1, gen_f, same_head=True).cpu()
+acc_heads = accuracy(final, par_f, lag_all, N_f + 1, gen_f).cpu()
 single = torch.tensor([k == "single" for _, k, _ in nets])
 acc_now = torch.where(single[:, None], acc_same, acc_heads)  # (network, N' - 2)
-forget, kept = [], []
-for t in P["tasks"]:
-    for a, b in zip(idx[t, "single"], idx[t, "multi"]):  # the same seed
-        j = max(int(N_solved[a]) - 4, 0)  # N' = N_final - 2 of the single-head network: column N' - 2
-        forget.append(float(acc_now[a, j]))
-        kept.append(float(acc_now[b, j]))
-print(f"accuracy on N_final - 2: single-head (same head) {np.round(forget, 3).tolist()}, multi-head {np.round(kept, 3).tolist()}")
-runtime.glue("a06_forget", float(np.mean(forget)))
-runtime.glue("a06_kept", float(np.mean(kept)))
+
+
+@torch.no_grad()
+def last_states(p, parity, N_len, lag, gen, batches):
+    """Last-step states (S, n, H), labels at lag[s] (S, n) and the bits x_(T-lag+1) (S, n) of balanced sequences."""
+    rows, hs, ys, bits = torch.arange(len(N_len), device=dev), [], [], []
+    for _ in range(batches):
+        M = lengths(parity, N_len, gen)
+        x, y = make_batch(parity, M, lag[:, None], P["eval_batch"], gen, balanced=True)
+        hs.append(hidden(p, x, gen=gen)[rows, M - 1])
+        ys.append(y[:, 0])
+        bits.append(x.gather(2, (M - lag)[:, None, None].expand(-1, x.shape[1], 1))[..., 0])
+    return [torch.cat(v, 1).cpu().numpy() for v in (hs, ys, bits)]
+
+
+def linear_decoding(p, parity, N_len, lag, gen):
+    """Test accuracy (S,) of a fresh logistic readout of the lag[s] label, and (S,) of the bit x_(T-lag+1)."""
+    n_train, n_test = P["decode_batches"]
+    (H_tr, y_tr, b_tr), (H_te, y_te, b_te) = (last_states(p, parity, N_len, lag, gen, n) for n in (n_train, n_test))
+    score = lambda X, y, Xt, yt: make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y).score(Xt, yt)  # noqa: E731
+    return (np.array([score(H_tr[s], y_tr[s], H_te[s], y_te[s]) for s in range(len(lag))]),
+            np.array([score(H_tr[s], b_tr[s], H_te[s], b_te[s]) for s in range(len(lag))]))  # fmt: skip
+
+
+sgl = [a for a, _ in pairs]
+N_early = [max(int(N_solved[a]) - FORGET_LAG, 2) for a in sgl]  # N_final - 2 of each single-head network
+p_dec = cat_stacks({k: v[sgl] for k, v in final.items()}, stack([run["snaps"][a, n] for a, n in zip(sgl, N_early)]),
+                   {k: v[[b for _, b in pairs]] for k, v in final.items()})  # fmt: skip
+par_dec = par_f[sgl].repeat(3)
+N_len_dec = N_f[sgl].repeat(3)  # the lengths of each single-head network's last task
+lag_dec = torch.tensor(N_early * 3, device=dev)
+dec, dec_bit = linear_decoding(p_dec, par_dec, N_len_dec, lag_dec, runtime.generator(ctx.seeds[0], 310, dev))
+n_p = len(pairs)
+c2_forget = {"forget_decode": dec[:n_p].tolist(), "decode_before": dec[n_p : 2 * n_p].tolist(),
+             "decode_multi": dec[2 * n_p :].tolist(), "bit_decode": dec_bit[:n_p].tolist(),
+             "same_head_acc": [float(acc_now[a, n - 2]) for a, n in zip(sgl, N_early)]}  # fmt: skip
+for k, v in c2_forget.items():
+    print(f"{k:14s}", np.round(v, 3).tolist(), "(parity seeds, then DMS seeds)")
+    runtime.glue(f"a06_{k}", float(np.mean(v)))
 
 # %% tags=["hide-input"]
-fig, axs = plt.subplots(1, len(P["tasks"]), figsize=(9, 3))
-for ax, t in zip(np.atleast_1d(axs), P["tasks"]):
+fig, axs = plt.subplots(1, len(P["tasks"]) + 1, figsize=(11, 3.2))
+for ax, t in zip(axs, P["tasks"]):
     for c, kind in zip(plots.COLORBLIND, ALL):
         for j, i in enumerate(idx[t, kind]):
             Nf = int(N_solved[i])
             ax.plot(range(2, Nf + 1), acc_now[i, : Nf - 1], "o-", ms=3, color=c, label=f"{kind}-head" if j == 0 else None)
     ax.axhline(0.5, color="k", lw=0.8)
-    ax.set(xlabel="N' asked about", ylabel="balanced accuracy", ylim=(0.3, 1.02), title=f"{t}: after training, every N' ≤ N_final")
+    ax.set(xlabel="N' asked about", ylabel="balanced accuracy", ylim=(0.3, 1.02), title=f"{t}: its heads, every N' ≤ N_final")
     ax.legend(fontsize=8)
+groups = [("single, final", "forget_decode"), ("single, when it\nsolved N_final − 2", "decode_before"),
+          ("multi twin, final", "decode_multi"), ("single, final:\nthe bit only", "bit_decode")]  # fmt: skip
+for g, (_, key) in enumerate(groups):
+    v = np.array(c2_forget[key])
+    for ti, t in enumerate(P["tasks"]):
+        axs[-1].scatter(np.full(len(idx[t, "single"]), g + 0.12 * (2 * ti - 1)), v[ti * len(ctx.seeds) : (ti + 1) * len(ctx.seeds)],
+                        s=14, color=plots.COLORBLIND[2 + ti], label=t if g == 0 else None)  # fmt: skip
+axs[-1].axhline(0.65, color="k", lw=0.8, ls="--")
+axs[-1].set_xticks(range(len(groups)), [lb for lb, _ in groups], fontsize=7)
+axs[-1].set(ylabel="fresh linear readout, test accuracy", ylim=(0.4, 1.02), title="decoding the N_final − 2 task")
+axs[-1].legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
-# The single-head networks answer only their last task: on $N_\mathrm{final} - 2$ their accuracy
-# is {glue:text}`a06_forget:.2f`, chance, while the multi-head networks keep every head
-# ({glue:text}`a06_kept:.2f`). With one head this is forgetting by construction; what the
-# curriculum changes is whether the network is ever asked to keep the old answers, and with
-# them the mechanism it builds.
+# Asked with their own head, the single-head networks are at chance on $N_\mathrm{final} - 2$
+# ({glue:text}`a06_same_head_acc:.2f`), as they must be. A fresh linear readout of their final
+# states decodes that earlier task with accuracy {glue:text}`a06_forget_decode:.2f` (mean over
+# tasks and seeds; the rule asks for ≤ 0.65). On the same networks' snapshots from when they
+# had just solved it the decoder reaches {glue:text}`a06_decode_before:.2f`, and on the
+# multi-head twins {glue:text}`a06_decode_multi:.2f`. The earlier task's label is a nonlinear
+# function of the input bits (an XOR for both tasks), so a linear readout finds it only where
+# the network still computes it; the bit that the earlier task needs, $x_{T - N_\mathrm{final} + 3}$,
+# is decoded from the final single-head states with accuracy {glue:text}`a06_bit_decode:.2f`
+# (context: memory of the input, as distinct from the answer to the old task).
 
 # %% [markdown]
 # ## Network-mediated timescales (C3)
@@ -610,8 +817,12 @@ def network_timescales(p, gen, steps=None, trials=None):
 
 # %%
 snap_stack = stack([run["snaps"][key] for key in snap_keys])
-tau_net_all = network_timescales({k: v.detach() for k, v in snap_stack.items()}, runtime.generator(ctx.seeds[0], 400, dev)).cpu().numpy()
+multi_keys = [key for key in snap_keys if nets[key[0]][1] == "multi"]  # C3's control: these with W = 0
+no_W = stack([dict(run["snaps"][key], W=torch.zeros_like(run["snaps"][key]["W"])) for key in multi_keys])
+tau_net_all = network_timescales(cat_stacks(snap_stack, no_W), runtime.generator(ctx.seeds[0], 400, dev)).cpu().numpy()
 tau_net = {key: float(np.nanmedian(tau_net_all[j])) for j, key in enumerate(snap_keys)}
+tau_net_noW = {key: float(np.nanmedian(tau_net_all[len(snap_keys) + j])) for j, key in enumerate(multi_keys)}
+tau_net_all = tau_net_all[: len(snap_keys)]
 net_trend = {i: trend(i, tau_net) for i in Ns_of}
 for t in P["tasks"]:
     for kind in ALL:
@@ -623,22 +834,29 @@ for t in P["tasks"]:
         runtime.glue(f"a06_{kind}_netlast_{t}", float(last))
 
 
-def mean_over(kind, table, k):
-    """Mean over the networks of one curriculum (both tasks, all seeds) of entry k of table[i]."""
-    return float(np.nanmean([table[i][k] for t in P["tasks"] for i in idx[t, kind]]))
-
-
 ratio = {i: tau_net[i, Ns_of[i][-1]] / tau_net[i, Ns_of[i][0]] for i in Ns_of}
-by_task = lambda table, k: {t: float(np.nanmean([table[i][k] for i in idx[t, "single"]])) for t in P["tasks"]}  # noqa: E731
-report.measure("C2", {"tau_rho": by_task(tau_trend, 0), "tau_gain": by_task(tau_trend, 1),
-                      "tau_rho_from3": by_task(tau_trend3, 0),
-                      "forget_acc": float(np.mean(forget)), "multi_acc": float(np.mean(kept)),
-                      "N_single": float(np.mean([N_solved[i] for t in P["tasks"] for i in idx[t, "single"]])),
-                      "tau_net_rho": mean_over("single", net_trend, 0)})  # fmt: skip
-report.measure("C3", {"tau_gain": mean_over("multi", tau_trend, 1), "tau_rho": mean_over("multi", tau_trend, 0),
-                      "tau_net_rho": {t: float(np.nanmean([net_trend[i][0] for i in idx[t, "multi"]])) for t in P["tasks"]},
-                      "tau_net_ratio": float(np.mean([ratio[i] for t in P["tasks"] for i in idx[t, "multi"]])),
-                      "N_multi": float(np.mean([N_solved[i] for t in P["tasks"] for i in idx[t, "multi"]]))})  # fmt: skip
+net_trend_noW = {i: trend(i, tau_net_noW) for t in P["tasks"] for i in idx[t, "multi"]}
+per_net = lambda t, kind, f: [float(f(i)) for i in idx[t, kind]]  # noqa: E731
+both = lambda kind, f: [float(f(i)) for t in P["tasks"] for i in idx[t, kind]]  # noqa: E731
+report.measure("C2", tau_rho_parity=per_net("parity", "single", lambda i: tau_trend[i][0]),
+               tau_gain_parity=per_net("parity", "single", lambda i: tau_trend[i][1]),
+               tau_rho_dms=per_net("dms", "single", lambda i: tau_trend[i][0]),
+               tau_gain_dms=per_net("dms", "single", lambda i: tau_trend[i][1]),
+               tau_rho_from3_parity=per_net("parity", "single", lambda i: tau_trend3[i][0]),
+               tau_rho_from3_dms=per_net("dms", "single", lambda i: tau_trend3[i][0]),
+               N_single=both("single", lambda i: N_solved[i]), **c2_forget)  # fmt: skip
+report.measure("C3", tau_change=both("multi", lambda i: abs(tau_trend[i][1])),
+               net_rho_parity=per_net("parity", "multi", lambda i: net_trend[i][0]),
+               net_rho_dms=per_net("dms", "multi", lambda i: net_trend[i][0]),
+               net_rho_parity_noW=per_net("parity", "multi", lambda i: net_trend_noW[i][0]),
+               net_rho_dms_noW=per_net("dms", "multi", lambda i: net_trend_noW[i][0]),
+               tau_gain=both("multi", lambda i: tau_trend[i][1]),
+               tau_last=both("multi", lambda i: mean_tau[i, Ns_of[i][-1]]),
+               net_ratio=both("multi", lambda i: ratio[i]), N_multi=both("multi", lambda i: N_solved[i]))  # fmt: skip
+for t in P["tasks"]:
+    runtime.glue(f"a06_multi_net_noW_{t}", float(np.mean(per_net(t, "multi", lambda i: net_trend_noW[i][0]))))
+runtime.glue("a06_multi_change", float(np.mean(both("multi", lambda i: abs(tau_trend[i][1])))))
+runtime.glue("a06_multi_tau_last", float(np.mean(both("multi", lambda i: mean_tau[i, Ns_of[i][-1]]))))
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 3, figsize=(11, 3.2))
@@ -668,7 +886,11 @@ plt.show()
 # is a snapshot whose activity grows without bound when a trial's input is almost all zeros (a
 # bit probability drawn near 0, over a thousand steps, far from its short training sequences):
 # that trial dominates the averaged autocorrelation. Rank correlations are insensitive to such
-# outliers. Yet a multi-head DMS network recalls
+# outliers. The control removes the connections: the same multi-head snapshots with $W = 0$
+# (each neuron alone, driven by the input through its own $\tau$) give a trend of
+# {glue:text}`a06_multi_net_noW_parity:+.2f` on parity and {glue:text}`a06_multi_net_noW_dms:+.2f`
+# on DMS; a trend in $\tau_\mathrm{net}$ that survived this would not be "through recurrent
+# connectivity". Yet a multi-head DMS network recalls
 # a bit from more than ten steps back with neurons whose $\tau$ sits near 1 and whose activity
 # forgets within a step. The memory must be in the connections, but not as the slow
 # reverberation that $\tau_\mathrm{net}$ measures; one possibility, which we have not checked, is
@@ -691,9 +913,19 @@ plt.show()
 # ($D$ Gaussian); adding $\epsilon \lVert \tau \rVert\, |D| / \lVert D \rVert$ to $\tau$. We score each
 # perturbed network on the task itself (balanced inputs, training lengths) by the fraction of
 # its above-chance accuracy it keeps, $(a - 0.5)/(a_0 - 0.5)$ [R; the authors score perturbed
-# networks on long streams]. *Generalisation* is the unperturbed accuracy on a stream of 1,000
-# steps after 100 warm-up steps, read out at every step [C: the authors' accuracy protocol],
-# far longer than any training sequence ($M < 2.5N + 2$ for parity, $< 4N + 2$ for DMS).
+# networks on long streams].
+#
+# *Generalisation beyond the training regime* means a larger $N$ than any the network was
+# trained on. The authors retrain networks trained up to $N = 16$ on larger $N$, up to 36 [C];
+# in the miniature we take each $N_c$ snapshot, give it a fresh readout head (the same fresh
+# head for both twins), and retrain it directly on $N_\mathrm{gen} = \lceil 1.5\, N_c \rceil$ for
+# `retrain_steps` steps (200 in ci), the same for both curricula; the score is its balanced
+# accuracy at $N_\mathrm{gen}$ [R]. Its control is the multi-head snapshot with the entries of
+# its recurrent matrix $W$ shuffled (same weights, structure destroyed), retrained the same way:
+# if the multi-head advantage lives in its learned connections, as the paper says, the
+# shuffled twin must lose it. The first version of this chapter read generalisation as the
+# accuracy on a stream of 1,000 steps after 100 warm-up steps, read out at every step [C: the
+# authors' accuracy protocol]; that stays in the training range of $N$ and is now context.
 
 # %%
 def perturbed_copies(snap, n_ablate, eps, n_draws, gen):
@@ -739,7 +971,6 @@ def stream_accuracy(p, parity, lag, head, gen):
 
 # %%
 gen_r = runtime.generator(ctx.seeds[0], 500, dev)
-N_c = {t: int(min(N_solved[i] for kind in ALL for i in idx[t, kind])) for t in P["tasks"]}
 copies, meta = [], []  # meta: (learner network, kind of perturbation, its size)
 for t in P["tasks"]:
     for i in idx[t, "single"] + idx[t, "multi"]:
@@ -757,22 +988,37 @@ print("common N:", N_c, "| unperturbed accuracy:", [round(float(a), 3) for a in 
       "| on 1000-step streams:", [round(float(a), 3) for a in acc_stream])
 
 # %%
+g_S = len(g_rows)
+acc_g = head_accuracy({k: v[:g_S].detach() for k, v in second["p"].items()}, second["parity"][:g_S], torch.tensor(g_N, device=dev),
+                      torch.zeros(g_S, dtype=torch.long, device=dev), runtime.generator(ctx.seeds[0], 610, dev)).cpu().numpy()  # fmt: skip
+gen_single, gen_multi, gen_shuf = acc_g[:n_p], acc_g[n_p : 2 * n_p], acc_g[2 * n_p :]
+print("N_gen:", N_gen, "| balanced accuracy after retraining, single-head", np.round(gen_single, 3).tolist(),
+      "multi-head", np.round(gen_multi, 3).tolist(), "multi-head with W shuffled", np.round(gen_shuf, 3).tolist())  # fmt: skip
+
+# %%
 base_acc = {m[0]: acc_cp[j] for j, m in enumerate(meta) if m[1] == "base"}
 stream_of = {meta[j][0]: acc_stream[n] for n, j in enumerate(base_rows)}
 kept_frac = np.array([(a - 0.5) / max(base_acc[m[0]] - 0.5, 0.05) for a, m in zip(acc_cp, meta)])
 by_kind = {kind: [j for j, m in enumerate(meta) if m[1] != "base" and nets[m[0]][1] == kind] for kind in ALL}
-pairs = [(a, b) for t in P["tasks"] for a, b in zip(idx[t, "single"], idx[t, "multi"])]
-c4 = {"N_gain": float(np.mean([N_solved[b] - N_solved[a] for a, b in pairs])),
-      "kept_single": float(kept_frac[by_kind["single"]].mean()), "kept_multi": float(kept_frac[by_kind["multi"]].mean()),
-      "stream_single": float(np.mean([stream_of[a] for a, _ in pairs])), "stream_multi": float(np.mean([stream_of[b] for _, b in pairs]))}  # fmt: skip
-c4["robust_gap"] = c4["kept_multi"] - c4["kept_single"]
+kept_of = {i: kept_frac[[j for j, m in enumerate(meta) if m[1] != "base" and m[0] == i]].mean() for i, *_ in meta}
+c4 = {"N_gain": [int(N_solved[b] - N_solved[a]) for a, b in pairs],
+      "robust_gap": [float(kept_of[b] - kept_of[a]) for a, b in pairs],
+      "gen_gap": (gen_multi - gen_single).tolist(), "gen_gap_shuffled": (gen_shuf - gen_single).tolist(),
+      "gen_single": gen_single.tolist(), "gen_multi": gen_multi.tolist(),
+      "stream_gap": [float(stream_of[b] - stream_of[a]) for a, b in pairs]}  # fmt: skip
+report.measure("C4", c4)
+for k, v in c4.items():
+    print(f"{k:16s}", np.round(v, 3).tolist())
+glued = {k: float(np.mean(v)) for k, v in c4.items()}
+glued.update({"kept_single": float(kept_frac[by_kind["single"]].mean()), "kept_multi": float(kept_frac[by_kind["multi"]].mean()),
+              "stream_single": float(np.mean([stream_of[a] for a, _ in pairs])), "stream_multi": float(np.mean([stream_of[b] for _, b in pairs]))})  # fmt: skip
 for kind in ALL:
     for grp in ("fast", "slow"):
-        c4[f"ablate_{grp}_{kind}"] = float(np.mean([acc_cp[j] for j in by_kind[kind] if meta[j][1] == f"ablate {grp}"]))
-c4["general_gap"] = c4["stream_multi"] - c4["stream_single"]
-report.measure("C4", c4)
-print({k: round(v, 3) for k, v in c4.items()})
-for k, v in c4.items():
+        glued[f"ablate_{grp}_{kind}"] = float(np.mean([acc_cp[j] for j in by_kind[kind] if meta[j][1] == f"ablate {grp}"]))
+for t in P["tasks"]:
+    runtime.glue(f"a06_N_gen_{t}", N_gen[t])
+    runtime.glue(f"a06_N_c_{t}", N_c[t])
+for k, v in glued.items():
     runtime.glue(f"a06_c4_{k}", v)
 
 # %% tags=["hide-input"]
@@ -803,9 +1049,21 @@ plt.show()
 # {glue:text}`a06_c4_ablate_slow_single:.2f` one of their slowest; multi-head
 # {glue:text}`a06_c4_ablate_fast_multi:.2f` and {glue:text}`a06_c4_ablate_slow_multi:.2f`). At this
 # scale the single-head networks depend most on some of their fast neurons, not on the slow
-# ones. On 1,000-step streams, far beyond
-# their training lengths, the multi-head networks score {glue:text}`a06_c4_stream_multi:.3f`
-# against {glue:text}`a06_c4_stream_single:.3f`.
+# ones. Per pair of twins the multi-head network keeps {glue:text}`a06_c4_robust_gap:.3f` more
+# of its above-chance accuracy (mean over pairs; the rule asks for ≥ 0.05).
+#
+# Beyond the trained $N$ the picture changes. Retrained for the same number of steps at
+# $N_\mathrm{gen}$ = {glue:text}`a06_N_gen_parity` (parity, from $N_c$ = {glue:text}`a06_N_c_parity`)
+# and {glue:text}`a06_N_gen_dms` (DMS, from {glue:text}`a06_N_c_dms`), the multi-head networks
+# reach {glue:text}`a06_c4_gen_multi:.3f` and the single-head ones
+# {glue:text}`a06_c4_gen_single:.3f` (mean gap {glue:text}`a06_c4_gen_gap:+.3f`; the rule asks
+# for ≥ 0.02); the multi-head twins with shuffled connections reach a gap of
+# {glue:text}`a06_c4_gen_gap_shuffled:+.3f`. One possible reason, which we have not tested: the
+# single-head networks come with slower neurons (previous sections), which a larger $N$ can use
+# at once. Within the trained $N$, on 1,000-step streams
+# far beyond their training lengths (the first version's reading of generalisation, now
+# context), the multi-head networks score {glue:text}`a06_c4_stream_multi:.3f` against
+# {glue:text}`a06_c4_stream_single:.3f`.
 
 # %% [markdown]
 # ## GRUs and LSTMs (C5)
@@ -816,14 +1074,17 @@ plt.show()
 # ci miniature the list of gated cells is empty and the claim is not testable at this scale.
 
 # %%
-c5 = {"tested": int(bool(P["gated"]))}
+c5 = {}
 for ci_, cell in enumerate(P["gated"]):
     g_nets = [("parity", k, s) for s in ctx.seeds for k in ALL]
     g_run = train(g_nets, P["gated_steps"], cell=cell, tag=10 + ci_)
     Ng = g_run["N_solved"].cpu().numpy()
-    c5[cell] = {"single": float(Ng[0::2].mean()), "multi": float(Ng[1::2].mean()), "gain": float((Ng[1::2] - Ng[0::2]).mean())}
+    c5[f"{cell}_gain"] = (Ng[1::2] - Ng[0::2]).tolist()
     print(f"{cell}: N solved, single-head {Ng[0::2].tolist()}, multi-head {Ng[1::2].tolist()}")
-report.measure("C5", c5, note="" if c5["tested"] else "GRU/LSTM training runs in the full profile only")
+if P["gated"]:
+    report.measure("C5", c5)
+else:
+    report.untestable("C5", "GRU/LSTM training runs in the full profile only")
 
 # %% [markdown]
 # ## Checks that do not depend on the run
@@ -861,6 +1122,27 @@ report.table()
 print(report.write().name)
 
 # %% [markdown]
+# ## How the tolerances were obtained
+#
+# Every check declares `tol`, the absolute change in its value that a re-execution on another
+# CPU or thread count may show before the book's comparison fails. We measured it: the chapter
+# was re-executed in ci with 1 and 2 threads (the default seeds) and with two other seed sets,
+# [3, 4, 5] and [6, 7, 8] (`python -m rnnbook.runner variation a06 --seeds 3,4,5 --seeds 6,7,8`),
+# and each `tol` is at least the larger of three times the change between thread paths and the
+# change between seed sets, rounded up to a 1-2-5 step. The table shows both changes and the
+# verdicts each run gave; the cell fails if a `tol` is below the thread-path change. The
+# default seeds are fixed; the other seed sets show how far a verdict could move.
+#
+# Knife edges. With the other seed sets C4's generalisation gap falls below its margin (the
+# default seeds pass it by less than the spread across pairs, and the check is marked
+# fragile), so C4 is "reproduced" for the default seeds and "partly" for the two other sets.
+# C4's robustness gap passes on every set, but on seeds 6–8 by a few $10^{-5}$; it too is marked
+# fragile. The other verdicts were the same on every run.
+
+# %%
+report.tolerances("../../data/a06_variation.json")
+
+# %% [markdown]
 # ## Differences from the paper
 #
 # - **Scale (ci profile: a miniature).** 48 neurons (paper: 500), batches of 32 (256), 700 Adam
@@ -882,34 +1164,54 @@ print(report.write().name)
 #   weights; the no-curriculum baseline trained on $N^*$; one exponential instead of the AIC
 #   choice between one and two, and the median over neurons as a network's $\tau_\mathrm{net}$;
 #   robustness scored on task-length sequences as the fraction of above-chance accuracy kept;
-#   generalisation read as accuracy on long streams; GRU and LSTM trained on parity only. The
+#   generalisation read as accuracy after retraining at $N_\mathrm{gen} = \lceil 1.5 N_c \rceil$
+#   (the authors retrain from $N = 16$ to 36) with a fresh head for 200 steps; forgetting read
+#   by a fresh linear readout of frozen states; GRU and LSTM trained on parity only. The
 #   paper's full text was not available to us, so its figures could not be compared number by
 #   number.
-# - **Not reproduced at this scale.** C2 in part: single-head networks do raise $\tau$ with $N$ on
-#   DMS, but on parity they reach only $N \approx 5$–6 and their $\tau$, measured from $N = 2$ as
-#   the rule fixed beforehand, does not grow. Measured from $N = 3$, after the drop that every
-#   network makes on its first tasks, it tends to rise on parity as well (mean $\rho$ =
-#   {glue:text}`a06_single_rho3_parity:+.2f` here), though less consistently across seed sets
-#   than on DMS; we report this but did not change the rule for it. C3 in part:
-#   multi-head networks do not raise $\tau$ (it falls towards 1), but their $\tau_\mathrm{net}$ does
-#   not clearly grow with $N$ either; their memory is in the connections in some form that
-#   single-neuron autocorrelations do not show (see above). Both may need the paper's range of
-#   $N$; the full profile is written to look.
-# - **Pass rules changed after seeing results.** (1) C1 first trained the baseline in the same
-#   batch on a fixed $N_\mathrm{big}$ (8 for parity, 10 for DMS) and also required every
-#   multi-head network to solve it; with one seed set they solved exactly 8, no margin at all,
-#   so the baseline now trains on $N^*$, the $N$ its multi-head twin reached (same threshold,
-#   0.65). (2) C2 and C3 first averaged the trends of $\tau$ and $\tau_\mathrm{net}$ over both tasks;
-#   with two seeds per run the C3 verdict was "reproduced" for the default seeds and "partly"
-#   for three other seed sets, and C2 switched once as well. Since the abstract claims the
-#   trends for both tasks, they are now judged per task. (3) C4's robustness margin was 0.05;
-#   the measured gaps ranged from 0.025 to 0.094 over two-seed sets, all positive, and the rule
-#   was relaxed to "multi-head keeps more" (> 0). That was a loosening after seeing results, so in
-#   review the pre-registered margin 0.05 was restored: with three seeds per set the gaps are
-#   0.105 (seeds 0-2), 0.098 (3-5) and 0.0500 (6-8), so the verdict holds on all three sets, the
-#   last by a hair. (4) The default ci seeds went from two to three. With the
-#   rules as they stand the verdicts were identical for the seed sets [0, 1, 2], [3, 4, 5] and
-#   [6, 7, 8].
+# - **Not reproduced at this scale.** See the table above for the verdicts of this run and the
+#   tolerance table for those of the other seed sets. C2: single-head networks do raise $\tau$
+#   with $N$ on DMS, but on parity they reach only $N \approx$
+#   {glue:text}`a06_single_N_parity:.0f` and their $\tau$, measured from $N = 2$ as the rule fixed
+#   beforehand, does not grow (from $N = 3$, after the drop every network makes on its first
+#   tasks, mean $\rho$ = {glue:text}`a06_single_rho3_parity:+.2f`; reported, not judged). Nor do
+#   their states forget: a fresh linear readout still decodes the task of $N_\mathrm{final} - 2$
+#   well above chance in most networks ({glue:text}`a06_forget_decode:.2f`). Their own head fails
+#   on it, but that is the head, not the network. C3: multi-head networks do not keep $\tau$
+#   constant, they lower it towards 1, and their $\tau_\mathrm{net}$ does not clearly grow with
+#   $N$ on both tasks; their memory is in the connections in some form that single-neuron
+#   autocorrelations do not show (see above). C4, generalisation: retrained at a larger $N$, the
+#   multi-head networks are at most slightly better than the single-head ones; the gap is
+#   smaller than its spread across seeds and its verdict differs between seed sets (next
+#   section). All of these may need the paper's range of $N$; the full profile is written to
+#   look.
+# - **Pass rules changed after seeing results (first version).** (1) C1 first trained the
+#   baseline in the same batch on a fixed $N_\mathrm{big}$ (8 for parity, 10 for DMS) and also
+#   required every multi-head network to solve it; with one seed set they solved exactly 8, no
+#   margin at all, so the baseline now trains on $N^*$, the $N$ its multi-head twin reached
+#   (same threshold, 0.65). (2) C2 and C3 first averaged the trends of $\tau$ and
+#   $\tau_\mathrm{net}$ over both tasks; with two seeds per run the C3 verdict was "reproduced"
+#   for the default seeds and "partly" for three other seed sets, and C2 switched once as well.
+#   Since the abstract claims the trends for both tasks, they are now judged per task. (3) C4's
+#   robustness margin was 0.05; it was relaxed to "> 0" after seeing gaps of 0.025–0.094 and
+#   restored to 0.05 in review, after which the seeds 6–8 passed by 4e-5 (0.0500), a knife
+#   edge that nothing marked. (4) The default ci seeds went from two to three.
+# - **Checks changed for the verdicts issue (rules fixed before these runs).** (5) C2's
+#   forgetting check asked the single-head network's own head about $N_\mathrm{final} - 2$; on
+#   balanced inputs that head is at chance by construction, so the check could not fail, and it
+#   alone made C2 "partly". It is now a fresh linear readout of the frozen states (threshold
+#   0.65, as before) with two controls, and the old number is context. (6) C3's "keeps $\tau$
+#   constant" was one-sided ($\tau$ gain ≤ 0.05) and passed while $\tau$ fell; it is now
+#   two-sided, $|\Delta\bar\tau| \le 0.05$ per network, and the $\tau_\mathrm{net}$ trend has a
+#   control with $W = 0$. (7) C4's generalisation was accuracy on long streams at an $N$ the
+#   networks were trained on; it is now accuracy after retraining beyond the trained $N$, with
+#   a shuffled-$W$ control, and the stream gap is context. Its robustness and speed checks are
+#   now per pair of twins, so their fragility is computed and shown. (8) C1 gained a positive
+#   control (the baseline's training directly on $N = 3$; 200 steps in the second stack, to fit
+#   the ci budget) and a control with the curriculum network at $N^*$. (9) "partly" now comes
+#   only from one declared set of evidence checks: C1 has none (before: one task sufficed), C2
+#   names the forgetting check, C3 the two $\tau_\mathrm{net}$ trends, C4 speed and robustness.
+#   (10) Spearman's $\rho$ now gives tied values their mean rank (the $W = 0$ control has ties).
 #
 # ## References
 #
