@@ -71,6 +71,9 @@ report.measure("C1", total=sum(range(P["n"] + 1)), total_shuffled=sum(range(P["n
 report.table()
 
 # %%
+report.tolerances("../../data/a98_variation.json")
+
+# %%
 print(report.write().name)
 """
 )
@@ -82,6 +85,20 @@ def make_book(tmp_path: Path, source: str = CHAPTER) -> Path:
     (tmp_path / "book" / "core").mkdir(parents=True)
     (tmp_path / "book" / "index.md").write_text("# Index\n")
     (tmp_path / "book" / "core" / "a98_mini.py").write_text(source)
+    (tmp_path / "data").mkdir()
+    rows = [
+        {
+            "claim": "C1",
+            "check": name,
+            "role": role,
+            "values": {},
+            "verdicts": {},
+            "thread_delta": 0,
+            "seed_delta": 0,
+        }
+        for name, role in (("total", "evidence"), ("total_shuffled", "control"))
+    ]
+    (tmp_path / "data" / "a98_variation.json").write_text(json.dumps({"chapter": "a98", "checks": rows}))
     (tmp_path / "_toc.yml").write_text(
         "format: jb-book\nroot: book/index\nchapters:\n  - file: book/core/a98_mini\n"
     )
@@ -151,7 +168,6 @@ def test_library_hash_follows_the_chapter_imports(tmp_path):
 def test_chapter_data_files_make_its_notebook_stale(executed):
     ch = runner.find_chapter("a98", executed)
     before = runner.data_hash(executed, ch)
-    (executed / "data").mkdir(exist_ok=True)
     (executed / "data" / "a99_other.json").write_text("{}")  # another chapter's file
     assert runner.data_hash(executed, ch) == before
     ckpt = executed / "data" / "a98_checkpoint.json"

@@ -405,6 +405,9 @@ class Report:
         """
         from IPython.display import HTML
 
+        remaking = os.environ.get("BOOK_VARIATION") == "1"  # this run is remaking the table
+        if remaking and not Path(path).exists():
+            return HTML("<p>(the variation table is being remade)</p>")
         rows = {(r["claim"], r["check"]): r for r in json.loads(Path(path).read_text())["checks"]}
         problems, body = [], ""
         for claim in self.claims.values():
@@ -422,7 +425,7 @@ class Report:
                     f"<td>{format_value(c.tol)}</td><td>{format_value(td)}</td><td>{format_value(sd)}</td>"
                     f"<td>{_escape(', '.join(verdicts))}</td></tr>"
                 )
-        if problems:
+        if problems and not remaking:
             raise ValueError("tolerances: " + "; ".join(problems))
         head = "".join(
             f"<th>{h}</th>"

@@ -285,6 +285,10 @@ def check_book(root: Path) -> list[str]:
             problems.append(f"{ch.id}: {ch.doc}.py missing")
             continue
         problems += source_problems(ch)
+        if not (root / "data" / f"{ch.id}_variation.json").exists():
+            problems.append(
+                f"{ch.id}: no data/{ch.id}_variation.json (python -m rnnbook.runner variation {ch.id} --seeds ...)"
+            )
         if not ch.ipynb.exists():
             problems.append(f"{ch.id}: no executed notebook {ch.doc}.ipynb (make run CHAPTER={ch.id})")
             continue

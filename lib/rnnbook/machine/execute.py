@@ -213,14 +213,18 @@ def variation(ch: Chapter, seed_sets: Sequence[str], threads: Sequence[int] = (1
     change between thread paths (same seeds) and between seed sets, from which a chapter
     derives its ``tol``. Runs already in the table and not repeated are kept.
     """
-    variants = [(f"threads={t}", {"BOOK_THREADS": str(t)}) for t in threads]
-    variants += [(f"seeds={s}", {"BOOK_SEEDS": s, "BOOK_THREADS": "1"}) for s in seed_sets]
+    # BOOK_VARIATION tells Report.tolerances not to judge the table being remade; a passive
+    # OpenMP wait keeps a 2-thread run from spinning for many minutes on a busy machine (it does
+    # not change the numbers).
+    base = {"MPLBACKEND": "agg", "BOOK_VARIATION": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+    variants = [(f"threads={t}", {**base, "BOOK_THREADS": str(t)}) for t in threads]
+    variants += [(f"seeds={s}", {**base, "BOOK_SEEDS": s, "BOOK_THREADS": "1"}) for s in seed_sets]
     runs: dict[str, dict[str, Any]] = {}
     for label, extra in variants:
         scratch = Path(tempfile.mkdtemp(prefix=f"var-{ch.id}-", dir=scratch_dir(ch.root)))
         try:
             t0 = time.perf_counter()
-            _, runs[label] = execute(ch, "ci", scratch, {"MPLBACKEND": "agg", **extra}, 1800)
+            _, runs[label] = execute(ch, "ci", scratch, extra, 1800)
             print(f"{ch.id} {label}: {time.perf_counter() - t0:.0f} s", flush=True)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
