@@ -124,8 +124,8 @@ report.claim(
     "entropy rate.", kind="construction", paper="theory (no number)",
     checks=[
         X("H", "exact entropy rate of the source (bit/symbol)", tol=1e-06),
-        E("oracle_z", "<=", 4.0, "|oracle's test loss − H| in standard errors", tol=5.0),
-        E("min_excess", ">", -0.01, "lowest test loss of any model − the oracle's", tol=0.01),
+        E("oracle_z", "<=", 4.0, "|oracle's test loss − H| in standard errors", tol=1.0),
+        E("min_excess", ">", -0.01, "lowest test loss of any model − the oracle's", tol=0.005),
     ])
 report.claim(
     "C2", "Empirical procedure: description length vs held-out log-loss over a model family; the "
@@ -133,43 +133,43 @@ report.claim(
     checks=[
         E("below_raw", "==", 1.0, "share of compression boundaries below raw float32 size", tol=0),
         E("cost_increasing", "==", 1.0, "boundary cost (seed mean) rises with every width", tol=0),
-        E("max_loss_rise", "<=", 0.02, "largest rise of boundary loss, width to width", tol=0.02),
-        K("max_loss_rise_untrained", "max_loss_rise", "the same for untrained GRUs", tol=0.1),
+        E("max_loss_rise", "<=", 0.02, "largest rise of boundary loss, width to width", tol=0.005),
+        K("max_loss_rise_untrained", "max_loss_rise", "the same for untrained GRUs", tol=0.02),
     ])
 report.claim(
     "C3", "The best models approach the source's entropy rate.", kind="empirical",
     paper="reached (no number)", partial=["captured"],
     checks=[
-        E("excess", "<=", 0.1, "best test loss − the oracle's (bit/symbol)", tol=0.01),
-        E("captured", ">=", 0.9, "share of the gap H_0 → H closed by the best", tol=0.05),
-        K("excess_untrained", "excess", "the same, best variant of an untrained GRU", tol=0.05),
-        X("best", "best test loss over all variants (bit/symbol)", tol=0.1),
+        E("excess", "<=", 0.1, "best test loss − the oracle's (bit/symbol)", tol=0.005),
+        E("captured", ">=", 0.9, "share of the gap H_0 → H closed by the best", tol=0.01),
+        K("excess_untrained", "excess", "the same, best variant of an untrained GRU", tol=0.02),
+        X("best", "best test loss over all variants (bit/symbol)", tol=0.02),
     ])
 report.claim(
     "C4", "Three regimes in log-log: large cost for little gain, a roughly linear middle, large "
     "cost for marginal gain.", kind="empirical", paper="three phases (no slopes given)",
     partial=["s2", "ratio_1"],
     checks=[
-        E("s2", "<", 0, "middle slope of the 3-piece fit of log2(L − H) vs log2 C", tol=1.0),
-        E("ratio_1", ">=", 2.0, "|s2| / |s1|: cheap end flatter than the middle", tol=10.0),
-        E("ratio_3", ">=", 2.0, "|s2| / |s3|: expensive end flatter than the middle", tol=100.0),
-        K("ratio_1_line", "ratio_1", "one straight line + the fit's residuals, shuffled", tol=1.0),
-        K("ratio_3_line", "ratio_3", "one straight line + the fit's residuals, shuffled", tol=20.0),
-        X("s1", "cheap-end slope of the log2(L − H) fit", tol=5.0),
-        X("s3", "expensive-end slope of the log2(L − H) fit", tol=1.0),
-        X("n_points", "envelope points fitted (< 9: not testable)", tol=20.0),
-        X("logL_ratio_1", "|s2| / |s1| of the earlier fit of log2 L", tol=0.5),
-        X("logL_ratio_3", "|s2| / |s3| of the earlier fit of log2 L", tol=50.0),
+        E("s2", "<", 0, "middle slope of the 3-piece fit of log2(L − H) vs log2 C", tol=0.5),
+        E("ratio_1", ">=", 2.0, "|s2| / |s1|: cheap end flatter than the middle", tol=5.0),
+        E("ratio_3", ">=", 2.0, "|s2| / |s3|: expensive end flatter than the middle", tol=50.0),
+        K("ratio_1_line", "ratio_1", "one straight line + the fit's residuals, shuffled", tol=0.5),
+        K("ratio_3_line", "ratio_3", "one straight line + the fit's residuals, shuffled", tol=5.0),
+        X("s1", "cheap-end slope of the log2(L − H) fit", tol=1.0),
+        X("s3", "expensive-end slope of the log2(L − H) fit", tol=0.5),
+        X("n_points", "envelope points fitted (< 9: not testable)", tol=5.0),
+        X("logL_ratio_1", "|s2| / |s1| of the earlier fit of log2 L", tol=0.2),
+        X("logL_ratio_3", "|s2| / |s3| of the earlier fit of log2 L", tol=20.0),
     ])
 report.claim(
     "C5", "Beyond the knee extra parameters memorise: train loss falls below H while test loss "
     "stops improving.", kind="empirical", paper="boundary grows with no test gain (no number)",
     checks=[
-        E("train_minus_H", "<", 0, "widest model's loss on its small training set − H", tol=0.1),
-        E("test_gain_beyond_knee", "<=", 0.02, "test loss at the knee − the widest's", tol=0.1),
-        K("train_minus_H_online", "train_minus_H", "widest online GRU (never saw it)", tol=0.5),
+        E("train_minus_H", "<", 0, "widest model's loss on its small training set − H", tol=0.05),
+        E("test_gain_beyond_knee", "<=", 0.02, "test loss at the knee − the widest's", tol=0.05),
+        K("train_minus_H_online", "train_minus_H", "widest online GRU (never saw it)", tol=0.1),
         X("knee_width", "narrowest width whose train loss (seed mean) is below H", tol=8),
-        X("test_widest", "test loss of the widest small-set model (seed mean)", tol=0.5),
+        X("test_widest", "test loss of the widest small-set model (seed mean)", tol=0.1),
     ])
 print("claims declared:", ", ".join(report.claims))
 # fmt: on
@@ -897,13 +897,8 @@ print(report.write().name)
 # reproduced" with the default seeds and with {4, 5}, "inconclusive" with {2, 3} (both outer
 # ratios pass there, and so does the one-line control's expensive end). Its ratios move with the
 # fit's breakpoints, and their tolerances are as large as the values themselves. C5's control,
-# the online GRU on the small set, stays above $H$ (seed mean) in every run. The two-thread runs
-# did not finish in time: on this shared two-core machine, busy with eight other chapters'
-# variation runs, a two-thread execution waits at every thread barrier for a free core, and one
-# timed out after 30 minutes. The table therefore has no thread-path change (Δ threads is
-# empty); in its place every `tol` is at least three times the seed-set change, rounded up to a
-# 1-2-5 step, which the thread-path change of a re-execution with the same seeds is not expected
-# to exceed.
+# the online GRU on the small set, stays above $H$ (seed mean) in every run. One and two threads
+# give bit-identical numbers for every check.
 
 # %%
 report.tolerances("../../data/a02_variation.json")

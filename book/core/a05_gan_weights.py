@@ -112,11 +112,11 @@ report.claim(
     checks=[
         E("margin", ">=", 0.1, "min(H_noise, H_untrained) − H_gan, nats (per seed)", tol=0.2),
         E("closure", ">=", 0.5, "(H_untrained − H_gan) / (H_untrained − H_data)", tol=0.1),
-        E("min_share", ">=", 0.04, "smallest share of a digit class", over="min", tol=0.02),
-        K("closure_shuffled", "closure", "held-out digits, pixels shuffled", tol=0.05),
+        E("min_share", ">=", 0.04, "smallest share of a digit class", over="min", tol=0.05),
+        K("closure_shuffled", "closure", "held-out digits, pixels shuffled", tol=0.01),
         X("H_gan", "mean entropy of the baselines' samples (nats)", tol=0.2),
-        X("H_untrained", "the same for the untrained generators", tol=0.2),
-        X("H_noise", "the same for uniform noise", tol=0.05),
+        X("H_untrained", "the same for the untrained generators", tol=0.05),
+        X("H_noise", "the same for uniform noise", tol=0.02),
         X("H_data", "the same for held-out digits", tol=0.0001),
     ])
 report.claim(
@@ -126,45 +126,45 @@ report.claim(
     checks=[
         E("mean_dev", "<=", 0.05, "|mean − 0.647|, trained G vs D, paper's kernel shape", tol=0),
         E("frac_in_range", ">=", 0.9, "share of values in [0.455, 0.855], the same kernels", tol=0),
-        K("mean_dev_random", "mean_dev", "Gaussian kernels of the paper's shape", tol=0.002),
-        K("frac_in_range_random", "frac_in_range", "the same random kernels", tol=0.0002),
-        X("mean_here", "mean at this profile's kernel shape", tol=0.005),
-        X("frac_in_range_here", "share in range at this profile's kernel shape", tol=0.1),
+        K("mean_dev_random", "mean_dev", "Gaussian kernels of the paper's shape", tol=0.0005),
+        K("frac_in_range_random", "frac_in_range", "the same random kernels", tol=5e-05),
+        X("mean_here", "mean at this profile's kernel shape", tol=0.002),
+        X("frac_in_range_here", "share in range at this profile's kernel shape", tol=0.05),
     ])
 report.claim(
     "C3a", "The paper's similarity histogram lies above chance (random kernels of the same shape). "
     "[our question]", kind="empirical", paper="histogram read as similarity; no null shown",
     checks=[
-        E("gap", ">=", 0.05, "paper's mean − mean of Gaussian kernels, 5×5, 64→64", tol=0.002),
-        K("gap_random", "gap", "one more random kernel pair in place of the paper's", tol=0.01),
-        X("null_mean", "mean of the random-kernel statistic", tol=0.002),
-        X("null_min", "its minimum (mean over draws)", tol=0.02),
-        X("null_max", "its maximum (mean over draws)", tol=0.05),
-        X("overlap", "shared mass of the paper's and the null histogram", tol=0.02),
-        X("paper_below_null_q01", "paper's share below the null's 1st percentile", tol=0.02),
-        X("paper_above_null_q99", "paper's share above the null's 99th percentile", tol=0.01),
+        E("gap", ">=", 0.05, "paper's mean − mean of Gaussian kernels, 5×5, 64→64", tol=0.0005),
+        K("gap_random", "gap", "one more random kernel pair in place of the paper's", tol=0.005),
+        X("null_mean", "mean of the random-kernel statistic", tol=0.0005),
+        X("null_min", "its minimum (mean over draws)", tol=0.005),
+        X("null_max", "its maximum (mean over draws)", tol=0.02),
+        X("overlap", "shared mass of the paper's and the null histogram", tol=0.01),
+        X("paper_below_null_q01", "paper's share below the null's 1st percentile", tol=0.005),
+        X("paper_above_null_q99", "paper's share above the null's 99th percentile", tol=0.005),
     ])
 report.claim(
     "C3b", "In our trained GANs, G–D kernel similarity exceeds chance. [our question]",
     kind="empirical", paper="not tested in the paper", partial=["rho_excess"],
     checks=[
-        E("gap_init", ">=", 0.05, "s(G, trained D) − s(G, initial D)", tol=0.02),
-        E("gap_shuffled", ">=", 0.05, "s(G, trained D) − s(G, D's kernels shuffled)", tol=0.05),
-        E("rho_excess", ">", 0, "ρ(G, trained D) − 99th pct of ρ, random D", tol=0.05),
-        K("rho_excess_init", "rho_excess", "the same with D at initialisation", tol=0.5),
-        K("rho_excess_cross", "rho_excess", "the same, trained D of another seed", tol=0.2),
-        X("s_trained", "mean best-match cosine s(G, trained D)", tol=0.005),
+        E("gap_init", ">=", 0.05, "s(G, trained D) − s(G, initial D)", tol=0.01),
+        E("gap_shuffled", ">=", 0.05, "s(G, trained D) − s(G, D's kernels shuffled)", tol=0.01),
+        E("rho_excess", ">", 0, "ρ(G, trained D) − 99th pct of ρ, random D", tol=0.1),
+        K("rho_excess_init", "rho_excess", "the same with D at initialisation", tol=0.1),
+        K("rho_excess_cross", "rho_excess", "the same, trained D of another seed", tol=0.1),
+        X("s_trained", "mean best-match cosine s(G, trained D)", tol=0.002),
         X("rho_null_q99", "99th percentile of the seed-mean ρ with random D", tol=0.02),
     ])
 report.claim(
     "C4a", "The shared architecture (one layer of G uses D's kernels) trains as well as the "
     "baseline.", kind="empirical", paper="entropy 0.209 (shared) vs 0.208 (baseline)",
     checks=[
-        E("rel_gap", "<=", 0.25, "(H_shared − H_base) / (H_untrained − H_base)", tol=0.05),
-        E("margin", ">=", 0.1, "min(H_noise, H_untrained) − H_shared, nats (per seed)", tol=0.1),
-        E("min_share", ">=", 0.04, "smallest share of a digit class", over="min", tol=0.05),
-        K("rel_gap_swapped", "rel_gap", "shared G, shared layer swapped for random", tol=0.2),
-        X("H_shared", "mean entropy of the shared GANs' samples (nats)", tol=0.1),
+        E("rel_gap", "<=", 0.25, "(H_shared − H_base) / (H_untrained − H_base)", tol=0.2),
+        E("margin", ">=", 0.1, "min(H_noise, H_untrained) − H_shared, nats (per seed)", tol=0.05),
+        E("min_share", ">=", 0.04, "smallest share of a digit class", over="min", tol=0.02),
+        K("rel_gap_swapped", "rel_gap", "shared G, shared layer swapped for random", tol=0.1),
+        X("H_shared", "mean entropy of the shared GANs' samples (nats)", tol=0.05),
         X("H_base", "the same for the baselines", tol=0.2),
     ])
 report.claim(
@@ -884,12 +884,9 @@ print(report.write().name)
 # notes' 4 % by a fraction of a percent, and "not reproduced" with {3, 4, 5} and {6, 7, 8},
 # where it falls below. C2 is inconclusive in every run because its control, random kernels,
 # passes in every run; C3b is inconclusive in every run because its cross-seed control passes in
-# every run. The two-thread runs did not finish in time: on this shared two-core machine, busy
-# with eight other chapters' variation runs, a two-thread execution waits at every thread
-# barrier for a free core, and one timed out after 30 minutes. The table therefore has no
-# thread-path change (Δ threads is empty); in its place every `tol` is at least three times the
-# seed-set change, rounded up to a 1-2-5 step, which the thread-path change of a re-execution
-# with the same seeds is not expected to exceed.
+# every run. Between one and two threads the trained GANs differ as much as between seed sets
+# (training amplifies the last bits of a different summation order), so their tolerances are set
+# by three times the thread-path change; the random-kernel statistics agree to 1e-7.
 
 # %%
 report.tolerances("../../data/a05_variation.json")
