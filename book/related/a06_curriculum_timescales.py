@@ -1052,7 +1052,7 @@ plt.show()
 # ones. Per pair of twins the multi-head network keeps {glue:text}`a06_c4_robust_gap:.3f` more
 # of its above-chance accuracy (mean over pairs; the rule asks for ≥ 0.05).
 #
-# Beyond the trained $N$ the picture changes. Retrained for the same number of steps at
+# Beyond the trained $N$ the advantage is small. Retrained for the same number of steps at
 # $N_\mathrm{gen}$ = {glue:text}`a06_N_gen_parity` (parity, from $N_c$ = {glue:text}`a06_N_c_parity`)
 # and {glue:text}`a06_N_gen_dms` (DMS, from {glue:text}`a06_N_c_dms`), the multi-head networks
 # reach {glue:text}`a06_c4_gen_multi:.3f` and the single-head ones
@@ -1176,7 +1176,8 @@ report.tolerances("../../data/a06_variation.json")
 #   beforehand, does not grow (from $N = 3$, after the drop every network makes on its first
 #   tasks, mean $\rho$ = {glue:text}`a06_single_rho3_parity:+.2f`; reported, not judged). Nor do
 #   their states forget: a fresh linear readout still decodes the task of $N_\mathrm{final} - 2$
-#   well above chance in most networks ({glue:text}`a06_forget_decode:.2f`). Their own head fails
+#   above chance in most networks, most clearly on parity ({glue:text}`a06_forget_decode:.2f`
+#   on average over both tasks). Their own head fails
 #   on it, but that is the head, not the network. C3: multi-head networks do not keep $\tau$
 #   constant, they lower it towards 1, and their $\tau_\mathrm{net}$ does not clearly grow with
 #   $N$ on both tasks; their memory is in the connections in some form that single-neuron
