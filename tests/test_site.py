@@ -75,6 +75,33 @@ return {raw: raw, math: math, typeset: typeset, mathjax: !!window.MathJax};
 """
 
 
+# Shown code cells must not scroll sideways at the theme's default width (collapsed cells are
+# exempt: they are hidden until a reader opens them).
+SCROLLING_CODE = """
+return Array.from(document.querySelectorAll('div.cell_input pre'))
+  .filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)
+  .map(p => p.textContent.split('\\n').reduce((a, l) => l.length > a.length ? l : a, '').slice(0, 60));
+"""
+
+
+def test_scroll_check_fails_on_a_code_cell_that_scrolls(server, browser):
+    """A deliberately broken page (one 200-character code line) fails the scroll check."""
+    page = next(HTML.glob("book/core/a01_*.html"))
+    text = page.read_text()
+    marker = '<div class="cell_input docutils container">'
+    assert marker in text
+    long_cell = (
+        marker + '<div class="highlight-ipython3 notranslate"><div class="highlight"><pre>' + "x" * 200
+    )
+    bad = page.with_name("_broken_width_test.html")
+    bad.write_text(text.replace(marker, long_cell + "</pre></div></div></div>" + marker, 1))
+    try:
+        browser.get(f"{server}/{bad.relative_to(HTML).as_posix()}")
+        assert browser.execute_script(SCROLLING_CODE), "the check did not see the 200-character line"
+    finally:
+        bad.unlink()
+
+
 def math_problems(browser, page: str) -> list[str]:
     """Problems with the page's math, after giving MathJax a few seconds to typeset."""
     import time
@@ -117,6 +144,8 @@ def test_page_loads_with_all_figures(server, browser, page):
     broken = browser.execute_script(BROKEN_IMAGES)
     assert broken == [], f"{page}: images that did not load: {broken}"
     assert math_problems(browser, page) == []
+    scrolling = browser.execute_script(SCROLLING_CODE)
+    assert scrolling == [], f"{page}: code cells that scroll sideways, starting: {scrolling}"
     if "/a" in page:
         figures = browser.execute_script(
             "return Array.from(document.images).filter(i => i.src.includes('_images')).length"

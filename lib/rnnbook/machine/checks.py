@@ -258,6 +258,28 @@ def stale_inputs(res: Mapping[str, Any], ch: Chapter) -> list[str]:
     return [k.split("_")[0] for k in fresh if stamp.get(k) != fresh[k]]
 
 
+# A code cell shown on the page fits the theme's default text column without a scroll bar:
+# 672 px less 2 x 16 px padding holds 75.9 characters of its monospace font (measured in headless
+# Chromium at a 1280 px window). Cells collapsed by default (hide-input, hide-cell) are exempt.
+MAX_CODE_COLUMNS = 75
+COLLAPSED = {"hide-input", "hide-cell", "remove-input", "remove-cell"}
+
+
+def code_width_problems(ch: Chapter) -> list[str]:
+    """Lines of shown code cells longer than :data:`MAX_CODE_COLUMNS` (the page would scroll)."""
+    problems = []
+    for i, cell in enumerate(to_notebook(ch).cells):
+        if cell.cell_type != "code" or COLLAPSED & set(cell.metadata.get("tags", [])):
+            continue
+        long = [n for n, line in enumerate(cell.source.splitlines(), 1) if len(line) > MAX_CODE_COLUMNS]
+        if long:
+            problems.append(
+                f"{ch.id}: code cell {i} has {len(long)} line(s) over {MAX_CODE_COLUMNS} characters "
+                f"(first: line {long[0]}); the page would scroll sideways"
+            )
+    return problems
+
+
 def source_problems(ch: Chapter) -> list[str]:
     """Control characters in a chapter source (e.g. a ``\\a`` escape where ``\\approx`` was meant)."""
     problems = []
@@ -285,6 +307,7 @@ def check_book(root: Path) -> list[str]:
             problems.append(f"{ch.id}: {ch.doc}.py missing")
             continue
         problems += source_problems(ch)
+        problems += code_width_problems(ch)
         if not (root / "data" / f"{ch.id}_variation.json").exists():
             problems.append(
                 f"{ch.id}: no data/{ch.id}_variation.json (python -m rnnbook.runner variation {ch.id} --seeds ...)"

@@ -73,12 +73,12 @@ def _load(root: Path) -> list[dict[str, Any]]:
     return rows
 
 
-HEAD = "| Chapter | Profile | Reproduced | Partly | Not reproduced | Inconclusive | Constructions verified | Not testable | Fragile checks |"
+HEAD = "| Chapter | Profile | Empirical: reproduced / partly / not reproduced / inconclusive | Constructions verified | Not testable | Fragile checks |"
 
 
 def _count_cells(n: dict[str, int]) -> str:
-    keys = ("reproduced", "partly", "not reproduced", "inconclusive", "verified", "not testable", "fragile")
-    return " | ".join(str(n[k]) for k in keys)
+    empirical = " / ".join(str(n[k]) for k in ("reproduced", "partly", "not reproduced", "inconclusive"))
+    return f"{empirical} | {n['verified']} | {n['not testable']} | {n['fragile']}"
 
 
 KIND_MARK = {"empirical": "", "construction": "◆", "illustration": "○"}
@@ -145,13 +145,13 @@ def status_markdown(root: Path) -> str:
         "## Counts by kind",
         "",
         HEAD,
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|",
     ]
     total: dict[str, dict[str, int]] = {}
     for res in rows:
         if res["_stale"]:
             lines.append(
-                f"| {res['chapter'].upper()} | {res['profile']} | stale: {', '.join(res['_stale'])} changed since this run; not counted |||||||"
+                f"| {res['chapter'].upper()} | {res['profile']} | stale: {', '.join(res['_stale'])} changed since this run; not counted | | | |"
             )
             continue
         n = counts(res)
