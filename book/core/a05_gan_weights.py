@@ -75,17 +75,24 @@ plots.use_style()
 print(ctx.describe())
 
 # %% tags=["parameters"]
-# Sizes only: both profiles run the same code (same losses, optimiser and sharing rule).
+# Sizes only: both profiles run the same code (same losses, optimiser
+# and sharing rule).
 P = ctx.pick(
-    ci=dict(img=8, h=16, k=5, z_dim=32, g_extra=0, d_widths=[16, 16], batch=16, steps=800, n_critic=1,
-            lr=1e-3, clip=0.1, n_eval=4000, null_reps=10, rho_null=200),
-    full=dict(img=28, h=64, k=5, z_dim=100, g_extra=3, d_widths=[64, 64, 32, 16], batch=64, steps=3000, n_critic=5,
-              lr=5e-5, clip=0.01, n_eval=4000, null_reps=10, rho_null=200),
+    ci=dict(img=8, h=16, k=5, z_dim=32, g_extra=0, d_widths=[16, 16],
+            batch=16, steps=800, n_critic=1, lr=1e-3, clip=0.1,
+            n_eval=4000, null_reps=10, rho_null=200),
+    full=dict(img=28, h=64, k=5, z_dim=100, g_extra=3,
+              d_widths=[64, 64, 32, 16], batch=64, steps=3000,
+              n_critic=5, lr=5e-5, clip=0.01, n_eval=4000, null_reps=10,
+              rho_null=200),
 )  # fmt: skip
-S = len(ctx.seeds)  # seeds; every seed trains one baseline and one shared GAN
-M = 2 * S  # models trained side by side: baselines 0..S-1, shared GANs S..2S-1
+# seeds; every seed trains one baseline and one shared GAN
+S = len(ctx.seeds)
+# models trained side by side: baselines 0..S-1, shared GANs S..2S-1
+M = 2 * S
 dev = ctx.device
-PAPER_SHAPE = (64, 64, 5, 5)  # (out, in, k, k) of the layer the paper compared
+# (out, in, k, k) of the layer the paper compared
+PAPER_SHAPE = (64, 64, 5, 5)
 
 # %% [markdown]
 # All claims and their pass rules are fixed here, before anything is trained. Where a rule has
@@ -101,7 +108,7 @@ PAPER_SHAPE = (64, 64, 5, 5)  # (out, in, k, k) of the layer the paper compared
 # and a shared layer swapped for random kernels (C4a). `tol` says how far a re-run on another
 # CPU or thread count may move each number (derived at the end of the chapter).
 
-# %%
+# %% tags=["hide-input"]
 # fmt: off
 report = claims.Report(ctx, title="What GANs learn: weights of the generator and the discriminator")
 E, K, X = claims.evidence, claims.control, claims.context
@@ -132,8 +139,9 @@ report.claim(
         X("frac_in_range_here", "share in range at this profile's kernel shape", tol=0.05),
     ])
 report.claim(
-    "C3a", "The paper's similarity histogram lies above chance (random kernels of the same shape). "
-    "[our question]", kind="empirical", paper="histogram read as similarity; no null shown",
+    "C3a", "The paper's similarity histogram lies above chance (random kernels of the "
+    "same shape). [our question]", kind="empirical",
+    paper="histogram read as similarity; no null shown",
     checks=[
         E("gap", ">=", 0.05, "paper's mean − mean of Gaussian kernels, 5×5, 64→64", tol=0.0005),
         K("gap_random", "gap", "one more random kernel pair in place of the paper's", tol=0.005),
@@ -189,16 +197,28 @@ report.preregistration()
 # score. The split is fixed, not random, so the judge is the same for every seed.
 
 # %%
-# scikit-learn's bundled copy, read directly (importing sklearn.datasets costs ~2 s of CPU)
-csv = Path(importlib.util.find_spec("sklearn").origin).parent / "datasets" / "data" / "digits.csv.gz"
-digits = np.loadtxt(gzip.open(csv), delimiter=",")  # 1797 rows: 64 pixels (0..16), then the label
-X_all = torch.tensor(digits[:, :64] / 16.0, dtype=torch.float32).reshape(-1, 1, 8, 8)
-X_all = F.interpolate(X_all, size=(P["img"], P["img"]), mode="bilinear", align_corners=False).clamp(0, 1)[:, 0]
+# scikit-learn's bundled copy, read directly (importing
+# sklearn.datasets costs ~2 s of CPU)
+csv = (
+    Path(importlib.util.find_spec("sklearn").origin).parent
+    / "datasets" / "data" / "digits.csv.gz"
+)
+# 1797 rows: 64 pixels (0..16), then the label
+digits = np.loadtxt(gzip.open(csv), delimiter=",")
+X_all = torch.tensor(
+    digits[:, :64] / 16.0, dtype=torch.float32
+).reshape(-1, 1, 8, 8)
+X_all = F.interpolate(
+    X_all, size=(P["img"], P["img"]), mode="bilinear", align_corners=False
+).clamp(0, 1)[:, 0]
 y_all = torch.tensor(digits[:, 64], dtype=torch.long)
 held_out = torch.arange(len(X_all)) % 3 == 0
 X_train, y_train = X_all[~held_out], y_all[~held_out]
 X_test, y_test = X_all[held_out], y_all[held_out]
-print(f"train {tuple(X_train.shape)}, held out {tuple(X_test.shape)}, pixel range [{X_all.min():.0f}, {X_all.max():.0f}]")
+print(
+    f"train {tuple(X_train.shape)}, held out {tuple(X_test.shape)}, "
+    f"pixel range [{X_all.min():.0f}, {X_all.max():.0f}]"
+)
 
 # %% [markdown]
 # The paper judged samples with a CNN trained on MNIST: the entropy of its predicted class
@@ -215,11 +235,14 @@ print(f"train {tuple(X_train.shape)}, held out {tuple(X_test.shape)}, pixel rang
 
 # %%
 def fit_softmax_regression(X, y, l2=1e-3):
-    """Multinomial logistic regression on flattened images, fitted by full-batch L-BFGS."""
+    """Multinomial logistic regression on flattened images, fitted by
+    full-batch L-BFGS."""
     X = X.reshape(len(X), -1)
     W = torch.zeros(X.shape[1], 10, requires_grad=True)
     b = torch.zeros(10, requires_grad=True)
-    opt = torch.optim.LBFGS([W, b], lr=1, max_iter=200, line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        [W, b], lr=1, max_iter=200, line_search_fn="strong_wolfe"
+    )
 
     def closure():
         opt.zero_grad()
@@ -235,25 +258,37 @@ W_clf, b_clf = fit_softmax_regression(X_train, y_train)
 
 
 def judge(images):
-    """Mean predictive entropy (nats) and the share of samples given to each class."""
-    p = torch.softmax(images.reshape(len(images), -1).cpu() @ W_clf + b_clf, dim=1)
+    """Mean predictive entropy (nats) and the share of samples given to
+    each class."""
+    logits = images.reshape(len(images), -1).cpu() @ W_clf + b_clf
+    p = torch.softmax(logits, dim=1)
     entropy = -(p * p.clamp_min(1e-12).log()).sum(1)
-    return entropy.mean().item(), torch.bincount(p.argmax(1), minlength=10).float() / len(p)
+    counts = torch.bincount(p.argmax(1), minlength=10)
+    return entropy.mean().item(), counts.float() / len(p)
 
 
 # %%
-acc = ((X_test.reshape(len(X_test), -1) @ W_clf + b_clf).argmax(1) == y_test).float().mean().item()
+acc = (
+    (X_test.reshape(len(X_test), -1) @ W_clf + b_clf).argmax(1) == y_test
+).float().mean().item()
 H_data, share_data = judge(X_test)
 noise_gen = torch.Generator().manual_seed(ctx.seeds[0])
-H_noise, _ = judge(torch.rand(P["n_eval"], P["img"], P["img"], generator=noise_gen))  # uniform pixels
-flat = X_test.reshape(len(X_test), -1)  # C1's control: the same digits, pixels shuffled in each image
-order = torch.rand(flat.shape, generator=torch.Generator().manual_seed(ctx.seeds[0])).argsort(1)
+# uniform pixels
+H_noise, _ = judge(
+    torch.rand(P["n_eval"], P["img"], P["img"], generator=noise_gen)
+)
+# C1's control: the same digits, pixels shuffled in each image
+flat = X_test.reshape(len(X_test), -1)
+order = torch.rand(
+    flat.shape, generator=torch.Generator().manual_seed(ctx.seeds[0])
+).argsort(1)
 H_shuffled, _ = judge(flat.gather(1, order).reshape(X_test.shape))
 runtime.glue("a05_H_shuffled", H_shuffled)
 runtime.glue("a05_acc", acc)
 runtime.glue("a05_H_data", H_data)
 runtime.glue("a05_H_noise", H_noise)
-print(f"classifier accuracy on held-out digits {acc:.3f}; entropy: data {H_data:.3f}, uniform noise {H_noise:.3f}, "
+print(f"classifier accuracy on held-out digits {acc:.3f}; entropy: "
+      f"data {H_data:.3f}, uniform noise {H_noise:.3f}, "
       f"shuffled digits {H_shuffled:.3f} nats")  # fmt: skip
 
 # %% [markdown]
@@ -289,21 +324,33 @@ print(f"classifier accuracy on held-out digits {acc:.3f}; entropy: data {H_data:
 
 # %%
 def conv(x, w, b, stride=1):
-    """M independent convolutions in one call: x (B, M*C, H, W), w (M, O, C, k, k), b (M, O)."""
-    return F.conv2d(x, w.flatten(0, 1), b.flatten(), stride=stride, padding=w.shape[-1] // 2, groups=w.shape[0])
+    """M independent convolutions in one call: x (B, M*C, H, W),
+    w (M, O, C, k, k), b (M, O)."""
+    return F.conv2d(
+        x, w.flatten(0, 1), b.flatten(), stride=stride,
+        padding=w.shape[-1] // 2, groups=w.shape[0],
+    )  # fmt: skip
 
 
 def conv_to_one(x, w, b):
-    """The same for O = 1, through a block-diagonal weight (CPUs are slow on one-channel groups)."""
+    """The same for O = 1, through a block-diagonal weight (CPUs are
+    slow on one-channel groups)."""
     m, _, c, k, _ = w.shape
     eye = torch.eye(m, device=w.device)[:, :, None, None, None]
-    return F.conv2d(x, (eye * w[:, 0][None]).reshape(m, m * c, k, k), b.flatten(), padding=k // 2)
+    w_block = (eye * w[:, 0][None]).reshape(m, m * c, k, k)
+    return F.conv2d(x, w_block, b.flatten(), padding=k // 2)
 
 
 def stacked(shape, gens, std=0.02):
-    """One draw per seed from N(0, std²) truncated at 2 std (the authors' conv initialiser), repeated
-    for the seed's baseline and shared model, so that both start from the same weights."""
-    draws = [nn.init.trunc_normal_(torch.empty(shape), 0, std, -2 * std, 2 * std, generator=g) for g in gens]
+    """One draw per seed from N(0, std²) truncated at 2 std (the authors'
+    conv initialiser), repeated for the seed's baseline and shared model,
+    so that both start from the same weights."""
+    draws = [
+        nn.init.trunc_normal_(
+            torch.empty(shape), 0, std, -2 * std, 2 * std, generator=g
+        )
+        for g in gens
+    ]
     return nn.Parameter(torch.stack(draws + draws).to(dev))
 
 
@@ -313,45 +360,65 @@ def zeros(shape):
 
 # %%
 class Generator(nn.Module):
-    """M generators; layer 1 of self.W is the (possibly) shared convolution."""
+    """M generators; layer 1 of self.W is the (possibly) shared
+    convolution."""
 
     def __init__(self, gens):
         super().__init__()
         h, k, px = P["h"], P["k"], P["img"] ** 2
-        self.W_lin, self.b_lin = stacked((P["z_dim"], px), gens), zeros((px,))
+        self.W_lin, self.b_lin = (
+            stacked((P["z_dim"], px), gens), zeros((px,))
+        )
         self.bn_lin = nn.BatchNorm1d(M * px, device=dev)
-        shapes = [(h, 1, k, k)] + [(h, h, k, k)] * (1 + P["g_extra"]) + [(1, h, k, k)]
+        shapes = (
+            [(h, 1, k, k)]
+            + [(h, h, k, k)] * (1 + P["g_extra"])
+            + [(1, h, k, k)]
+        )
         self.W = nn.ParameterList([stacked(s, gens) for s in shapes])
         self.b = nn.ParameterList([zeros((s[0],)) for s in shapes])
-        self.bn = nn.ModuleList([nn.BatchNorm2d(M * h, device=dev) for _ in shapes[:-1]])
+        self.bn = nn.ModuleList(
+            [nn.BatchNorm2d(M * h, device=dev) for _ in shapes[:-1]]
+        )
 
     def forward(self, z):  # z (B, M, z_dim) -> images (B, M, s, s)
         B, s = z.shape[0], P["img"]
         x = torch.einsum("bmz,mzp->bmp", z, self.W_lin) + self.b_lin
-        x = F.leaky_relu(self.bn_lin(x.reshape(B, -1)), 0.2).reshape(B, M, s, s)
-        for W, b, bn in zip(self.W[:-1], self.b[:-1], self.bn, strict=True):
+        x = F.leaky_relu(self.bn_lin(x.reshape(B, -1)), 0.2)
+        x = x.reshape(B, M, s, s)
+        layers = zip(self.W[:-1], self.b[:-1], self.bn, strict=True)
+        for W, b, bn in layers:
             x = F.leaky_relu(bn(conv(x, W, b)), 0.2)
         return torch.sigmoid(conv_to_one(x, self.W[-1], self.b[-1]))
 
 
 # %%
 class Discriminator(nn.Module):
-    """M critics: stride-2 convolutions with BN and lrelu, then a linear score; layer 1 is shared."""
+    """M critics: stride-2 convolutions with BN and lrelu, then a linear
+    score; layer 1 is shared."""
 
     def __init__(self, gens):
         super().__init__()
         widths, side, k = [1, *P["d_widths"]], P["img"], P["k"]
-        self.W = nn.ParameterList([stacked((o, i, k, k), gens) for i, o in zip(widths[:-1], widths[1:], strict=True)])
+        pairs = zip(widths[:-1], widths[1:], strict=True)
+        self.W = nn.ParameterList(
+            [stacked((o, i, k, k), gens) for i, o in pairs]
+        )
         self.b = nn.ParameterList([zeros((o,)) for o in widths[1:]])
-        self.bn = nn.ModuleList([nn.BatchNorm2d(M * o, device=dev) for o in widths[1:]])
+        self.bn = nn.ModuleList(
+            [nn.BatchNorm2d(M * o, device=dev) for o in widths[1:]]
+        )
         for _ in widths[1:]:
             side = math.ceil(side / 2)
-        self.W_lin, self.b_lin = stacked((widths[-1] * side * side,), gens), zeros(())
+        self.W_lin, self.b_lin = (
+            stacked((widths[-1] * side * side,), gens), zeros(())
+        )
 
     def forward(self, x):  # x (B, M, s, s) -> scores (B, M)
         for W, b, bn in zip(self.W, self.b, self.bn, strict=True):
             x = F.leaky_relu(bn(conv(x, W, b, stride=2)), 0.2)
-        return torch.einsum("bmf,mf->bm", x.reshape(x.shape[0], M, -1), self.W_lin) + self.b_lin
+        x = x.reshape(x.shape[0], M, -1)
+        return torch.einsum("bmf,mf->bm", x, self.W_lin) + self.b_lin
 
 
 # %% [markdown]
@@ -388,32 +455,46 @@ class Discriminator(nn.Module):
 # %%
 gens = [torch.Generator().manual_seed(seed) for seed in ctx.seeds]
 G, D = Generator(gens), Discriminator(gens)
-assert G.W[1].shape == D.W[1].shape, "the shared layer must have the same kernel shape in G and D"
+assert G.W[1].shape == D.W[1].shape, (
+    "the shared layer must have the same kernel shape in G and D"
+)
 is_shared = (torch.arange(M) >= S).to(dev)
-shared_5d = is_shared.view(M, 1, 1, 1, 1)  # broadcasts over a layer's (out, in, k, k)
+# broadcasts over a layer's (out, in, k, k)
+shared_5d = is_shared.view(M, 1, 1, 1, 1)
 opt_d = torch.optim.RMSprop(D.parameters(), lr=P["lr"], alpha=0.9)
 opt_g = torch.optim.RMSprop(G.parameters(), lr=P["lr"], alpha=0.9)
-D_init = D.W[1].detach().cpu().clone()  # the freshly initialised D, a control for C3
+# the freshly initialised D, a control for C3
+D_init = D.W[1].detach().cpu().clone()
 n_train = len(X_train)
 X_train_dev = X_train.to(dev)
 
 
 def latent(B, streams=gens):
-    """Per seed, B codes from U(-1, 1), the same for the seed's baseline and shared model."""
-    z = torch.stack([torch.rand(B, P["z_dim"], generator=g) * 2 - 1 for g in streams])
+    """Per seed, B codes from U(-1, 1), the same for the seed's baseline
+    and shared model."""
+    z = torch.stack(
+        [torch.rand(B, P["z_dim"], generator=g) * 2 - 1 for g in streams]
+    )
     return torch.cat([z, z]).transpose(0, 1).to(dev)  # (B, M, z_dim)
 
 
 def real_images(B):
-    idx = torch.stack([torch.randint(n_train, (B,), generator=g) for g in gens])
-    return X_train_dev[torch.cat([idx, idx]).to(dev)].transpose(0, 1)  # (B, M, s, s)
+    idx = torch.stack(
+        [torch.randint(n_train, (B,), generator=g) for g in gens]
+    )
+    idx = torch.cat([idx, idx]).to(dev)
+    return X_train_dev[idx].transpose(0, 1)  # (B, M, s, s)
 
 
 # %%
 def loss_vs(score, label):
-    """The paper's loss: sigmoid cross-entropy of tanh(score) against ±1; batch mean, summed over models."""
+    """The paper's loss: sigmoid cross-entropy of tanh(score) against ±1;
+    batch mean, summed over models."""
     u = torch.tanh(score)
-    return F.binary_cross_entropy_with_logits(u, torch.full_like(u, label), reduction="none").mean(0).sum()
+    loss = F.binary_cross_entropy_with_logits(
+        u, torch.full_like(u, label), reduction="none"
+    )
+    return loss.mean(0).sum()
 
 
 def d_step():
@@ -421,7 +502,10 @@ def d_step():
         for p in D.parameters():
             p.clamp_(-P["clip"], P["clip"])
         fake = G(latent(P["batch"]))
-    loss = loss_vs(D(real_images(P["batch"])), 1.0) + loss_vs(D(fake), -1.0)
+    loss = (
+        loss_vs(D(real_images(P["batch"])), 1.0)
+        + loss_vs(D(fake), -1.0)
+    )
     opt_d.zero_grad(set_to_none=True)
     loss.backward()
     opt_d.step()
@@ -432,7 +516,8 @@ def g_step():
     loss = loss_vs(D(G(latent(P["batch"]))), 1.0)
     opt_g.zero_grad(set_to_none=True)
     loss.backward()
-    G.W[1].grad.masked_fill_(shared_5d, 0.0)  # G's optimiser never moves a shared layer
+    # G's optimiser never moves a shared layer
+    G.W[1].grad.masked_fill_(shared_5d, 0.0)
     G.b[1].grad.masked_fill_(is_shared[:, None], 0.0)
     opt_g.step()
     D.requires_grad_(True)
@@ -447,9 +532,16 @@ def g_step():
 # %%
 @torch.no_grad()
 def sample(n, chunk=500):
-    """n images from each of the M generators, (n, M, s, s) on the CPU; the same codes every call."""
-    streams = [torch.Generator().manual_seed(10_000 + seed) for seed in ctx.seeds]  # not the training streams
-    return torch.cat([G(latent(min(chunk, n - i), streams)).cpu() for i in range(0, n, chunk)])
+    """n images from each of the M generators, (n, M, s, s) on the CPU;
+    the same codes every call."""
+    # not the training streams
+    streams = [
+        torch.Generator().manual_seed(10_000 + seed) for seed in ctx.seeds
+    ]
+    return torch.cat([
+        G(latent(min(chunk, n - i), streams)).cpu()
+        for i in range(0, n, chunk)
+    ])  # fmt: skip
 
 
 def scores(images):
@@ -460,11 +552,15 @@ def scores(images):
 
 untrained = sample(P["n_eval"])
 H_untrained, _ = scores(untrained)
-print("untrained generators, mean entropy per model:", np.round(H_untrained, 3))
+print(
+    "untrained generators, mean entropy per model:",
+    np.round(H_untrained, 3),
+)
 
 # %%
+# shared GANs: G's layer 1 <- D's layer 1 (baselines keep their own)
 @torch.no_grad()
-def share():  # shared GANs: G's layer 1 <- D's layer 1 (baselines keep their own)
+def share():
     G.W[1].copy_(torch.where(shared_5d, D.W[1], G.W[1]))
     G.b[1].copy_(torch.where(is_shared[:, None], D.b[1], G.b[1]))
 
@@ -477,25 +573,35 @@ for step in range(1, P["steps"] + 1):
     share()
     g_step()
     with torch.no_grad():  # C4b: the shared slices of G and D, bit for bit
-        diff = torch.maximum((G.W[1] - D.W[1])[is_shared].abs().max(), (G.b[1] - D.b[1])[is_shared].abs().max())
+        diff = torch.maximum(
+            (G.W[1] - D.W[1])[is_shared].abs().max(),
+            (G.b[1] - D.b[1])[is_shared].abs().max(),
+        )
     max_diff, checks = max(max_diff, diff.item()), checks + 1
     if step in checkpoints:
         late.append(sample(P["n_eval"] // len(checkpoints)))
 base_gap = (G.W[1] - D.W[1])[~is_shared].abs().max().item()
-print(f"{P['steps']} generator steps; shared layer: max |W_G - W_D| = {max_diff} (shared GANs), {base_gap:.3f} (baselines)")
+print(
+    f"{P['steps']} generator steps; shared layer: "
+    f"max |W_G - W_D| = {max_diff} (shared GANs), "
+    f"{base_gap:.3f} (baselines)"
+)
 
 # %% [markdown]
 # ## C1 · Does the GAN learn the digits?
 
 # %%
-trained = torch.cat(late)  # (n_eval, M, s, s): four checkpoints, the last one at the end
+# (n_eval, M, s, s): four checkpoints, the last one at the end
+trained = torch.cat(late)
 H_trained, shares = scores(trained)
 base, shrd = slice(0, S), slice(S, M)
 H_u = float(H_untrained.mean())
-H_base, H_shared = float(H_trained[base].mean()), float(H_trained[shrd].mean())
+H_base = float(H_trained[base].mean())
+H_shared = float(H_trained[shrd].mean())
 closure = (H_u - H_base) / (H_u - H_data)
 for name, part in (("baseline", base), ("shared", shrd)):
-    print(f"{name:8s} entropy per seed {np.round(H_trained[part], 3)}, smallest class share per seed "
+    print(f"{name:8s} entropy per seed {np.round(H_trained[part], 3)}, "
+          "smallest class share per seed "
           f"{np.round(shares[part].min(1).values.numpy(), 3)}")
 runtime.glue("a05_H_base", H_base)
 runtime.glue("a05_H_shared", H_shared)
@@ -554,10 +660,16 @@ plt.show()
 # shuffled digits far more confidently than the paper's CNN would.
 
 # %%
-H_ref = min(H_noise, H_u)  # the better of the two references a GAN must beat
-report.measure("C1", margin=H_ref - H_trained[base], closure=(H_u - H_trained[base]) / (H_u - H_data),
-               min_share=shares[base].min(1).values, closure_shuffled=(H_u - H_shuffled) / (H_u - H_data),
-               H_gan=H_base, H_untrained=H_u, H_noise=H_noise, H_data=H_data)  # fmt: skip
+# the better of the two references a GAN must beat
+H_ref = min(H_noise, H_u)
+report.measure(
+    "C1",
+    margin=H_ref - H_trained[base],
+    closure=(H_u - H_trained[base]) / (H_u - H_data),
+    min_share=shares[base].min(1).values,
+    closure_shuffled=(H_u - H_shuffled) / (H_u - H_data),
+    H_gan=H_base, H_untrained=H_u, H_noise=H_noise, H_data=H_data,
+)  # fmt: skip
 runtime.glue("a05_closure_shuffled", (H_u - H_shuffled) / (H_u - H_data))
 
 # %% [markdown]
@@ -575,25 +687,45 @@ runtime.glue("a05_closure_shuffled", (H_u - H_shuffled) / (H_u - H_data))
 # %%
 @torch.no_grad()
 def swapped_samples(gen):
-    """Samples of the final generators, the shared GANs' layer 1 replaced by random kernels of equal norm."""
+    """Samples of the final generators, the shared GANs' layer 1 replaced
+    by random kernels of equal norm."""
     keep = G.W[1].detach().clone()
     R = torch.randn(keep.shape, generator=gen).to(dev)
-    R = R * keep.flatten(3).norm(dim=3)[..., None, None] / R.flatten(3).norm(dim=3)[..., None, None]
+    R = (
+        R * keep.flatten(3).norm(dim=3)[..., None, None]
+        / R.flatten(3).norm(dim=3)[..., None, None]
+    )
     G.W[1].copy_(torch.where(shared_5d, R, keep))
     out = sample(P["n_eval"])
     G.W[1].copy_(keep)
     return out
 
 
-H_swapped, _ = scores(swapped_samples(torch.Generator().manual_seed(ctx.seeds[0])))
+H_swapped, _ = scores(
+    swapped_samples(torch.Generator().manual_seed(ctx.seeds[0]))
+)
 H_b = H_trained[base]
-report.measure("C4a", rel_gap=(H_trained[shrd] - H_b) / (H_u - H_b), margin=H_ref - H_trained[shrd],
-               min_share=shares[shrd].min(1).values, rel_gap_swapped=(H_swapped[shrd] - H_b) / (H_u - H_b),
-               H_shared=H_shared, H_base=H_base)  # fmt: skip
-report.measure("C4b", max_abs_diff=max_diff, unchecked_steps=P["steps"] - checks)
+report.measure(
+    "C4a",
+    rel_gap=(H_trained[shrd] - H_b) / (H_u - H_b),
+    margin=H_ref - H_trained[shrd],
+    min_share=shares[shrd].min(1).values,
+    rel_gap_swapped=(H_swapped[shrd] - H_b) / (H_u - H_b),
+    H_shared=H_shared, H_base=H_base,
+)  # fmt: skip
+report.measure(
+    "C4b", max_abs_diff=max_diff, unchecked_steps=P["steps"] - checks
+)
 runtime.glue("a05_H_swapped", float(H_swapped[shrd].mean()))
-print("shared GANs with the shared layer swapped for random kernels, entropy per seed:", np.round(H_swapped[shrd], 3))
-print("smallest class share per seed, shared GANs:", np.round(shares[shrd].min(1).values.numpy(), 4))
+print(
+    "shared GANs with the shared layer swapped for random kernels, "
+    "entropy per seed:",
+    np.round(H_swapped[shrd], 3),
+)
+print(
+    "smallest class share per seed, shared GANs:",
+    np.round(shares[shrd].min(1).values.numpy(), 4),
+)
 
 # %% [markdown]
 # The shared GANs meet the rule, and the control fails it: with random kernels in place of
@@ -619,18 +751,32 @@ print("smallest class share per seed, shared GANs:", np.round(shares[shrd].min(1
 
 # %%
 def best_match_cosine(W_g, W_d):
-    """For every k x k kernel of W_g (out, in, k, k): its largest cosine with any kernel of W_d."""
+    """For every k x k kernel of W_g (out, in, k, k): its largest cosine
+    with any kernel of W_d."""
     a = F.normalize(W_g.reshape(-1, W_g.shape[-1] ** 2), dim=1)
     b = F.normalize(W_d.reshape(-1, W_d.shape[-1] ** 2), dim=1)
     return (a @ b.T).max(dim=1).values
 
 
-PAPER_COUNTS = np.array([1, 2, 24, 60, 134, 269, 329, 440, 529, 535, 490, 433, 295, 251, 128, 91, 42, 27, 10, 6])
-PAPER_EDGES = np.linspace(0.45530802, 0.85514832, 21)  # from the authors' Weights_Analyser notebook
-paper_mean = float((PAPER_COUNTS * (PAPER_EDGES[1:] + PAPER_EDGES[:-1]) / 2).sum() / PAPER_COUNTS.sum())
+PAPER_COUNTS = np.array([
+    1, 2, 24, 60, 134, 269, 329, 440, 529, 535,
+    490, 433, 295, 251, 128, 91, 42, 27, 10, 6,
+])  # fmt: skip
+# from the authors' Weights_Analyser notebook
+PAPER_EDGES = np.linspace(0.45530802, 0.85514832, 21)
+paper_mean = float(
+    (PAPER_COUNTS * (PAPER_EDGES[1:] + PAPER_EDGES[:-1]) / 2).sum()
+    / PAPER_COUNTS.sum()
+)
 W_G, W_D = G.W[1].detach().cpu(), D.W[1].detach().cpu()
-stat_trained = torch.stack([best_match_cosine(W_G[m], W_D[m]) for m in range(S)])  # baselines: (S, h*h)
-frac_in = ((stat_trained >= PAPER_EDGES[0]) & (stat_trained <= PAPER_EDGES[-1])).float().mean().item()
+# baselines: (S, h*h)
+stat_trained = torch.stack(
+    [best_match_cosine(W_G[m], W_D[m]) for m in range(S)]
+)
+frac_in = (
+    ((stat_trained >= PAPER_EDGES[0]) & (stat_trained <= PAPER_EDGES[-1]))
+    .float().mean().item()
+)  # fmt: skip
 paper_shape = tuple(W_G.shape[1:]) == PAPER_SHAPE
 runtime.glue("a05_stat_trained", stat_trained.mean().item())
 runtime.glue("a05_paper_mean", paper_mean)
@@ -656,33 +802,73 @@ runtime.glue("a05_paper_mean", paper_mean)
 
 # %%
 null_gen = torch.Generator().manual_seed(ctx.seeds[0])
-null = torch.stack([best_match_cosine(torch.randn(PAPER_SHAPE, generator=null_gen), torch.randn(PAPER_SHAPE, generator=null_gen))
-                    for _ in range(P["null_reps"])])  # fmt: skip
+null = torch.stack([
+    best_match_cosine(torch.randn(PAPER_SHAPE, generator=null_gen),
+                      torch.randn(PAPER_SHAPE, generator=null_gen))
+    for _ in range(P["null_reps"])
+])  # fmt: skip
 null_hist = np.histogram(null.numpy(), bins=PAPER_EDGES)[0] / null.numel()
-overlap = float(np.minimum(PAPER_COUNTS / PAPER_COUNTS.sum(), null_hist).sum())  # 1 = identical histograms
-paper_cdf = np.concatenate([[0], np.cumsum(PAPER_COUNTS) / PAPER_COUNTS.sum()])  # at PAPER_EDGES
+# 1 = identical histograms
+overlap = float(
+    np.minimum(PAPER_COUNTS / PAPER_COUNTS.sum(), null_hist).sum()
+)
+# at PAPER_EDGES
+paper_cdf = np.concatenate(
+    [[0], np.cumsum(PAPER_COUNTS) / PAPER_COUNTS.sum()]
+)
 q01, q99 = np.quantile(null.numpy(), [0.01, 0.99])
-c3a = {"paper_mean": paper_mean, "null_mean": null.mean().item(), "null_min": null.min(1).values.mean().item(),
-       "null_max": null.max(1).values.mean().item(), "overlap": overlap,
-       "paper_below_null_q01": float(np.interp(q01, PAPER_EDGES, paper_cdf)),
-       "paper_above_null_q99": float(1 - np.interp(q99, PAPER_EDGES, paper_cdf))}  # fmt: skip
-extra = best_match_cosine(torch.randn(PAPER_SHAPE, generator=null_gen), torch.randn(PAPER_SHAPE, generator=null_gen))
-c3a["gap"], c3a["gap_random"] = paper_mean - c3a["null_mean"], extra.mean().item() - c3a["null_mean"]
+c3a = {
+    "paper_mean": paper_mean,
+    "null_mean": null.mean().item(),
+    "null_min": null.min(1).values.mean().item(),
+    "null_max": null.max(1).values.mean().item(),
+    "overlap": overlap,
+    "paper_below_null_q01": float(np.interp(q01, PAPER_EDGES, paper_cdf)),
+    "paper_above_null_q99": float(
+        1 - np.interp(q99, PAPER_EDGES, paper_cdf)
+    ),
+}  # fmt: skip
+extra = best_match_cosine(
+    torch.randn(PAPER_SHAPE, generator=null_gen),
+    torch.randn(PAPER_SHAPE, generator=null_gen),
+)
+c3a["gap"], c3a["gap_random"] = (
+    paper_mean - c3a["null_mean"],
+    extra.mean().item() - c3a["null_mean"],
+)
 del c3a["paper_mean"]
 report.measure("C3a", c3a)
 runtime.glue("a05_gap_random", c3a["gap_random"])
-in_range = lambda v: ((v >= PAPER_EDGES[0]) & (v <= PAPER_EDGES[-1])).float().mean().item()  # noqa: E731
+in_range = lambda v: (  # noqa: E731
+    ((v >= PAPER_EDGES[0]) & (v <= PAPER_EDGES[-1])).float().mean().item()
+)
 report.measure(
-    "C2", mean_dev=abs(stat_trained.mean().item() - paper_mean) if paper_shape else None,
-    frac_in_range=frac_in if paper_shape else None, mean_dev_random=abs(null.mean().item() - paper_mean),
-    frac_in_range_random=in_range(null), mean_here=stat_trained.mean().item(), frac_in_range_here=frac_in,
-    note="" if paper_shape else f"trained kernels {tuple(W_G.shape[1:])}, not the paper's {PAPER_SHAPE}: "
-    "the evidence is measured only at the paper's shape (full profile); the control is measured here",
+    "C2",
+    mean_dev=(
+        abs(stat_trained.mean().item() - paper_mean)
+        if paper_shape else None
+    ),
+    frac_in_range=frac_in if paper_shape else None,
+    mean_dev_random=abs(null.mean().item() - paper_mean),
+    frac_in_range_random=in_range(null),
+    mean_here=stat_trained.mean().item(),
+    frac_in_range_here=frac_in,
+    note="" if paper_shape else (
+        f"trained kernels {tuple(W_G.shape[1:])}, "
+        f"not the paper's {PAPER_SHAPE}: "
+        "the evidence is measured only at the paper's shape "
+        "(full profile); the control is measured here"
+    ),
 )  # fmt: skip
 if not paper_shape and report.verdict("C2") != claims.INCONCLUSIVE:
-    report.untestable("C2", f"trained kernels {tuple(W_G.shape[1:])}, not the paper's {PAPER_SHAPE}")
+    report.untestable(
+        "C2",
+        f"trained kernels {tuple(W_G.shape[1:])}, "
+        f"not the paper's {PAPER_SHAPE}",
+    )
 runtime.glue("a05_null_in_range", in_range(null))
-for key in ("null_mean", "null_min", "null_max", "overlap", "paper_below_null_q01", "paper_above_null_q99"):
+for key in ("null_mean", "null_min", "null_max", "overlap",
+            "paper_below_null_q01", "paper_above_null_q99"):  # fmt: skip
     runtime.glue(f"a05_{key}", c3a[key])
 print({k: round(v, 3) for k, v in c3a.items()})
 
@@ -732,7 +918,8 @@ plt.show()
 
 # %%
 def spatial_similarity(W_g, W_d):
-    """rho: cosine between the traceless k² x k² second-moment matrices of two kernel sets."""
+    """rho: cosine between the traceless k² x k² second-moment matrices
+    of two kernel sets."""
 
     def traceless(W):
         A = W.reshape(-1, W.shape[-1] ** 2).double()
@@ -744,45 +931,75 @@ def spatial_similarity(W_g, W_d):
 
 
 def participation_ratio(W):
-    """Effective number of spatial directions (out of k²) used by a set of unit-norm kernels."""
+    """Effective number of spatial directions (out of k²) used by a set
+    of unit-norm kernels."""
     A = F.normalize(W.reshape(-1, W.shape[-1] ** 2), dim=1).double()
     ev = torch.linalg.eigvalsh(A.T @ A)
     return (ev.sum() ** 2 / ev.pow(2).sum()).item()
 
 
 def shuffled(W, gen):
-    """Each kernel's k² entries in a random order: same values, no spatial structure."""
+    """Each kernel's k² entries in a random order: same values, no spatial
+    structure."""
     A = W.reshape(-1, W.shape[-1] ** 2)
-    return A.gather(1, torch.rand(A.shape, generator=gen).argsort(1)).reshape(W.shape)
+    order = torch.rand(A.shape, generator=gen).argsort(1)
+    return A.gather(1, order).reshape(W.shape)
 
 
 # %%
 ctl_gen = torch.Generator().manual_seed(ctx.seeds[0])
-ctl = {"trained": [], "init": [], "shuffled": [], "random": [], "cross-seed": []}
+ctl = {"trained": [], "init": [], "shuffled": [], "random": [],
+       "cross-seed": []}  # fmt: skip
 rho = {"trained": [], "init": [], "cross-seed": []}
 for m in range(S):
-    others = {"trained": W_D[m], "init": D_init[m], "shuffled": shuffled(W_D[m], ctl_gen),
-              "random": torch.randn(W_D[m].shape, generator=ctl_gen), "cross-seed": W_D[(m + 1) % S]}  # fmt: skip
+    others = {"trained": W_D[m], "init": D_init[m],
+              "shuffled": shuffled(W_D[m], ctl_gen),
+              "random": torch.randn(W_D[m].shape, generator=ctl_gen),
+              "cross-seed": W_D[(m + 1) % S]}  # fmt: skip
     for key, W in others.items():
         if key != "cross-seed" or S > 1:
             ctl[key].append(best_match_cosine(W_G[m], W))
     for key in rho:
         if key != "cross-seed" or S > 1:
             rho[key].append(spatial_similarity(W_G[m], others[key]))
-# null of the tested quantity, the mean over seeds of rho, with D replaced by random kernels
-rho_null = [np.mean([spatial_similarity(W_G[m], torch.randn(W_G[m].shape, generator=ctl_gen)) for m in range(S)])
-            for _ in range(P["rho_null"])]  # fmt: skip
+# null of the tested quantity, the mean over seeds of rho, with D
+# replaced by random kernels
+rho_null = [
+    np.mean([
+        spatial_similarity(
+            W_G[m], torch.randn(W_G[m].shape, generator=ctl_gen)
+        )
+        for m in range(S)
+    ])
+    for _ in range(P["rho_null"])
+]  # fmt: skip
 mean_of = {key: torch.cat(v).mean().item() for key, v in ctl.items() if v}
 pr_D = float(np.mean([participation_ratio(W_D[m]) for m in range(S)]))
-pr_random = participation_ratio(torch.randn(W_D[0].shape, generator=ctl_gen))
+pr_random = participation_ratio(
+    torch.randn(W_D[0].shape, generator=ctl_gen)
+)
 q99 = float(np.quantile(rho_null, 0.99))
-per_seed = {key: np.array([v.mean().item() for v in ctl[key]]) for key in ("trained", "init", "shuffled")}
-c3b = {"gap_init": per_seed["trained"] - per_seed["init"], "gap_shuffled": per_seed["trained"] - per_seed["shuffled"],
-       "rho_excess": np.array(rho["trained"]) - q99, "rho_excess_init": np.array(rho["init"]) - q99,
-       "rho_excess_cross": np.array(rho["cross-seed"] if S > 1 else [math.nan]) - q99,
-       "s_trained": mean_of["trained"], "rho_null_q99": q99}  # fmt: skip
+per_seed = {
+    key: np.array([v.mean().item() for v in ctl[key]])
+    for key in ("trained", "init", "shuffled")
+}
+c3b = {
+    "gap_init": per_seed["trained"] - per_seed["init"],
+    "gap_shuffled": per_seed["trained"] - per_seed["shuffled"],
+    "rho_excess": np.array(rho["trained"]) - q99,
+    "rho_excess_init": np.array(rho["init"]) - q99,
+    "rho_excess_cross": (
+        np.array(rho["cross-seed"] if S > 1 else [math.nan]) - q99
+    ),
+    "s_trained": mean_of["trained"],
+    "rho_null_q99": q99,
+}  # fmt: skip
 print({k: round(v, 3) for k, v in mean_of.items()})
-print("rho per seed:", {k: np.round(v, 3).tolist() for k, v in rho.items()}, f"null 99th percentile {q99:.3f}")
+print(
+    "rho per seed:",
+    {k: np.round(v, 3).tolist() for k, v in rho.items()},
+    f"null 99th percentile {q99:.3f}",
+)
 
 # %% tags=["hide-input"]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.5, 3.3), width_ratios=[1.4, 1])
@@ -808,10 +1025,16 @@ for key in ("trained", "init", "shuffled"):
 runtime.glue("a05_c3b_rho", float(np.mean(rho["trained"])))
 runtime.glue("a05_c3b_rho_null_q99", q99)
 runtime.glue("a05_rho_init", float(np.mean(rho["init"])))
-runtime.glue("a05_rho_cross", float(np.mean(rho["cross-seed"])) if S > 1 else float("nan"))
+runtime.glue(
+    "a05_rho_cross",
+    float(np.mean(rho["cross-seed"])) if S > 1 else float("nan"),
+)
 runtime.glue("a05_pr_D", pr_D)
 runtime.glue("a05_pr_random", pr_random)
-print(f"participation ratio of D's kernels {pr_D:.1f}, of random kernels {pr_random:.1f} (of {W_D.shape[-1] ** 2})")
+print(
+    f"participation ratio of D's kernels {pr_D:.1f}, "
+    f"of random kernels {pr_random:.1f} (of {W_D.shape[-1] ** 2})"
+)
 
 # %% [markdown]
 # On our own GANs the paper's statistic is {glue:text}`a05_c3b_trained:.3f` for trained $G$
@@ -851,17 +1074,58 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 check_gen = torch.Generator().manual_seed(0)
-Wa, Wb = torch.randn(6, 5, 5, 5, generator=check_gen), torch.randn(6, 5, 5, 5, generator=check_gen)
-perm_out, perm_in = torch.randperm(6, generator=check_gen), torch.randperm(5, generator=check_gen)
-print("statistic of a kernel set against itself is 1 everywhere:", bool(torch.allclose(best_match_cosine(Wa, Wa), torch.ones(30))))
-print("statistic ignores kernel scale:", bool(torch.allclose(best_match_cosine(Wa, 3 * Wb), best_match_cosine(Wa, Wb))))
-print("rho unchanged by permuting D's channels:", abs(spatial_similarity(Wa, Wb) - spatial_similarity(Wa, Wb[perm_out][:, perm_in])) < 1e-12)
-print("rho of a set with itself is 1:", abs(spatial_similarity(Wa, Wa) - 1) < 1e-12)
-x_chk, w_chk, b_chk = torch.randn(2, 3 * 4, 6, 6, generator=check_gen), torch.randn(3, 1, 4, 5, 5, generator=check_gen), torch.zeros(3, 1)
-print("block-diagonal conv == grouped conv:", bool(torch.allclose(conv_to_one(x_chk, w_chk, b_chk), conv(x_chk, w_chk, b_chk), atol=1e-5)))
-print("paper's histogram holds", int(PAPER_COUNTS.sum()), "kernels (64 x 64)")
-print("shared layer: same kernel shape in G and D:", G.W[1].shape == D.W[1].shape)
-print("shared GANs: G's shared kernels equal D's after every update:", max_diff == 0.0 and checks == P["steps"])
+Wa, Wb = (
+    torch.randn(6, 5, 5, 5, generator=check_gen),
+    torch.randn(6, 5, 5, 5, generator=check_gen),
+)
+perm_out, perm_in = (
+    torch.randperm(6, generator=check_gen),
+    torch.randperm(5, generator=check_gen),
+)
+print(
+    "statistic of a kernel set against itself is 1 everywhere:",
+    bool(torch.allclose(best_match_cosine(Wa, Wa), torch.ones(30))),
+)
+print(
+    "statistic ignores kernel scale:",
+    bool(torch.allclose(
+        best_match_cosine(Wa, 3 * Wb), best_match_cosine(Wa, Wb)
+    )),
+)  # fmt: skip
+print(
+    "rho unchanged by permuting D's channels:",
+    abs(
+        spatial_similarity(Wa, Wb)
+        - spatial_similarity(Wa, Wb[perm_out][:, perm_in])
+    ) < 1e-12,
+)  # fmt: skip
+print(
+    "rho of a set with itself is 1:",
+    abs(spatial_similarity(Wa, Wa) - 1) < 1e-12,
+)
+x_chk, w_chk, b_chk = (
+    torch.randn(2, 3 * 4, 6, 6, generator=check_gen),
+    torch.randn(3, 1, 4, 5, 5, generator=check_gen),
+    torch.zeros(3, 1),
+)
+print(
+    "block-diagonal conv == grouped conv:",
+    bool(torch.allclose(
+        conv_to_one(x_chk, w_chk, b_chk), conv(x_chk, w_chk, b_chk),
+        atol=1e-5,
+    )),
+)  # fmt: skip
+print(
+    "paper's histogram holds", int(PAPER_COUNTS.sum()), "kernels (64 x 64)"
+)
+print(
+    "shared layer: same kernel shape in G and D:",
+    G.W[1].shape == D.W[1].shape,
+)
+print(
+    "shared GANs: G's shared kernels equal D's after every update:",
+    max_diff == 0.0 and checks == P["steps"],
+)
 
 # %%
 report.table()
