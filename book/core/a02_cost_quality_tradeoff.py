@@ -83,21 +83,33 @@ def glue(**values):  # numbers quoted in the prose
 # %% tags=["parameters"]
 SIZES = ctx.pick(
     ci=dict(
-        V=6, k=3, widths=[1, 2, 3, 4, 6, 8, 12, 16, 24, 32], pad_to=[8, 32], restarts={8: 3, 32: 1},
-        T=12, batch=32, steps=600, n_small=128, n_test=1024, eval_chunk=256,
+        V=6, k=3, widths=[1, 2, 3, 4, 6, 8, 12, 16, 24, 32],
+        pad_to=[8, 32],
+        restarts={8: 3, 32: 1},
+        T=12, batch=32, steps=600,
+        n_small=128, n_test=1024, eval_chunk=256,
     ),
     full=dict(
-        V=16, k=3, widths=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], pad_to=[8, 32, 64, 128, 256, 512, 1024],
+        V=16, k=3, widths=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+        pad_to=[8, 32, 64, 128, 256, 512, 1024],
         restarts={8: 4, 32: 2, 64: 2, 128: 2, 256: 1, 512: 1, 1024: 1},
-        T=24, batch=256, steps=3000, n_small=512, n_test=8192, eval_chunk=256,
+        T=24, batch=256, steps=3000,
+        n_small=512, n_test=8192, eval_chunk=256,
     ),
 )  # fmt: skip
 # The design, identical in both profiles:
-SOURCE = dict(p_branch=0.3, p_major=0.8, p_interrupt=0.01, seed=2310)  # the "program": a fixed construction
-LR = 2e-2  # Adam with cosine decay; the group padded to width P uses LR * min(1, sqrt(32 / P))
-BITS = [2, 3, 4, 6, 8]  # quantisation bit-widths (None below: unquantised float32)
-PRUNE = [0.0, 0.5]  # fraction of each weight matrix zeroed by magnitude before quantising
-EPS_BOUNDARY = 0.01  # compression boundary: the cheapest variant within 1 % of the float model's loss
+# the "program": a fixed construction
+SOURCE = dict(p_branch=0.3, p_major=0.8, p_interrupt=0.01, seed=2310)
+# Adam with cosine decay; the group padded to width P uses
+# LR * min(1, sqrt(32 / P))
+LR = 2e-2
+# quantisation bit-widths (None below: unquantised float32)
+BITS = [2, 3, 4, 6, 8]
+# fraction of each weight matrix zeroed by magnitude before quantising
+PRUNE = [0.0, 0.5]
+# compression boundary: the cheapest variant within 1 % of the float
+# model's loss
+EPS_BOUNDARY = 0.01
 V, k, T = SIZES["V"], SIZES["k"], SIZES["T"]
 
 # %% [markdown]
@@ -114,7 +126,7 @@ V, k, T = SIZES["V"], SIZES["k"], SIZES["T"]
 # set (C5). `tol` says how far a re-run on another CPU or thread count may move each number
 # (derived at the end of the chapter).
 
-# %%
+# %% tags=["hide-input"]
 # fmt: off
 TITLE = "The cost-quality tradeoff of resource-constrained sequence prediction"
 report = claims.Report(ctx, title=TITLE)
@@ -234,7 +246,8 @@ report.preregistration()
 
 # %%
 def program_source(V, k, p_branch, p_major, p_interrupt, seed):
-    """Next-phase table P[c, v] = p(x_t = v | c), c = (x_{t-k}, ..., x_{t-1}) read as a base-V number."""
+    """Next-phase table P[c, v] = p(x_t = v | c),
+    c = (x_{t-k}, ..., x_{t-1}) read as a base-V number."""
     rng = np.random.default_rng(seed)
     C = V**k
     main = rng.integers(0, V, C)  # where straight-line code goes next
@@ -247,11 +260,13 @@ def program_source(V, k, p_branch, p_major, p_interrupt, seed):
 
 
 def stationary(table, V):
-    """Stationary distribution of the contexts, by power iteration to machine precision."""
+    """Stationary distribution of the contexts, by power iteration to
+    machine precision."""
     C = len(table)
     pi = np.full(C, 1.0 / C)
     for _ in range(100_000):
-        new = (pi[:, None] * table).reshape(V, C // V, V).sum(0).ravel()  # drop the oldest phase, append v
+        # drop the oldest phase, append v
+        new = (pi[:, None] * table).reshape(V, C // V, V).sum(0).ravel()
         if np.abs(new - pi).max() < 1e-15:
             break
         pi = new
@@ -264,8 +279,10 @@ def entropy_bits(p):
 
 # %%
 def conditional_entropy(table, pi, V, j):
-    """H_j = H(x_t | the last j phases) under the stationary distribution; H_k is the entropy rate."""
-    joint = (pi[:, None] * table).reshape(-1, V**j, V).sum(0)  # p(last j phases, next phase)
+    """H_j = H(x_t | the last j phases) under the stationary
+    distribution; H_k is the entropy rate."""
+    # p(last j phases, next phase)
+    joint = (pi[:, None] * table).reshape(-1, V**j, V).sum(0)
     return float(entropy_bits(joint.ravel()) - entropy_bits(joint.sum(1)))
 
 
@@ -275,7 +292,11 @@ H = float(pi @ entropy_bits(table))
 ladder = [conditional_entropy(table, pi, V, j) for j in range(k + 1)]
 glue(H=H, H0=ladder[0], H1=ladder[1], H2=ladder[2])
 print(f"{V} phases, {V**k} contexts; entropy rate H = {H:.4f} bit/symbol")
-print("ladder H_0..H_k:", np.round(ladder, 3), f"(uniform guess: {math.log2(V):.3f})")
+print(
+    "ladder H_0..H_k:",
+    np.round(ladder, 3),
+    f"(uniform guess: {math.log2(V):.3f})",
+)
 
 # %% [markdown]
 # The phase frequencies alone are worth little ($H_0 =$ {glue:text}`H0:.3f` bit/symbol, close to
@@ -288,7 +309,8 @@ print("ladder H_0..H_k:", np.round(ladder, 3), f"(uniform guess: {math.log2(V):.
 
 # %%
 def sample_windows(n, rng):
-    """n stationary windows of T phases (each starts from a context drawn from pi): (n, T) ints."""
+    """n stationary windows of T phases (each starts from a context
+    drawn from pi): (n, T) ints."""
     C = V**k
     c = rng.choice(C, size=n, p=pi)
     x = np.empty((n, T), dtype=np.int64)
@@ -296,13 +318,16 @@ def sample_windows(n, rng):
         x[:, j] = (c // V ** (k - 1 - j)) % V
     cdf = np.cumsum(table, 1)
     for t in range(k, T):
-        x[:, t] = np.minimum((rng.random(n)[:, None] > cdf[c]).sum(1), V - 1)
+        x[:, t] = np.minimum(
+            (rng.random(n)[:, None] > cdf[c]).sum(1), V - 1
+        )
         c = (c * V + x[:, t]) % C
     return x
 
 
 def oracle_bits(x):
-    """-log2 P(x_t | c_t) of the true source at the positions t >= k: shape (n, T - k)."""
+    """-log2 P(x_t | c_t) of the true source at the positions t >= k:
+    shape (n, T - k)."""
     c = sum(x[:, j] * V ** (k - 1 - j) for j in range(k))
     out = np.empty((len(x), T - k))
     for t in range(k, T):
@@ -312,13 +337,22 @@ def oracle_bits(x):
 
 
 # %%
-X_test = sample_windows(SIZES["n_test"], np.random.default_rng([ctx.seeds[0], 7]))
-X_val = sample_windows(SIZES["n_test"] // 4, np.random.default_rng([ctx.seeds[0], 8]))
+X_test = sample_windows(
+    SIZES["n_test"], np.random.default_rng([ctx.seeds[0], 7])
+)
+X_val = sample_windows(
+    SIZES["n_test"] // 4, np.random.default_rng([ctx.seeds[0], 8])
+)
 oracle_window = oracle_bits(X_test).mean(1)
 oracle_test = float(oracle_window.mean())
-oracle_se = float(oracle_window.std(ddof=1) / math.sqrt(len(oracle_window)))
+oracle_se = float(
+    oracle_window.std(ddof=1) / math.sqrt(len(oracle_window))
+)
 glue(oracle_test=oracle_test)
-print(f"oracle loss on the test windows: {oracle_test:.4f} ± {oracle_se:.4f} bit/symbol (H = {H:.4f})")
+print(
+    f"oracle loss on the test windows: {oracle_test:.4f} ± "
+    f"{oracle_se:.4f} bit/symbol (H = {H:.4f})"
+)
 
 # %% [markdown]
 # ## The model family: GRUs of every width, trained as one batch
@@ -344,27 +378,39 @@ print(f"oracle loss on the test windows: {oracle_test:.4f} ± {oracle_se:.4f} bi
 
 # %%
 class PaddedGRUs(nn.Module):
-    """M independent GRU next-phase predictors; member m has width widths[m] <= P, zero-padded to P."""
+    """M independent GRU next-phase predictors; member m has width
+    widths[m] <= P, zero-padded to P."""
 
     def __init__(self, P, widths, seeds=None):
         super().__init__()
         M = len(widths)
         self.P, self.widths = P, list(widths)
-        self.W_i = nn.Parameter(torch.zeros(M, V, 3, P))  # one-hot phase -> gates (r, z, n)
+        # one-hot phase -> gates (r, z, n)
+        self.W_i = nn.Parameter(torch.zeros(M, V, 3, P))
         self.b_i = nn.Parameter(torch.zeros(M, 1, 3, P))
-        self.W_h = nn.Parameter(torch.zeros(M, P, 3, P))  # hidden state -> gates
+        # hidden state -> gates
+        self.W_h = nn.Parameter(torch.zeros(M, P, 3, P))
         self.b_h = nn.Parameter(torch.zeros(M, 1, 3, P))
-        self.W_o = nn.Parameter(torch.zeros(M, P, V))  # hidden state -> next-phase logits
+        # hidden state -> next-phase logits
+        self.W_o = nn.Parameter(torch.zeros(M, P, V))
         self.b_o = nn.Parameter(torch.zeros(M, 1, V))
         for m, seed in enumerate(seeds or []):
-            g, bound = torch.Generator().manual_seed(seed), 1 / math.sqrt(widths[m])
-            self.load_member(m, [torch.empty(w.shape).uniform_(-bound, bound, generator=g) for w in self.member(m)])  # fmt: skip
+            g, bound = (
+                torch.Generator().manual_seed(seed),
+                1 / math.sqrt(widths[m]),
+            )
+            self.load_member(m, [
+                torch.empty(w.shape).uniform_(-bound, bound, generator=g)
+                for w in self.member(m)
+            ])  # fmt: skip
 
     def member(self, m):
-        """The six tensors of member m's own width-h GRU (views into the padded stack)."""
+        """The six tensors of member m's own width-h GRU (views into
+        the padded stack)."""
         h = self.widths[m]
-        return [self.W_i[m, ..., :h], self.b_i[m, ..., :h], self.W_h[m, :h, :, :h],
-                self.b_h[m, ..., :h], self.W_o[m, :h], self.b_o[m]]  # fmt: skip
+        return [self.W_i[m, ..., :h], self.b_i[m, ..., :h],
+                self.W_h[m, :h, :, :h], self.b_h[m, ..., :h],
+                self.W_o[m, :h], self.b_o[m]]  # fmt: skip
 
     @torch.no_grad()
     def load_member(self, m, tensors):
@@ -388,14 +434,19 @@ class PaddedGRUs(nn.Module):
 
 # %%
 def scan_forward(U, W_h, b_h):
-    """GRU hidden states H (T, M, B, P) from U (T, M, B, 3, P) = W_i x_t + b_i, W_h (M, P, 3P), b_h (M, 1, 3, P)."""
+    """GRU hidden states H (T, M, B, P) from U (T, M, B, 3, P) =
+    W_i x_t + b_i, W_h (M, P, 3P), b_h (M, 1, 3, P)."""
     T, M, B, _, P = U.shape
     h = U.new_zeros(M, B, P)
     H, RZ, N, Gn = [h], [], [], []
     for t in range(T):
-        g = torch.baddbmm(b_h.view(M, 1, 3 * P), h, W_h).view(M, B, 3, P)  # g_t = W_h h_{t-1} + b_h
-        rz = torch.sigmoid(U[t, :, :, :2] + g[:, :, :2])  # gates r_t and z_t
-        n = torch.tanh(torch.addcmul(U[t, :, :, 2], rz[:, :, 0], g[:, :, 2]))
+        # g_t = W_h h_{t-1} + b_h
+        g = torch.baddbmm(b_h.view(M, 1, 3 * P), h, W_h).view(M, B, 3, P)
+        # gates r_t and z_t
+        rz = torch.sigmoid(U[t, :, :, :2] + g[:, :, :2])
+        n = torch.tanh(
+            torch.addcmul(U[t, :, :, 2], rz[:, :, 0], g[:, :, 2])
+        )
         h = torch.addcmul(n, rz[:, :, 1], h - n)  # (1 - z) n + z h_{t-1}
         H.append(h), RZ.append(rz), N.append(n), Gn.append(g[:, :, 2])
     return [torch.stack(a) for a in (H, RZ, N, Gn)]  # H includes h_0 = 0
@@ -403,16 +454,22 @@ def scan_forward(U, W_h, b_h):
 
 # %%
 def scan_backward(dH, W_h, H, RZ, N, Gn):
-    """Gradients of the loss w.r.t. U, W_h, b_h from dH = dL/dh_t (T, M, B, P): the equations above."""
+    """Gradients of the loss w.r.t. U, W_h, b_h from
+    dH = dL/dh_t (T, M, B, P): the equations above."""
     T, M, B, P = N.shape
     R, Z = RZ[:, :, :, 0], RZ[:, :, :, 1]
     dn = (1 - Z) * (1 - N * N)  # d h_t / d a^n_t
-    K = torch.stack([dn * Gn * R * (1 - R), (H[:-1] - N) * Z * (1 - Z), dn * R], 3)  # d h_t / d g_t
+    # d h_t / d g_t
+    K = torch.stack(
+        [dn * Gn * R * (1 - R), (H[:-1] - N) * Z * (1 - Z), dn * R], 3
+    )
     carry, dh_all, dg_all = torch.zeros_like(H[0]), [None] * T, [None] * T
     for t in range(T - 1, -1, -1):
         dh_all[t] = dh = dH[t] + carry  # delta_t
         dg_all[t] = dg = dh.unsqueeze(2) * K[t]  # (M, B, 3, P)
-        carry = torch.baddbmm(dh * Z[t], dg.view(M, B, 3 * P), W_h.transpose(1, 2))
+        carry = torch.baddbmm(
+            dh * Z[t], dg.view(M, B, 3 * P), W_h.transpose(1, 2)
+        )
     dG, dh = torch.stack(dg_all), torch.stack(dh_all)
     dU = torch.cat([dG[:, :, :, :2], (dh * dn).unsqueeze(3)], 3)
     dW = torch.einsum("tmbi,tmbj->mij", H[:-1], dG.view(T, M, B, 3 * P))
@@ -420,7 +477,8 @@ def scan_backward(dH, W_h, H, RZ, N, Gn):
 
 
 class GRUScan(torch.autograd.Function):
-    """Stacked GRU recurrence with the hand-written backward pass (checked by gradcheck at the end)."""
+    """Stacked GRU recurrence with the hand-written backward pass
+    (checked by gradcheck at the end)."""
 
     @staticmethod
     def forward(ctx, U, W_h, b_h):
@@ -435,18 +493,31 @@ class GRUScan(torch.autograd.Function):
 
 # %%
 def gru_forward(net, x):
-    """Next-phase logits (M, B, T, V) of every member for its own windows x (M, B, T)."""
+    """Next-phase logits (M, B, T, V) of every member for its own
+    windows x (M, B, T)."""
     M, B, _ = x.shape
     onehot = F.one_hot(x, V).to(net.W_i.dtype).view(M, -1, V)
-    U = torch.bmm(onehot, net.W_i.view(M, V, -1)).view(M, B, -1, 3, net.P) + net.b_i.unsqueeze(1)
-    H = GRUScan.apply(U.permute(2, 0, 1, 3, 4).contiguous(), net.W_h.view(M, net.P, -1), net.b_h)
-    return torch.einsum("tmbp,mpv->mbtv", H, net.W_o) + net.b_o.unsqueeze(1)
+    U = (
+        torch.bmm(onehot, net.W_i.view(M, V, -1)).view(M, B, -1, 3, net.P)
+        + net.b_i.unsqueeze(1)
+    )
+    H = GRUScan.apply(
+        U.permute(2, 0, 1, 3, 4).contiguous(),
+        net.W_h.view(M, net.P, -1),
+        net.b_h,
+    )
+    return (
+        torch.einsum("tmbp,mpv->mbtv", H, net.W_o) + net.b_o.unsqueeze(1)
+    )
 
 
 def bits_per_symbol(net, x):
-    """Mean log-loss in bits of each member on its own windows, over the positions t >= k: shape (M,)."""
+    """Mean log-loss in bits of each member on its own windows, over
+    the positions t >= k: shape (M,)."""
     logits = gru_forward(net, x)[:, :, k - 1 : -1]
-    nll = F.cross_entropy(logits.reshape(-1, V), x[:, :, k:].reshape(-1), reduction="none")
+    nll = F.cross_entropy(
+        logits.reshape(-1, V), x[:, :, k:].reshape(-1), reduction="none"
+    )
     return nll.view(len(x), -1).mean(1) / math.log(2)
 
 
@@ -462,48 +533,104 @@ def bits_per_symbol(net, x):
 
 
 # %%
-pad_of = {h: min(P for P in SIZES["pad_to"] if P >= h) for h in SIZES["widths"]}  # width -> padded width
+# width -> padded width
+pad_of = {
+    h: min(P for P in SIZES["pad_to"] if P >= h) for h in SIZES["widths"]
+}
 REGIMES = ("online", "small")
-members = [(regime, seed, h, r) for regime in REGIMES for seed in ctx.seeds for h in SIZES["widths"]
-           for r in range(SIZES["restarts"][pad_of[h]] if regime == "online" else 1)]  # fmt: skip
-groups = {P: [i for i, m in enumerate(members) if pad_of[m[2]] == P] for P in SIZES["pad_to"]}
-slot = {i: j for idx in groups.values() for j, i in enumerate(idx)}  # position of member i in its stack
-nets = {P: PaddedGRUs(P, [members[i][2] for i in idx],
-                      seeds=[100_000 * members[i][1] + 10 * members[i][2] + members[i][3] for i in idx]).to(ctx.device)
-        for P, idx in groups.items()}  # fmt: skip
+members = [
+    (regime, seed, h, r)
+    for regime in REGIMES
+    for seed in ctx.seeds
+    for h in SIZES["widths"]
+    for r in range(
+        SIZES["restarts"][pad_of[h]] if regime == "online" else 1
+    )
+]
+groups = {
+    P: [i for i, m in enumerate(members) if pad_of[m[2]] == P]
+    for P in SIZES["pad_to"]
+}
+# position of member i in its stack
+slot = {i: j for idx in groups.values() for j, i in enumerate(idx)}
+nets = {
+    P: PaddedGRUs(
+        P,
+        [members[i][2] for i in idx],
+        seeds=[
+            100_000 * members[i][1] + 10 * members[i][2] + members[i][3]
+            for i in idx
+        ],
+    ).to(ctx.device)
+    for P, idx in groups.items()
+}
 glue(n_small_symbols=SIZES["n_small"] * (T - k))
-print({P: len(idx) for P, idx in groups.items()}, "members per padded width P;", len(members), "in all")
+print(
+    {P: len(idx) for P, idx in groups.items()},
+    "members per padded width P;",
+    len(members),
+    "in all",
+)
 
 
 # %%
 def training_streams(steps, batch):
-    """Per (regime, seed): the windows of every step, fresh (online) or drawn from a fixed small set."""
+    """Per (regime, seed): the windows of every step, fresh (online)
+    or drawn from a fixed small set."""
     streams = {}
     for seed in ctx.seeds:
         rng = np.random.default_rng([seed, 1])
-        streams["online", seed] = sample_windows(steps * batch, rng).reshape(steps, batch, T)
-        streams["pool", seed] = sample_windows(SIZES["n_small"], np.random.default_rng([seed, 2]))
-        streams["small", seed] = streams["pool", seed][rng.integers(0, SIZES["n_small"], (steps, batch))]
+        streams["online", seed] = sample_windows(
+            steps * batch, rng
+        ).reshape(steps, batch, T)
+        streams["pool", seed] = sample_windows(
+            SIZES["n_small"], np.random.default_rng([seed, 2])
+        )
+        streams["small", seed] = streams["pool", seed][
+            rng.integers(0, SIZES["n_small"], (steps, batch))
+        ]
     return streams
 
 
 streams = training_streams(SIZES["steps"], SIZES["batch"])
 stream_keys = [(regime, seed) for regime in REGIMES for seed in ctx.seeds]
-stream_data = torch.tensor(np.stack([streams[key] for key in stream_keys]), dtype=torch.uint8, device=ctx.device)  # fmt: skip
-stream_of = {P: torch.tensor([stream_keys.index(members[i][:2]) for i in idx], device=ctx.device) for P, idx in groups.items()}  # fmt: skip
+stream_data = torch.tensor(
+    np.stack([streams[key] for key in stream_keys]),
+    dtype=torch.uint8,
+    device=ctx.device,
+)
+stream_of = {
+    P: torch.tensor(
+        [stream_keys.index(members[i][:2]) for i in idx], device=ctx.device
+    )
+    for P, idx in groups.items()
+}
 
 
 # %%
 def train(nets, steps):
-    """Adam on the summed loss of all members; returns every member's training loss per step."""
-    opt = torch.optim.Adam([{"params": net.parameters(), "lr": LR * min(1.0, math.sqrt(32 / P))}
-                            for P, net in nets.items()])  # fmt: skip
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps)))
-    curves = torch.zeros(steps, len(members), device=ctx.device)  # training loss of every member per step
+    """Adam on the summed loss of all members; returns every member's
+    training loss per step."""
+    opt = torch.optim.Adam(
+        [
+            {
+                "params": net.parameters(),
+                "lr": LR * min(1.0, math.sqrt(32 / P)),
+            }
+            for P, net in nets.items()
+        ]
+    )
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps))
+    )
+    # training loss of every member per step
+    curves = torch.zeros(steps, len(members), device=ctx.device)
     for s in range(steps):
         loss = 0.0
         for P, net in nets.items():
-            bits = bits_per_symbol(net, stream_data[stream_of[P], s].long().to(ctx.device))
+            bits = bits_per_symbol(
+                net, stream_data[stream_of[P], s].long().to(ctx.device)
+            )
             curves[s, groups[P]] = bits.detach()
             loss = loss + bits.sum()
         opt.zero_grad()
@@ -513,10 +640,14 @@ def train(nets, steps):
     return curves.cpu().numpy()
 
 
-untrained = copy.deepcopy(nets)  # the negative control of C2 and C3: the same GRUs before training
+# the negative control of C2 and C3: the same GRUs before training
+untrained = copy.deepcopy(nets)
 t0 = time.process_time()
 curves = train(nets, SIZES["steps"])
-print(f"trained {len(members)} GRUs for {SIZES['steps']} steps: {time.process_time() - t0:.1f} s of CPU time")
+print(
+    f"trained {len(members)} GRUs for {SIZES['steps']} steps: "
+    f"{time.process_time() - t0:.1f} s of CPU time"
+)
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.0), sharey=True)
@@ -555,31 +686,59 @@ plt.show()
 # %%
 @torch.no_grad()
 def held_out_bits(net, X):
-    """Mean log-loss (bits) of every member of net on the same windows X (N, T): shape (M,)."""
+    """Mean log-loss (bits) of every member of net on the same windows
+    X (N, T): shape (M,)."""
     total, chunk = np.zeros(len(net.widths)), SIZES["eval_chunk"]
     for start in range(0, len(X), chunk):
         x = torch.as_tensor(X[start : start + chunk], device=ctx.device)
-        total += bits_per_symbol(net, x.expand(len(net.widths), -1, -1)).cpu().numpy() * len(x)
+        total += bits_per_symbol(
+            net, x.expand(len(net.widths), -1, -1)
+        ).cpu().numpy() * len(x)
     return total / len(X)
 
 
 def variant(i, bits, prune, family):
-    """(weights, description length in bits) of member i of family, pruned by magnitude, then quantised."""
-    own = [w.detach().cpu() for w in family[pad_of[members[i][2]]].member(slot[i])]
-    pruned = [cost.prune_by_magnitude(w, prune) if j in (0, 2, 4) else w for j, w in enumerate(own)]
-    return cost.quantized_copy(pruned, bits), cost.description_length(pruned, bits)
+    """(weights, description length in bits) of member i of family,
+    pruned by magnitude, then quantised."""
+    own = [
+        w.detach().cpu()
+        for w in family[pad_of[members[i][2]]].member(slot[i])
+    ]
+    pruned = [
+        cost.prune_by_magnitude(w, prune) if j in (0, 2, 4) else w
+        for j, w in enumerate(own)
+    ]
+    return (
+        cost.quantized_copy(pruned, bits),
+        cost.description_length(pruned, bits),
+    )
 
 
 # %%
-test_loss, val_loss, train_loss = (np.full(len(members), np.nan) for _ in range(3))
+test_loss, val_loss, train_loss = (
+    np.full(len(members), np.nan) for _ in range(3)
+)
 for P, net in nets.items():
-    test_loss[groups[P]], val_loss[groups[P]] = held_out_bits(net, X_test), held_out_bits(net, X_val)
-    for seed in ctx.seeds:  # the small-regime members on their own training windows
-        own = [j for j, i in enumerate(groups[P]) if members[i][:2] == ("small", seed)]
-        train_loss[[groups[P][j] for j in own]] = held_out_bits(net, streams["pool", seed])[own]
-chosen = {}  # (seed, width) -> the online restart with the lowest validation loss
+    test_loss[groups[P]], val_loss[groups[P]] = (
+        held_out_bits(net, X_test),
+        held_out_bits(net, X_val),
+    )
+    # the small-regime members on their own training windows
+    for seed in ctx.seeds:
+        own = [
+            j
+            for j, i in enumerate(groups[P])
+            if members[i][:2] == ("small", seed)
+        ]
+        train_loss[[groups[P][j] for j in own]] = held_out_bits(
+            net, streams["pool", seed]
+        )[own]
+# (seed, width) -> the online restart with the lowest validation loss
+chosen = {}
 for i, (regime, seed, h, _) in enumerate(members):
-    if regime == "online" and ((seed, h) not in chosen or val_loss[i] < val_loss[chosen[seed, h]]):
+    if regime == "online" and (
+        (seed, h) not in chosen or val_loss[i] < val_loss[chosen[seed, h]]
+    ):
         chosen[seed, h] = i
 
 # %%
@@ -587,26 +746,53 @@ VARIANTS = [(None, 0.0)] + [(b, p) for p in PRUNE for b in BITS]
 
 
 def price(family, chosen_members):
-    """Every variant of the chosen members of a family: cost (bits) and test loss."""
+    """Every variant of the chosen members of a family: cost (bits)
+    and test loss."""
     rows = []
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:  # LZMA runs outside the GIL
+    # LZMA runs outside the GIL
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
         for P in family:
-            jobs = [(i, b, p) for i in chosen_members if pad_of[members[i][2]] == P for b, p in VARIANTS]
-            made = list(workers.map(lambda job: variant(*job, family), jobs))
-            probe = PaddedGRUs(P, [members[i][2] for i, _, _ in jobs]).to(ctx.device)
+            jobs = [
+                (i, b, p)
+                for i in chosen_members
+                if pad_of[members[i][2]] == P
+                for b, p in VARIANTS
+            ]
+            made = list(
+                workers.map(lambda job: variant(*job, family), jobs)
+            )
+            probe = PaddedGRUs(
+                P, [members[i][2] for i, _, _ in jobs]
+            ).to(ctx.device)
             for m, (weights, _) in enumerate(made):
                 probe.load_member(m, weights)
-            for (i, b, p), (_, bits), loss in zip(jobs, made, held_out_bits(probe, X_test), strict=True):
-                rows.append(dict(member=i, seed=members[i][1], width=members[i][2], bits=b, prune=p, cost=bits, loss=loss))  # fmt: skip
+            for (i, b, p), (_, bits), loss in zip(
+                jobs, made, held_out_bits(probe, X_test), strict=True
+            ):
+                rows.append(dict(
+                    member=i, seed=members[i][1], width=members[i][2],
+                    bits=b, prune=p, cost=bits, loss=loss,
+                ))  # fmt: skip
     return rows
 
 
 rows = price(nets, chosen.values())
-# the control: the first restart of every online member, untrained, priced the same way
-chosen_untrained = {(m[1], m[2]): i for i, m in enumerate(members) if m[0] == "online" and m[3] == 0}
+# the control: the first restart of every online member, untrained,
+# priced the same way
+chosen_untrained = {
+    (m[1], m[2]): i
+    for i, m in enumerate(members)
+    if m[0] == "online" and m[3] == 0
+}
 rows_untrained = price(untrained, chosen_untrained.values())
-C_all, L_all = np.array([r["cost"] for r in rows], float), np.array([r["loss"] for r in rows])
-print(f"{len(rows)} variants of {len(chosen)} trained models measured (and {len(rows_untrained)} untrained)")
+C_all, L_all = (
+    np.array([r["cost"] for r in rows], float),
+    np.array([r["loss"] for r in rows]),
+)
+print(
+    f"{len(rows)} variants of {len(chosen)} trained models measured "
+    f"(and {len(rows_untrained)} untrained)"
+)
 
 # %% [markdown]
 # ## The cost-quality plane (C1, C2, C3)
@@ -623,44 +809,89 @@ def n_params(h):
 
 
 def boundary(i, rows=rows):
-    """The cheapest variant of member i whose loss is within EPS_BOUNDARY of its float loss."""
+    """The cheapest variant of member i whose loss is within
+    EPS_BOUNDARY of its float loss."""
     mine = [r for r in rows if r["member"] == i]
     float_loss = next(r["loss"] for r in mine if r["bits"] is None)
-    return min((r for r in mine if r["loss"] <= (1 + EPS_BOUNDARY) * float_loss), key=lambda r: r["cost"])
+    return min(
+        (r for r in mine if r["loss"] <= (1 + EPS_BOUNDARY) * float_loss),
+        key=lambda r: r["cost"],
+    )
 
 
 def boundary_curve(bounds):
     """Seed means of the boundaries' cost and loss, per width."""
-    b_cost = np.array([np.mean([bounds[s, h]["cost"] for s in ctx.seeds]) for h in widths])
-    b_loss = np.array([np.mean([bounds[s, h]["loss"] for s in ctx.seeds]) for h in widths])
+    b_cost = np.array([
+        np.mean([bounds[s, h]["cost"] for s in ctx.seeds]) for h in widths
+    ])  # fmt: skip
+    b_loss = np.array([
+        np.mean([bounds[s, h]["loss"] for s in ctx.seeds]) for h in widths
+    ])  # fmt: skip
     return b_cost, b_loss
 
 
 widths = SIZES["widths"]
 bounds = {key: boundary(i) for key, i in chosen.items()}
 b_cost, b_loss = boundary_curve(bounds)
-u_cost, u_loss = boundary_curve({key: boundary(i, rows_untrained) for key, i in chosen_untrained.items()})
-c2 = dict(below_raw=float(np.mean([b["cost"] < 32 * n_params(b["width"]) for b in bounds.values()])),
-          cost_increasing=float(np.all(np.diff(b_cost) > 0)), max_loss_rise=float(np.max(np.diff(b_loss))),
-          max_loss_rise_untrained=float(np.max(np.diff(u_loss))))  # fmt: skip
+u_cost, u_loss = boundary_curve(
+    {
+        key: boundary(i, rows_untrained)
+        for key, i in chosen_untrained.items()
+    }
+)
+c2 = dict(
+    below_raw=float(np.mean([
+        b["cost"] < 32 * n_params(b["width"]) for b in bounds.values()
+    ])),
+    cost_increasing=float(np.all(np.diff(b_cost) > 0)),
+    max_loss_rise=float(np.max(np.diff(b_loss))),
+    max_loss_rise_untrained=float(np.max(np.diff(u_loss))),
+)
 report.measure("C2", c2)
-glue(max_loss_rise_untrained=c2["max_loss_rise_untrained"], untrained_loss=float(u_loss.mean()))
-glue(boundary_bits=float(np.median([b["bits"] or 32 for b in bounds.values()])))
-print("boundary (seed mean):", {h: (round(c), round(float(y), 3)) for h, c, y in zip(widths, b_cost, b_loss, strict=True)})  # fmt: skip
+glue(
+    max_loss_rise_untrained=c2["max_loss_rise_untrained"],
+    untrained_loss=float(u_loss.mean()),
+)
+glue(
+    boundary_bits=float(
+        np.median([b["bits"] or 32 for b in bounds.values()])
+    )
+)
+print(
+    "boundary (seed mean):",
+    {
+        h: (round(c), round(float(y), 3))
+        for h, c, y in zip(widths, b_cost, b_loss, strict=True)
+    },
+)
 print(c2)
 
 # %%
 env = cost.lower_envelope(C_all, L_all)
 best = float(L_all.min())
 best_untrained = min(r["loss"] for r in rows_untrained)
-c3 = dict(best=best, excess=best - oracle_test, captured=(ladder[0] - best) / (ladder[0] - H),
-          excess_untrained=best_untrained - oracle_test)  # fmt: skip
+c3 = dict(
+    best=best,
+    excess=best - oracle_test,
+    captured=(ladder[0] - best) / (ladder[0] - H),
+    excess_untrained=best_untrained - oracle_test,
+)
 report.measure("C3", c3)
-everything = np.concatenate([L_all, test_loss])  # all variants, all restarts, both regimes
-c1 = dict(H=H, oracle_z=abs(oracle_test - H) / oracle_se, min_excess=float(everything.min() - oracle_test))
+# all variants, all restarts, both regimes
+everything = np.concatenate([L_all, test_loss])
+c1 = dict(
+    H=H,
+    oracle_z=abs(oracle_test - H) / oracle_se,
+    min_excess=float(everything.min() - oracle_test),
+)
 report.measure("C1", c1)
-glue(best=best, excess=c3["excess"], env_points=len(env), env_pruned=sum(rows[i]["prune"] > 0 for i in env),
-     excess_untrained=c3["excess_untrained"])  # fmt: skip
+glue(
+    best=best,
+    excess=c3["excess"],
+    env_points=len(env),
+    env_pruned=sum(rows[i]["prune"] > 0 for i in env),
+    excess_untrained=c3["excess_untrained"],
+)
 print(c1, c3, sep="\n")
 
 # %% tags=["hide-input"]
@@ -721,15 +952,19 @@ plt.show()
 
 # %%
 def three_segment_fit(u, y, min_points=3):
-    """Best continuous 3-piece linear least-squares fit with breakpoints at data points: (i, j, slopes, fit)."""
+    """Best continuous 3-piece linear least-squares fit with
+    breakpoints at data points: (i, j, slopes, fit)."""
     best_fit, n = None, len(u)
     for i in range(min_points - 1, n - 2 * min_points + 2):
         for j in range(i + min_points - 1, n - min_points + 1):
-            A = np.stack([np.ones(n), u, np.maximum(u - u[i], 0), np.maximum(u - u[j], 0)], 1)
+            A = np.stack([np.ones(n), u, np.maximum(u - u[i], 0),
+                          np.maximum(u - u[j], 0)], 1)  # fmt: skip
             coef = np.linalg.lstsq(A, y, rcond=None)[0]
             sse = float(((A @ coef - y) ** 2).sum())
             if best_fit is None or sse < best_fit[0]:
-                best_fit = (sse, i, j, np.cumsum(coef[1:]).tolist(), A @ coef)
+                best_fit = (
+                    sse, i, j, np.cumsum(coef[1:]).tolist(), A @ coef
+                )  # fmt: skip
     return best_fit[1:]
 
 
@@ -742,19 +977,32 @@ useful = env[L_all[env] < math.log2(V)]
 u, y = np.log2(C_all[useful]), np.log2(L_all[useful] - H)
 if len(useful) >= 9:
     bi, bj, (s1, s2, s3), fitted = three_segment_fit(u, y)
-    line = y[0] + (y[-1] - y[0]) * (u - u[0]) / (u[-1] - u[0])  # the control: one regime, same scatter
-    y_line = line + np.random.default_rng([ctx.seeds[0], 9]).permutation(y - fitted)
+    # the control: one regime, same scatter
+    line = y[0] + (y[-1] - y[0]) * (u - u[0]) / (u[-1] - u[0])
+    y_line = line + (
+        np.random.default_rng([ctx.seeds[0], 9]).permutation(y - fitted)
+    )
     _, _, (n1, n2, n3), _ = three_segment_fit(u, y_line)
-    _, _, (l1, l2, l3), _ = three_segment_fit(u, np.log2(L_all[useful]))  # the earlier fit, log2 L
-    c4 = dict(s2=s2, ratio_1=flatter(s2, s1), ratio_3=flatter(s2, s3), ratio_1_line=flatter(n2, n1),
-              ratio_3_line=flatter(n2, n3), s1=s1, s3=s3, n_points=len(useful),
-              logL_ratio_1=flatter(l2, l1), logL_ratio_3=flatter(l2, l3))  # fmt: skip
+    # the earlier fit, log2 L
+    _, _, (l1, l2, l3), _ = three_segment_fit(u, np.log2(L_all[useful]))
+    c4 = dict(
+        s2=s2, ratio_1=flatter(s2, s1), ratio_3=flatter(s2, s3),
+        ratio_1_line=flatter(n2, n1), ratio_3_line=flatter(n2, n3),
+        s1=s1, s3=s3, n_points=len(useful),
+        logL_ratio_1=flatter(l2, l1), logL_ratio_3=flatter(l2, l3),
+    )  # fmt: skip
     report.measure("C4", c4)
-    glue(s1=s1, s2=s2, s3=s3, **{key: c4[key] for key in ("ratio_1", "ratio_3", "ratio_1_line", "ratio_3_line",
-                                                        "logL_ratio_1", "logL_ratio_3")})  # fmt: skip
+    glue(s1=s1, s2=s2, s3=s3, **{
+        key: c4[key]
+        for key in ("ratio_1", "ratio_3", "ratio_1_line", "ratio_3_line",
+                    "logL_ratio_1", "logL_ratio_3")
+    })  # fmt: skip
     print({key: round(v, 3) for key, v in c4.items()})
 else:
-    report.untestable("C4", f"only {len(useful)} envelope points; the 3-piece fit needs 9")
+    report.untestable(
+        "C4",
+        f"only {len(useful)} envelope points; the 3-piece fit needs 9",
+    )
 
 # %% tags=["hide-input"]
 assert len(useful) >= 9, "C4 is not testable here: nothing to draw"
@@ -806,25 +1054,60 @@ plt.show()
 # %%
 def seed_mean(values, regime, h):
     """Mean over seeds of the first restart of (regime, width h)."""
-    return float(np.mean([values[i] for i, m in enumerate(members) if (m[0], m[2], m[3]) == (regime, h, 0)]))
+    return float(np.mean([
+        values[i] for i, m in enumerate(members)
+        if (m[0], m[2], m[3]) == (regime, h, 0)
+    ]))  # fmt: skip
 
 
 tr = np.array([seed_mean(train_loss, "small", h) for h in widths])
 te = np.array([seed_mean(test_loss, "small", h) for h in widths])
-te_online = np.array([np.mean([test_loss[chosen[s, h]] for s in ctx.seeds]) for h in widths])
-knee = int(np.flatnonzero(tr < H)[0]) if (tr < H).any() else None  # first width with train loss below H
-widest = {regime: [next(i for i, m in enumerate(members) if m == (regime, s, widths[-1], 0)) for s in ctx.seeds]
-          for regime in REGIMES}  # fmt: skip
-pool_loss = {i: held_out_bits(nets[pad_of[widths[-1]]], streams["pool", members[i][1]])[slot[i]]
-             for i in widest["online"]}  # the control: the widest online GRU on the small set it never saw
-c5 = dict(train_minus_H=[train_loss[i] - H for i in widest["small"]],
-          test_gain_beyond_knee=float(te[knee] - te[-1]) if knee is not None else math.nan,
-          train_minus_H_online=[pool_loss[i] - H for i in widest["online"]],
-          knee_width=widths[knee] if knee is not None else None, test_widest=float(te[-1]))  # fmt: skip
+te_online = np.array(
+    [np.mean([test_loss[chosen[s, h]] for s in ctx.seeds]) for h in widths]
+)
+# first width with train loss below H
+knee = int(np.flatnonzero(tr < H)[0]) if (tr < H).any() else None
+widest = {
+    regime: [
+        next(i for i, m in enumerate(members)
+             if m == (regime, s, widths[-1], 0))
+        for s in ctx.seeds
+    ]
+    for regime in REGIMES
+}  # fmt: skip
+# the control: the widest online GRU on the small set it never saw
+pool_loss = {
+    i: held_out_bits(
+        nets[pad_of[widths[-1]]], streams["pool", members[i][1]]
+    )[slot[i]]
+    for i in widest["online"]
+}
+c5 = dict(
+    train_minus_H=[train_loss[i] - H for i in widest["small"]],
+    test_gain_beyond_knee=(
+        float(te[knee] - te[-1]) if knee is not None else math.nan
+    ),
+    train_minus_H_online=[pool_loss[i] - H for i in widest["online"]],
+    knee_width=widths[knee] if knee is not None else None,
+    test_widest=float(te[-1]),
+)
 report.measure("C5", c5)
-glue(knee_width=c5["knee_width"] or 0, train_widest=float(tr[-1]), test_widest=c5["test_widest"],
-     online_on_pool=float(np.mean([pool_loss[i] for i in widest["online"]])))  # fmt: skip
-print({key: (np.round(v, 3).tolist() if isinstance(v, list | float) else v) for key, v in c5.items()})
+glue(
+    knee_width=c5["knee_width"] or 0,
+    train_widest=float(tr[-1]),
+    test_widest=c5["test_widest"],
+    online_on_pool=float(
+        np.mean([pool_loss[i] for i in widest["online"]])
+    ),
+)
+print(
+    {
+        key: (
+            np.round(v, 3).tolist() if isinstance(v, list | float) else v
+        )
+        for key, v in c5.items()
+    }
+)
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.0, 3.4))
@@ -863,19 +1146,51 @@ plt.show()
 def padding_untouched(net):
     clone = copy.deepcopy(net)
     for m in range(len(net.widths)):
-        clone.load_member(m, [torch.zeros_like(w) for w in clone.member(m)])
+        clone.load_member(
+            m, [torch.zeros_like(w) for w in clone.member(m)]
+        )
     return all(bool((p == 0).all()) for p in clone.parameters())
 
 
 g = torch.Generator().manual_seed(0)
-args = (torch.randn(4, 2, 3, 3, 5, generator=g, dtype=torch.float64, requires_grad=True),  # U: T=4, M=2, B=3, P=5
-        (0.5 * torch.randn(2, 5, 15, generator=g, dtype=torch.float64)).requires_grad_(),
-        torch.randn(2, 1, 3, 5, generator=g, dtype=torch.float64, requires_grad=True))  # fmt: skip
-print("next-phase table rows sum to 1:", bool(np.allclose(table.sum(1), 1.0)))
-print("pi is stationary:", bool(np.abs((pi[:, None] * table).reshape(V, -1, V).sum(0).ravel() - pi).max() < 1e-12))  # fmt: skip
-print("padding of every stack still exactly zero:", all(padding_untouched(net) for net in nets.values()))
-print("hand-written BPTT passes gradcheck:", torch.autograd.gradcheck(GRUScan.apply, args))
-print("envelope: cost rises, loss falls:", bool(np.all(np.diff(C_all[env]) > 0) and np.all(np.diff(L_all[env]) < 0)))  # fmt: skip
+args = (
+    # U: T=4, M=2, B=3, P=5
+    torch.randn(
+        4, 2, 3, 3, 5, generator=g, dtype=torch.float64, requires_grad=True
+    ),
+    (
+        0.5 * torch.randn(2, 5, 15, generator=g, dtype=torch.float64)
+    ).requires_grad_(),
+    torch.randn(
+        2, 1, 3, 5, generator=g, dtype=torch.float64, requires_grad=True
+    ),
+)
+print(
+    "next-phase table rows sum to 1:", bool(np.allclose(table.sum(1), 1.0))
+)
+print(
+    "pi is stationary:",
+    bool(
+        np.abs(
+            (pi[:, None] * table).reshape(V, -1, V).sum(0).ravel() - pi
+        ).max()
+        < 1e-12
+    ),
+)
+print(
+    "padding of every stack still exactly zero:",
+    all(padding_untouched(net) for net in nets.values()),
+)
+print(
+    "hand-written BPTT passes gradcheck:",
+    torch.autograd.gradcheck(GRUScan.apply, args),
+)
+print(
+    "envelope: cost rises, loss falls:",
+    bool(
+        np.all(np.diff(C_all[env]) > 0) and np.all(np.diff(L_all[env]) < 0)
+    ),
+)
 
 # %%
 report.table()
