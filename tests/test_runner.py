@@ -50,8 +50,15 @@ P = ctx.pick(ci=dict(n=3, sleep=0.0), full=dict(n=30, sleep=0.0))
 # %%
 from rnnbook.claims import control, evidence
 report = claims.Report(ctx, title="Miniature")
-report.claim("C1", "sum is right", kind="empirical", paper=6,
-             checks=[evidence("total", "==", 6, tol=0), control("total_shuffled", of="total", what="off by one")])
+report.claim(
+    "C1", "sum is right", kind="empirical", paper=6,
+    checks=[
+        evidence("total", "==", 6, tol=0),
+        control("total_shuffled", of="total", what="off by one"),
+    ],
+)
+
+# %%
 time.sleep(P["sleep"])
 SHOULD_FAIL = False
 if SHOULD_FAIL:
@@ -67,7 +74,8 @@ print("a printed number:", 0.125)
 # Some prose.
 
 # %%
-report.measure("C1", total=sum(range(P["n"] + 1)), total_shuffled=sum(range(P["n"])))
+n = P["n"]
+report.measure("C1", total=sum(range(n + 1)), total_shuffled=sum(range(n)))
 report.table()
 
 # %%
@@ -333,6 +341,11 @@ def _check(data, **kw):
     data["claims"][0]["checks"][0].update(kw)
 
 
+def _append_code(book: Path, line: str) -> None:
+    py = book / "book/core/a98_mini.py"
+    py.write_text(py.read_text() + f"\n# %%\n{line}\n")
+
+
 def _fabricated_full(book: Path) -> None:
     data = json.loads((book / "results/a98.ci.json").read_text())
     data["profile"], data["device"] = "full", "NVIDIA H100"
@@ -350,6 +363,7 @@ RESULTS = "results/a98.ci.json"
 NOTEBOOK = "book/core/a98_mini.ipynb"
 TAMPERS = {
     "printed number": (NOTEBOOK, _printed_number, "outputs were edited"),
+    "long code line": (None, lambda b: _append_code(b, "x = " + "1 + " * 30 + "1"), "scroll sideways"),
     "tag moved to markdown": (NOTEBOOK, _tag_moved_to_markdown, "tags differ"),
     "nbval-skip added": (NOTEBOOK, _skip_tag, "tags differ"),
     "tolerance widened": (RESULTS, lambda d: _check(d, tol=1e9), "edited after execution"),
