@@ -52,8 +52,21 @@ import importlib.util
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("rnnbook") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "rnnbook @ git+https://github.com/rnn-memory-book/rnn-memory-book@main"], check=True)
+if (
+    "google.colab" in sys.modules
+    and importlib.util.find_spec("rnnbook") is None
+):
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "rnnbook @ git+https://github.com/rnn-memory-book/rnn-memory-book@main",
+        ],
+        check=True,
+    )
 
 # %%
 import math
@@ -69,7 +82,9 @@ from sklearn.preprocessing import StandardScaler
 from rnnbook import claims, plots, runtime
 from rnnbook.train import StackedAdam, clip_per_model
 
-ctx = runtime.setup("a06", default_seeds={"ci": [0, 1, 2], "full": [0, 1, 2, 3, 4]})
+ctx = runtime.setup(
+    "a06", default_seeds={"ci": [0, 1, 2], "full": [0, 1, 2, 3, 4]}
+)
 plots.use_style()
 dev = ctx.device
 print(ctx.describe())
@@ -78,31 +93,41 @@ print(ctx.describe())
 # Sizes only: both profiles run the same code.
 P = ctx.pick(
     ci=dict(
-        tasks=["parity", "dms"], hidden=48, batch=32, steps=700, heads=30,
-        window=10, threshold=0.95, lr=1e-2, eval_batch=256,
-        ac_steps=1000, ac_burn=100, ac_trials=8, stream=1000, stream_warmup=100, stream_trials=4,
-        n_ablate=8, eps=[0.05, 0.1, 0.2, 0.4], n_draws=2, gated=[], gated_steps=0,
+        tasks=["parity", "dms"], hidden=48, batch=32, steps=700,
+        heads=30, window=10, threshold=0.95, lr=1e-2, eval_batch=256,
+        ac_steps=1000, ac_burn=100, ac_trials=8,
+        stream=1000, stream_warmup=100, stream_trials=4,
+        n_ablate=8, eps=[0.05, 0.1, 0.2, 0.4], n_draws=2,
+        gated=[], gated_steps=0,
         retrain_steps=200, decode_batches=(4, 2),
     ),
     full=dict(
-        tasks=["parity", "dms"], hidden=500, batch=128, steps=4000, heads=60,
-        window=50, threshold=0.98, lr=2e-3, eval_batch=1024,
-        ac_steps=4000, ac_burn=500, ac_trials=10, stream=1000, stream_warmup=100, stream_trials=10,
-        n_ablate=20, eps=[0.05, 0.1, 0.2, 0.4], n_draws=4, gated=["gru", "lstm"], gated_steps=3000,
+        tasks=["parity", "dms"], hidden=500, batch=128, steps=4000,
+        heads=60, window=50, threshold=0.98, lr=2e-3, eval_batch=1024,
+        ac_steps=4000, ac_burn=500, ac_trials=10,
+        stream=1000, stream_warmup=100, stream_trials=10,
+        n_ablate=20, eps=[0.05, 0.1, 0.2, 0.4], n_draws=4,
+        gated=["gru", "lstm"], gated_steps=3000,
         retrain_steps=1500, decode_batches=(8, 4),
     ),
 )  # fmt: skip
-# Constants of the model and the analyses (not sizes): the authors' code [C] unless marked [R].
+# Constants of the model and the analyses (not sizes): the authors' code
+# [C] unless marked [R].
 SLOPE = 0.01  # LeakyReLU negative slope (torch default) [C]
 CLIP = 2.0  # gradient-norm clip per network [C]
-SPAN = {"parity": 1.5, "dms": 3.0}  # sequence length M ~ U[N+2, N+2+SPAN*N) [C]
+# sequence length M ~ U[N+2, N+2+SPAN*N) [C]
+SPAN = {"parity": 1.5, "dms": 3.0}
 FIT_LAG = 30  # autocorrelation lags used for the exponential fit [C]
 ALL = ("single", "multi")
-N_SMALL = 3  # C1's positive control: the no-curriculum baseline trained directly on N = 3 [R]
-GEN_FACTOR = 1.5  # C4: retrain at N_gen = ceil(1.5 N_c), beyond every N trained (authors: 16 -> 36) [R]
+# C1's positive control: the no-curriculum baseline trained directly on
+# N = 3 [R]
+N_SMALL = 3
+# C4: retrain at N_gen = ceil(1.5 N_c), beyond every N trained
+# (authors: 16 -> 36) [R]
+GEN_FACTOR = 1.5
 FORGET_LAG = 2  # C2: forgetting is asked about N_final - 2 (notes) [R]
-CHUNK = 2**28 if dev.type == "cuda" else 2**24  # floats of hidden state simulated at once in the analyses
-
+# floats of hidden state simulated at once in the analyses
+CHUNK = 2**28 if dev.type == "cuda" else 2**24
 
 
 # %% [markdown]
@@ -117,7 +142,7 @@ CHUNK = 2**28 if dev.type == "cuda" else 2**24  # floats of hidden state simulat
 # $\tau$) are the ones this chapter declared in its first version. Accuracies are measured on
 # balanced inputs ($P(x_t = 1) = 1/2$), where chance is exactly 0.5.
 
-# %%
+# %% tags=["hide-input"]
 # fmt: off
 report = claims.Report(ctx, title="Emergent long timescales depend on the training curriculum")
 E, CTL, CTX = claims.evidence, claims.control, claims.context
@@ -231,16 +256,24 @@ report.preregistration()
 # $\partial L/\partial W = \sum_t (\delta_t/\tau)\, h_{t-1}^\top$ and
 # $\partial L/\partial (1/\tau) = \sum_t \delta_t \odot (a_t - h_{t-1})$.
 
+
 # %%
 class LeakyTauScan(torch.autograd.Function):
-    """Hidden states (S, T, B, H) of S leaky RNNs; U = W_in x + b (S, T, B, H), W (S, H, H), inv_tau (S, 1, H)."""
+    """Hidden states (S, T, B, H) of S leaky RNNs; U = W_in x + b
+    (S, T, B, H), W (S, H, H), inv_tau (S, 1, H).
+    """
 
     @staticmethod
     def forward(ctx, U, W, inv_tau, h0):
         S, T, B, H = U.shape
         Hs, h, W_T = U.new_empty(S, T, B, H), h0, W.transpose(1, 2)
         for t in range(T):  # h + (a - h) / tau == (1 - 1/tau) h + a / tau
-            h = F.leaky_relu(torch.addcmul(h, inv_tau, torch.baddbmm(U[:, t], h, W_T) - h), SLOPE)
+            h = F.leaky_relu(
+                torch.addcmul(
+                    h, inv_tau, torch.baddbmm(U[:, t], h, W_T) - h
+                ),
+                SLOPE,
+            )
             Hs[:, t] = h
         ctx.save_for_backward(U, W, inv_tau, h0, Hs)
         return Hs
@@ -249,21 +282,34 @@ class LeakyTauScan(torch.autograd.Function):
     def backward(ctx, grad_Hs):
         U, W, inv_tau, h0, Hs = ctx.saved_tensors
         S, T, B, H = Hs.shape
-        E, g = torch.empty_like(Hs), grad_Hs[:, T - 1].clone()  # E[:, t] = delta_t / tau
-        slope = torch.where(Hs > 0, 1.0, SLOPE)  # phi'(z_t), read off the sign of h_t
-        slope_fast, slope_leak = slope * inv_tau[:, None], slope * (1 - inv_tau[:, None])
-        for t in range(T - 1, -1, -1):  # g = dL/dh_t; delta_t = g * phi'(z_t)
+        # E[:, t] = delta_t / tau
+        E, g = torch.empty_like(Hs), grad_Hs[:, T - 1].clone()
+        # phi'(z_t), read off the sign of h_t
+        slope = torch.where(Hs > 0, 1.0, SLOPE)
+        slope_fast, slope_leak = (
+            slope * inv_tau[:, None],
+            slope * (1 - inv_tau[:, None]),
+        )
+        # g = dL/dh_t; delta_t = g * phi'(z_t)
+        for t in range(T - 1, -1, -1):
             e = g * slope_fast[:, t]
             E[:, t] = e
-            g = torch.baddbmm(g * slope_leak[:, t], e, W)  # (1 - 1/tau) delta + W^T (delta / tau)
+            # (1 - 1/tau) delta + W^T (delta / tau)
+            g = torch.baddbmm(g * slope_leak[:, t], e, W)
             if t > 0:
                 g += grad_Hs[:, t - 1]
         H_prev = torch.cat([h0[:, None], Hs[:, :-1]], 1).view(S, T * B, H)
         E_flat = E.view(S, T * B, H)
         grad_W = torch.bmm(E_flat.transpose(1, 2), H_prev)
-        A = torch.baddbmm(U.reshape(S, T * B, H), H_prev, W.transpose(1, 2))  # a_t, all steps at once
-        grad_inv_tau = (E_flat / inv_tau * (A - H_prev)).sum(1, keepdim=True)
+        # a_t, all steps at once
+        A = torch.baddbmm(
+            U.reshape(S, T * B, H), H_prev, W.transpose(1, 2)
+        )
+        grad_inv_tau = (E_flat / inv_tau * (A - H_prev)).sum(
+            1, keepdim=True
+        )
         return E, grad_W, grad_inv_tau, None
+
 
 # %% [markdown]
 # A *stack* is a dict of parameter tensors with the network axis first. Networks that share a
@@ -277,34 +323,59 @@ GATES = {"leaky": 1, "gru": 3, "lstm": 4}
 
 
 def init_stack(seeds, H, K, cell="leaky"):
-    """Parameters of len(seeds) networks (network i drawn from seed i): a dict of (S, ...) tensors."""
+    """Parameters of len(seeds) networks (network i drawn from seed i): a
+    dict of (S, ...) tensors.
+    """
     out = []
     for seed in seeds:
         g = torch.Generator().manual_seed(7919 * seed + GATES[cell])
-        U = lambda *shape, lo=-1.0, hi=1.0, g=g: lo + (hi - lo) * torch.rand(shape, generator=g)  # noqa: E731
+        U = lambda *shape, lo=-1.0, hi=1.0, g=g: (  # noqa: E731
+            lo + (hi - lo) * torch.rand(shape, generator=g)
+        )
         r, G = 1 / math.sqrt(H), GATES[cell]
-        p = dict(W_in=U(1, G * H, lo=-r, hi=r), b=U(1, G * H, lo=-r, hi=r), W=U(H, G * H, lo=-r, hi=r))
-        if cell == "leaky":  # input weights of a Linear(1, H): bound 1; taus U(1, 2)
-            p.update(W_in=U(1, H), b=U(1, H), W=U(H, H, lo=-r, hi=r), tau=U(1, H, lo=1.0, hi=2.0))
-        p.update(W_out=U(K, H, 2, lo=-r, hi=r), b_out=U(K, 1, 2, lo=-r, hi=r))
+        p = dict(
+            W_in=U(1, G * H, lo=-r, hi=r),
+            b=U(1, G * H, lo=-r, hi=r),
+            W=U(H, G * H, lo=-r, hi=r),
+        )
+        # input weights of a Linear(1, H): bound 1; taus U(1, 2)
+        if cell == "leaky":
+            p.update(
+                W_in=U(1, H),
+                b=U(1, H),
+                W=U(H, H, lo=-r, hi=r),
+                tau=U(1, H, lo=1.0, hi=2.0),
+            )
+        p.update(
+            W_out=U(K, H, 2, lo=-r, hi=r), b_out=U(K, 1, 2, lo=-r, hi=r)
+        )
         out.append(p)
     return stack(out)
 
 
 def stack(nets):
-    """A stack from a list of single-network dicts (also used to gather snapshots)."""
-    return {k: torch.stack([n[k] for n in nets]).to(dev).requires_grad_() for k in nets[0]}
+    """A stack from a list of single-network dicts (also used to gather
+    snapshots).
+    """
+    return {
+        k: torch.stack([n[k] for n in nets]).to(dev).requires_grad_()
+        for k in nets[0]
+    }
 
 
 def gated_scan(p, x, h0):
-    """GRU / LSTM hidden states (S, T, B, H) for inputs x (S, B, T), torch's gate equations."""
+    """GRU / LSTM hidden states (S, T, B, H) for inputs x (S, B, T),
+    torch's gate equations.
+    """
     H = h0.shape[-1]
     h, c, out = h0, torch.zeros_like(h0), []
     for t in range(x.shape[2]):
         gi = x[:, :, t, None] * p["W_in"] + p["b"]  # (S, B, G*H)
         gh = torch.bmm(h, p["W"])
         if p["W"].shape[-1] == 3 * H:  # GRU
-            r, z = torch.sigmoid(gi[..., : 2 * H] + gh[..., : 2 * H]).chunk(2, -1)
+            r, z = torch.sigmoid(
+                gi[..., : 2 * H] + gh[..., : 2 * H]
+            ).chunk(2, -1)
             n = torch.tanh(gi[..., 2 * H :] + r * gh[..., 2 * H :])
             h = (1 - z) * n + z * h
         else:  # LSTM
@@ -316,16 +387,22 @@ def gated_scan(p, x, h0):
 
 
 def hidden(p, x, h0=None, gen=None):
-    """Hidden states (S, T, B, H) of a stack for binary inputs x (S, B, T); h0 ~ 0.1 U(0, 1) [C]."""
+    """Hidden states (S, T, B, H) of a stack for binary inputs x (S, B, T);
+    h0 ~ 0.1 U(0, 1) [C].
+    """
     S, B, _ = x.shape
     H = p["W"].shape[1]
     if h0 is None:
         h0 = 0.1 * torch.rand(S, B, H, generator=gen, device=dev)
     if "tau" not in p:
         return gated_scan(p, x, h0)
-    U = (x.transpose(1, 2)[..., None] * p["W_in"][:, None] + p["b"][:, None]).contiguous()
+    U = (
+        x.transpose(1, 2)[..., None] * p["W_in"][:, None] + p["b"][:, None]
+    ).contiguous()
     no_self = 1 - torch.eye(H, device=dev)  # W_ii = 0 [C]
-    return LeakyTauScan.apply(U, p["W"] * no_self, 1 / p["tau"].clamp(min=1.0), h0)
+    return LeakyTauScan.apply(
+        U, p["W"] * no_self, 1 / p["tau"].clamp(min=1.0), h0
+    )
 
 
 def readout(p, h):
@@ -349,38 +426,71 @@ def readout(p, h):
 # length and read each one out at its own last step, so the extra steps of a short sequence
 # never touch its loss.
 
+
 # %%
 def labels(parity, x, M, lag):
-    """Labels (S, K, B) of head k with lag[s, k] at each network's last step M[s]; parity (S,) bool."""
+    """Labels (S, K, B) of head k with lag[s, k] at each network's last
+    step M[s]; parity (S,) bool.
+    """
     S, B, _ = x.shape
     K = lag.shape[1]
-    first = (M[:, None] - lag).clamp(min=0)[:, None].expand(S, B, K)  # index of x_{T-N+1}
+    # index of x_{T-N+1}
+    first = (M[:, None] - lag).clamp(min=0)[:, None].expand(S, B, K)
     last = (M - 1)[:, None, None].expand(S, B, 1)
     cs = F.pad(x.cumsum(2), (1, 0))  # cs[t] = x_0 + ... + x_{t-1}
     y_parity = (cs.gather(2, last + 1) - cs.gather(2, first)) % 2
     y_dms = (x.gather(2, first) == x.gather(2, last)).float()
-    return torch.where(parity[:, None, None], y_parity, y_dms).long().transpose(1, 2)
+    return (
+        torch.where(parity[:, None, None], y_parity, y_dms)
+        .long()
+        .transpose(1, 2)
+    )
 
 
 def make_batch(parity, M, lag, B, gen, balanced=False):
-    """Inputs (S, B, max M) and labels (S, K, B) for every network of a stack."""
+    """Inputs (S, B, max M) and labels (S, K, B) for every network of a
+    stack.
+    """
     S = len(M)
     p = torch.rand(S, 1, 1, generator=gen, device=dev)
     p = torch.where(parity[:, None, None] & (not balanced), p, 0.5)
-    x = (torch.rand(S, B, int(M.max()), generator=gen, device=dev) < p).float()
+    x = (
+        torch.rand(S, B, int(M.max()), generator=gen, device=dev) < p
+    ).float()
     return x, labels(parity, x, M, lag)
 
 
 def lengths(parity, N, gen):
     """One random length per network: M ~ U[N+2, N+2+SPAN*N)."""
     span = torch.where(parity, SPAN["parity"], SPAN["dms"])
-    return N + 2 + (torch.rand(len(N), generator=gen, device=dev) * torch.ceil(span * N)).long()
+    return (
+        N
+        + 2
+        + (
+            torch.rand(len(N), generator=gen, device=dev)
+            * torch.ceil(span * N)
+        ).long()
+    )
 
 
-x_demo = torch.tensor([[[1.0, 0, 1, 1, 0, 1, 1]]], device=dev).expand(2, 1, 7)
-M_demo, lag_demo = torch.tensor([7, 7], device=dev), torch.tensor([[2, 3, 4]], device=dev).expand(2, 3)
-y_demo = labels(torch.tensor([True, False], device=dev), x_demo, M_demo, lag_demo)
-print("input:", x_demo[0, 0].long().tolist(), "| N = 2, 3, 4 parity:", y_demo[0, :, 0].tolist(), "| DMS:", y_demo[1, :, 0].tolist())
+x_demo = torch.tensor([[[1.0, 0, 1, 1, 0, 1, 1]]], device=dev).expand(
+    2, 1, 7
+)
+M_demo, lag_demo = (
+    torch.tensor([7, 7], device=dev),
+    torch.tensor([[2, 3, 4]], device=dev).expand(2, 3),
+)
+y_demo = labels(
+    torch.tensor([True, False], device=dev), x_demo, M_demo, lag_demo
+)
+print(
+    "input:",
+    x_demo[0, 0].long().tolist(),
+    "| N = 2, 3, 4 parity:",
+    y_demo[0, :, 0].tolist(),
+    "| DMS:",
+    y_demo[1, :, 0].tolist(),
+)
 
 # %% [markdown]
 # ## Three curricula in one batched model
@@ -399,31 +509,53 @@ print("input:", x_demo[0, 0].long().tolist(), "| N = 2, 3, 4 parity:", y_demo[0,
 # are paired. We use Adam rather than the authors' SGD (lr 0.05, momentum 0.1) to fit the
 # miniature's budget [R]. Whenever a network solves an $N$ we keep a snapshot of its parameters.
 
+
 # %%
 def train(nets, steps, cell="leaky", tag=0, N_none=None, p0=None):
-    """Train one stack; nets: list of (task, kind, seed), kind in {"single", "multi", "none"}; N_none[i]: N of a "none".
+    """Train one stack; nets: list of (task, kind, seed), kind in
+    {"single", "multi", "none"}; N_none[i]: N of a "none".
 
-    p0: parameters to start from (a stack), instead of fresh ones drawn from the seeds.
+    p0: parameters to start from (a stack), instead of fresh ones drawn
+    from the seeds.
     """
     S, K, B, win = len(nets), P["heads"], P["batch"], P["window"]
     if p0 is None:
         p = init_stack([seed for *_, seed in nets], P["hidden"], K, cell)
     else:
         p = {k: v.detach().clone().requires_grad_() for k, v in p0.items()}
-    opt, gen = StackedAdam(list(p.values()), P["lr"]), runtime.generator(ctx.seeds[0], 100 + tag, dev)
+    opt, gen = (
+        StackedAdam(list(p.values()), P["lr"]),
+        runtime.generator(ctx.seeds[0], 100 + tag, dev),
+    )
     parity = torch.tensor([t == "parity" for t, _, _ in nets], device=dev)
     multi = torch.tensor([k == "multi" for _, k, _ in nets], device=dev)
     learns = torch.tensor([k != "none" for _, k, _ in nets], device=dev)
-    N = torch.tensor([N_none[i] if k == "none" else 2 for i, (_, k, _) in enumerate(nets)], device=dev)
+    N = torch.tensor(
+        [
+            N_none[i] if k == "none" else 2
+            for i, (_, k, _) in enumerate(nets)
+        ],
+        device=dev,
+    )
     k_idx, rows = torch.arange(K, device=dev), torch.arange(S, device=dev)
     hits, log, snaps = torch.zeros(S, K, device=dev), [], {}
     for step in range(steps):
-        lag = torch.where(multi[:, None], k_idx + 2, N[:, None])  # head k of a multi-head net: N' = k + 2
-        mask = torch.where(multi[:, None], k_idx <= N[:, None] - 2, k_idx == 0).float()
+        # head k of a multi-head net: N' = k + 2
+        lag = torch.where(multi[:, None], k_idx + 2, N[:, None])
+        mask = torch.where(
+            multi[:, None], k_idx <= N[:, None] - 2, k_idx == 0
+        ).float()
         M = lengths(parity, N, gen)
         x, y = make_batch(parity, M, lag, B, gen)
-        logits = readout(p, hidden(p, x, gen=gen)[rows, M - 1])  # each network at its own last step
-        ce = F.cross_entropy(logits.flatten(0, 2), y.flatten(), reduction="none").view(S, K, B).mean(2)
+        # each network at its own last step
+        logits = readout(p, hidden(p, x, gen=gen)[rows, M - 1])
+        ce = (
+            F.cross_entropy(
+                logits.flatten(0, 2), y.flatten(), reduction="none"
+            )
+            .view(S, K, B)
+            .mean(2)
+        )
         for q in p.values():
             q.grad = None
         (ce * mask).sum().backward()
@@ -433,28 +565,60 @@ def train(nets, steps, cell="leaky", tag=0, N_none=None, p0=None):
         if (step + 1) % win == 0:
             acc, n_heads = hits / win, mask.sum(1).long()
             newest = acc[rows, n_heads - 1]
-            solved = (acc.sum(1) / n_heads > P["threshold"]) & (newest > P["threshold"]) & learns
+            solved = (
+                (acc.sum(1) / n_heads > P["threshold"])
+                & (newest > P["threshold"])
+                & learns
+            )
             for s in solved.nonzero().flatten().tolist():
-                snaps[s, int(N[s])] = {k: v[s].detach().clone() for k, v in p.items()}
+                snaps[s, int(N[s])] = {
+                    k: v[s].detach().clone() for k, v in p.items()
+                }
             N, hits = N + solved.long(), hits.zero_()
-            log.append((step + 1, (N - learns.long()).tolist(), newest.tolist()))  # solved N; newest-head accuracy
-    return dict(p=p, N_solved=N - learns.long(), snaps=snaps, log=log, nets=nets, parity=parity)
+            # solved N; newest-head accuracy
+            log.append(
+                (step + 1, (N - learns.long()).tolist(), newest.tolist())
+            )
+    return dict(
+        p=p,
+        N_solved=N - learns.long(),
+        snaps=snaps,
+        log=log,
+        nets=nets,
+        parity=parity,
+    )
 
 
 @torch.no_grad()
 def accuracy(p, parity, lag, N_len, gen, same_head=False):
-    """Balanced accuracy (S, K) of head k at lag[s, k], on sequences drawn for length scale N_len[s]."""
+    """Balanced accuracy (S, K) of head k at lag[s, k], on sequences drawn
+    for length scale N_len[s].
+    """
     T_max = int(N_len.max()) * 4 + 2  # the longest possible sequence
-    chunk = max(1, CHUNK // (P["eval_batch"] * p["W"].shape[1] * T_max))  # networks at once
-    if same_head:  # a single-head network's only head, asked about every lag
-        p = dict(p, W_out=p["W_out"][:, :1].expand_as(p["W_out"]), b_out=p["b_out"][:, :1].expand_as(p["b_out"]))
+    # networks at once
+    chunk = max(1, CHUNK // (P["eval_batch"] * p["W"].shape[1] * T_max))
+    # a single-head network's only head, asked about every lag
+    if same_head:
+        p = dict(
+            p,
+            W_out=p["W_out"][:, :1].expand_as(p["W_out"]),
+            b_out=p["b_out"][:, :1].expand_as(p["b_out"]),
+        )
     out = []
-    for a in range(0, len(N_len), chunk):  # a few networks at a time: bounded memory
+    # a few networks at a time: bounded memory
+    for a in range(0, len(N_len), chunk):
         c = slice(a, a + chunk)
         M = lengths(parity[c], N_len[c], gen)
-        x, y = make_batch(parity[c], M, lag[c], P["eval_batch"], gen, balanced=True)
+        x, y = make_batch(
+            parity[c], M, lag[c], P["eval_batch"], gen, balanced=True
+        )
         pc = {k: v[c] for k, v in p.items()}
-        logits = readout(pc, hidden(pc, x, gen=gen)[torch.arange(len(M), device=dev), M - 1])
+        logits = readout(
+            pc,
+            hidden(pc, x, gen=gen)[
+                torch.arange(len(M), device=dev), M - 1
+            ],
+        )
         out.append((logits.argmax(-1) == y).float().mean(2))
     return torch.cat(out)
 
@@ -468,12 +632,25 @@ def accuracy(p, parity, lag, N_len, gen, same_head=False):
 # %%
 nets = [(t, k, s) for t in P["tasks"] for s in ctx.seeds for k in ALL]
 run = train(nets, P["steps"])
-idx = {(t, k): [i for i, n in enumerate(nets) if n[:2] == (t, k)] for t in P["tasks"] for k in ALL}
+idx = {
+    (t, k): [i for i, n in enumerate(nets) if n[:2] == (t, k)]
+    for t in P["tasks"]
+    for k in ALL
+}
 N_solved = run["N_solved"].cpu()
 N_star = [int(N_solved[i]) for t in P["tasks"] for i in idx[t, "multi"]]
-direct = train([(t, "none", s) for t in P["tasks"] for s in ctx.seeds], P["steps"], tag=1, N_none=N_star)
+direct = train(
+    [(t, "none", s) for t in P["tasks"] for s in ctx.seeds],
+    P["steps"],
+    tag=1,
+    N_none=N_star,
+)
 for t in P["tasks"]:
-    print(f"{t:6s}: N solved, single-head {N_solved[idx[t, 'single']].tolist()}, multi-head {N_solved[idx[t, 'multi']].tolist()}")
+    print(
+        f"{t:6s}: N solved, "
+        f"single-head {N_solved[idx[t, 'single']].tolist()}, "
+        f"multi-head {N_solved[idx[t, 'multi']].tolist()}"
+    )
 
 # %% [markdown]
 # A second stack, trained for `retrain_steps` steps (200 in ci) once the curricula are done,
@@ -481,46 +658,121 @@ for t in P["tasks"]:
 # from the same initial weights, directly on a small $N = 3$) and C4's retraining beyond the
 # trained $N$ (described with C4 below).
 
+
 # %%
 def shuffle_W(snap, gen):
-    """A copy of one network with the off-diagonal entries of W permuted at random."""
+    """A copy of one network with the off-diagonal entries of W permuted at
+    random.
+    """
     W = snap["W"].clone()
     off = ~torch.eye(W.shape[0], dtype=torch.bool, device=dev)
-    W[off] = W[off][torch.randperm(int(off.sum()), generator=gen, device=dev)]
+    W[off] = W[off][
+        torch.randperm(int(off.sum()), generator=gen, device=dev)
+    ]
     return dict(snap, W=W)
 
 
-pairs = [(a, b) for t in P["tasks"] for a, b in zip(idx[t, "single"], idx[t, "multi"])]  # same task and seed
-N_c = {t: int(min(N_solved[i] for kind in ALL for i in idx[t, kind])) for t in P["tasks"]}  # common N
+# same task and seed
+pairs = [
+    (a, b)
+    for t in P["tasks"]
+    for a, b in zip(idx[t, "single"], idx[t, "multi"])
+]
+# common N
+N_c = {
+    t: int(min(N_solved[i] for kind in ALL for i in idx[t, kind]))
+    for t in P["tasks"]
+}
 N_gen = {t: math.ceil(GEN_FACTOR * N_c[t]) for t in P["tasks"]}
-g_rows = [a for a, _ in pairs] + [b for _, b in pairs] + [b for _, b in pairs]  # single, multi, shuffled multi
+# single, multi, shuffled multi
+g_rows = (
+    [a for a, _ in pairs] + [b for _, b in pairs] + [b for _, b in pairs]
+)
 gen_g = runtime.generator(ctx.seeds[0], 600, dev)
 g_snaps = [run["snaps"][i, N_c[nets[i][0]]] for i in g_rows]
-g_snaps[2 * len(pairs) :] = [shuffle_W(sn, gen_g) for sn in g_snaps[2 * len(pairs) :]]
-small = [(t, "none", s) for t in P["tasks"] for s in ctx.seeds]  # C1's positive control
-fresh = {k: v.detach() for k, v in init_stack([nets[i][2] for i in g_rows] + [s for *_, s in small], P["hidden"], P["heads"]).items()}
-first_head = lambda k, j, sn: sn[k].clone().index_copy_(0, torch.zeros(1, dtype=torch.long, device=dev), fresh[k][j, :1])  # noqa: E731
-p_second = stack([dict(sn, W_out=first_head("W_out", j, sn), b_out=first_head("b_out", j, sn)) for j, sn in enumerate(g_snaps)]
-                 + [{k: v[len(g_rows) + j] for k, v in fresh.items()} for j in range(len(small))])  # fmt: skip
+g_snaps[2 * len(pairs) :] = [
+    shuffle_W(sn, gen_g) for sn in g_snaps[2 * len(pairs) :]
+]
+# C1's positive control
+small = [(t, "none", s) for t in P["tasks"] for s in ctx.seeds]
+fresh = {
+    k: v.detach()
+    for k, v in init_stack(
+        [nets[i][2] for i in g_rows] + [s for *_, s in small],
+        P["hidden"],
+        P["heads"],
+    ).items()
+}
+first_head = lambda k, j, sn: (  # noqa: E731
+    sn[k]
+    .clone()
+    .index_copy_(
+        0, torch.zeros(1, dtype=torch.long, device=dev), fresh[k][j, :1]
+    )
+)
+p_second = stack(
+    [
+        dict(
+            sn,
+            W_out=first_head("W_out", j, sn),
+            b_out=first_head("b_out", j, sn),
+        )
+        for j, sn in enumerate(g_snaps)
+    ]
+    + [
+        {k: v[len(g_rows) + j] for k, v in fresh.items()}
+        for j in range(len(small))
+    ]
+)
 g_N = [N_gen[nets[i][0]] for i in g_rows]
-second = train([(nets[i][0], "none", nets[i][2]) for i in g_rows] + small, P["retrain_steps"], tag=2,
-               N_none=g_N + [N_SMALL] * len(small), p0=p_second)  # fmt: skip
+second = train(
+    [(nets[i][0], "none", nets[i][2]) for i in g_rows] + small,
+    P["retrain_steps"],
+    tag=2,
+    N_none=g_N + [N_SMALL] * len(small),
+    p0=p_second,
+)
 
 # %% tags=["hide-input"]
 steps_log = np.array([s for s, _, _ in run["log"]])
-N_log, acc_direct_log = np.array([n for _, n, _ in run["log"]]), np.array([a for _, _, a in direct["log"]])
+N_log, acc_direct_log = (
+    np.array([n for _, n, _ in run["log"]]),
+    np.array([a for _, _, a in direct["log"]]),
+)
 fig, axs = plt.subplots(1, len(P["tasks"]) + 1, figsize=(11, 3.2))
 for ax, t in zip(axs, P["tasks"]):
     for c, kind in zip(plots.COLORBLIND, ALL):
         for j, i in enumerate(idx[t, kind]):
-            ax.step(steps_log, N_log[:, i], where="post", color=c, alpha=0.8, label=f"{kind}-head" if j == 0 else None)
-    ax.set(xlabel="training step", ylabel="largest N solved", title=f"{t}: N reached over training")
+            ax.step(
+                steps_log,
+                N_log[:, i],
+                where="post",
+                color=c,
+                alpha=0.8,
+                label=f"{kind}-head" if j == 0 else None,
+            )
+    ax.set(
+        xlabel="training step",
+        ylabel="largest N solved",
+        title=f"{t}: N reached over training",
+    )
     ax.legend(fontsize=8)
 for j, (t, _, _) in enumerate(direct["nets"]):
     first = j == min(k for k, n in enumerate(direct["nets"]) if n[0] == t)
-    axs[-1].plot(steps_log, acc_direct_log[:, j], color=plots.COLORBLIND[2 + P["tasks"].index(t)], alpha=0.8, label=t if first else None)
+    axs[-1].plot(
+        steps_log,
+        acc_direct_log[:, j],
+        color=plots.COLORBLIND[2 + P["tasks"].index(t)],
+        alpha=0.8,
+        label=t if first else None,
+    )
 axs[-1].axhline(P["threshold"], color="k", lw=0.8, ls="--")
-axs[-1].set(xlabel="training step", ylabel="training accuracy", ylim=(0.4, 1.02), title="no curriculum, trained on N*")
+axs[-1].set(
+    xlabel="training step",
+    ylabel="training accuracy",
+    ylim=(0.4, 1.02),
+    title="no curriculum, trained on N*",
+)
 axs[-1].legend(fontsize=7)
 plt.show()
 
@@ -531,27 +783,58 @@ plt.show()
 # statistics alone give (parity bits are drawn with a random bias, so training accuracy sits
 # above 0.5 even without any memory). Its accuracy on balanced inputs decides C1:
 
+
 # %%
 def head_accuracy(p, parity, N, head, gen):
-    """Balanced accuracy (S,) of head[s] of network s on N[s] (sequences of N[s]'s lengths)."""
+    """Balanced accuracy (S,) of head[s] of network s on N[s] (sequences of
+    N[s]'s lengths).
+    """
     acc = accuracy(p, parity, N[:, None].expand(-1, P["heads"]), N, gen)
     return acc[torch.arange(len(N), device=dev), head]
 
 
 def cat_stacks(*stacks):
     """One stack (detached) from several."""
-    return {k: torch.cat([s_[k].detach() for s_ in stacks]) for k in stacks[0]}
+    return {
+        k: torch.cat([s_[k].detach() for s_ in stacks]) for k in stacks[0]
+    }
 
 
 n_d = len(direct["nets"])
-multi_rows = [i for t in P["tasks"] for i in idx[t, "multi"]]  # the twins of direct["nets"], in order
-small_rows = list(range(len(g_rows), len(g_rows) + len(small)))  # in the second stack
-snap_star = stack([run["snaps"][i, N_star[j]] for j, i in enumerate(multi_rows)])
-p_c1 = cat_stacks(direct["p"], {k: v[small_rows] for k, v in second["p"].items()}, snap_star)
-par_c1 = torch.cat([direct["parity"], second["parity"][small_rows], run["parity"][multi_rows]])
+# the twins of direct["nets"], in order
+multi_rows = [i for t in P["tasks"] for i in idx[t, "multi"]]
+# in the second stack
+small_rows = list(range(len(g_rows), len(g_rows) + len(small)))
+snap_star = stack(
+    [run["snaps"][i, N_star[j]] for j, i in enumerate(multi_rows)]
+)
+p_c1 = cat_stacks(
+    direct["p"],
+    {k: v[small_rows] for k, v in second["p"].items()},
+    snap_star,
+)
+par_c1 = torch.cat(
+    [
+        direct["parity"],
+        second["parity"][small_rows],
+        run["parity"][multi_rows],
+    ]
+)
 N_c1 = torch.tensor(N_star + [N_SMALL] * len(small) + N_star, device=dev)
-head_c1 = torch.tensor([0] * (2 * n_d) + [n - 2 for n in N_star], device=dev)
-acc_c1 = head_accuracy(p_c1, par_c1, N_c1, head_c1, runtime.generator(ctx.seeds[0], 200, dev)).cpu().numpy()
+head_c1 = torch.tensor(
+    [0] * (2 * n_d) + [n - 2 for n in N_star], device=dev
+)
+acc_c1 = (
+    head_accuracy(
+        p_c1,
+        par_c1,
+        N_c1,
+        head_c1,
+        runtime.generator(ctx.seeds[0], 200, dev),
+    )
+    .cpu()
+    .numpy()
+)
 c1 = {}
 for t in P["tasks"]:
     rows = [j for j, n in enumerate(direct["nets"]) if n[0] == t]
@@ -559,8 +842,14 @@ for t in P["tasks"]:
     c1[f"small_{t}"] = [float(acc_c1[n_d + j]) for j in rows]
     c1[f"curric_{t}"] = [float(acc_c1[2 * n_d + j]) for j in rows]
     c1[f"N_star_{t}"] = [N_star[j] for j in rows]
-    print(f"{t}: N* = {c1[f'N_star_{t}']}; balanced accuracy, trained directly on N*: {np.round(c1[f'direct_{t}'], 3).tolist()}, "
-          f"directly on N = {N_SMALL}: {np.round(c1[f'small_{t}'], 3).tolist()}, multi-head at N*: {np.round(c1[f'curric_{t}'], 3).tolist()}")
+    print(
+        f"{t}: N* = {c1[f'N_star_{t}']}; balanced accuracy, "
+        "trained directly on N*: "
+        f"{np.round(c1[f'direct_{t}'], 3).tolist()}, "
+        f"directly on N = {N_SMALL}: "
+        f"{np.round(c1[f'small_{t}'], 3).tolist()}, "
+        f"multi-head at N*: {np.round(c1[f'curric_{t}'], 3).tolist()}"
+    )
     for k in ("direct", "small", "curric", "N_star"):
         runtime.glue(f"a06_{t}_{k}", float(np.mean(c1[f"{k}_{t}"])))
 report.measure("C1", c1)
@@ -585,9 +874,12 @@ report.measure("C1", c1)
 # Spearman rank correlation $\rho(N, \bar\tau)$ across its snapshots and the gain
 # $\bar\tau(N_\mathrm{last}) - \bar\tau(N = 2)$.
 
+
 # %%
 def ranks(v):
-    """Ranks 0..n-1 of a 1-d sequence; tied values share their mean rank."""
+    """Ranks 0..n-1 of a 1-d sequence; tied values share their mean
+    rank.
+    """
     v = np.asarray(v, dtype=float)
     r = np.empty(len(v))
     r[np.argsort(v, kind="stable")] = np.arange(len(v))
@@ -596,9 +888,11 @@ def ranks(v):
 
 
 def spearman(a, b):
-    """Spearman rank correlation of two 1-d sequences, ties ranked by their mean rank.
+    """Spearman rank correlation of two 1-d sequences, ties ranked by
+    their mean rank.
 
-    nan with fewer than 3 points; 0 when either sequence is constant (no trend at all).
+    nan with fewer than 3 points; 0 when either sequence is constant (no
+    trend at all).
     """
     if len(a) < 3:
         return float("nan")
@@ -609,12 +903,17 @@ def spearman(a, b):
 
 
 snap_keys = sorted(run["snaps"])  # (network, N solved)
-tau_of = {key: run["snaps"][key]["tau"].clamp(min=1.0).flatten().cpu().numpy() for key in snap_keys}
+tau_of = {
+    key: run["snaps"][key]["tau"].clamp(min=1.0).flatten().cpu().numpy()
+    for key in snap_keys
+}
 Ns_of = {i: [n for j, n in snap_keys if j == i] for i in range(len(nets))}
 
 
 def trend(i, value, N_min=2):
-    """(Spearman rho over N, last - first) of value[(i, N)] across network i's snapshots with N >= N_min."""
+    """(Spearman rho over N, last - first) of value[(i, N)] across network
+    i's snapshots with N >= N_min.
+    """
     Ns = [n for n in Ns_of[i] if n >= N_min]
     v = [value[i, n] for n in Ns]
     return spearman(Ns, v), (v[-1] - v[0]) if Ns else float("nan")
@@ -622,32 +921,83 @@ def trend(i, value, N_min=2):
 
 mean_tau = {key: float(v.mean()) for key, v in tau_of.items()}
 tau_trend = {i: trend(i, mean_tau) for i in Ns_of}
-tau_trend3 = {i: trend(i, mean_tau, N_min=3) for i in Ns_of}  # without the first step, N = 2 -> 3
+# without the first step, N = 2 -> 3
+tau_trend3 = {i: trend(i, mean_tau, N_min=3) for i in Ns_of}
 for t in P["tasks"]:
     for kind in ALL:
-        rho, gain = np.nanmean([tau_trend[i] for i in idx[t, kind]], axis=0)
-        print(f"{t:6s} {kind:6s}-head: mean tau from {np.mean([mean_tau[i, Ns_of[i][0]] for i in idx[t, kind]]):.3f} "
-              f"to {np.mean([mean_tau[i, Ns_of[i][-1]] for i in idx[t, kind]]):.3f}; rho(N, tau) = {rho:+.2f}")  # fmt: skip
+        rho, gain = np.nanmean(
+            [tau_trend[i] for i in idx[t, kind]], axis=0
+        )
+        tau_from = np.mean(
+            [mean_tau[i, Ns_of[i][0]] for i in idx[t, kind]]
+        )
+        tau_to = np.mean([mean_tau[i, Ns_of[i][-1]] for i in idx[t, kind]])
+        print(
+            f"{t:6s} {kind:6s}-head: mean tau from {tau_from:.3f} "
+            f"to {tau_to:.3f}; rho(N, tau) = {rho:+.2f}"
+        )
         runtime.glue(f"a06_{kind}_rho_{t}", float(rho))
-        runtime.glue(f"a06_{kind}_rho3_{t}", float(np.nanmean([tau_trend3[i][0] for i in idx[t, kind]])))
-runtime.glue("a06_multi_gain", float(np.mean([tau_trend[i][1] for t in P["tasks"] for i in idx[t, "multi"]])))
+        runtime.glue(
+            f"a06_{kind}_rho3_{t}",
+            float(np.nanmean([tau_trend3[i][0] for i in idx[t, kind]])),
+        )
+runtime.glue(
+    "a06_multi_gain",
+    float(
+        np.mean(
+            [tau_trend[i][1] for t in P["tasks"] for i in idx[t, "multi"]]
+        )
+    ),
+)
 for t in P["tasks"]:
-    runtime.glue(f"a06_single_N_{t}", float(N_solved[idx[t, "single"]].float().mean()))
+    runtime.glue(
+        f"a06_single_N_{t}",
+        float(N_solved[idx[t, "single"]].float().mean()),
+    )
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 3, figsize=(11, 3.2))
 for t, ls in zip(P["tasks"], ("-", "--")):
     for c, kind in zip(plots.COLORBLIND, ALL):
         for j, i in enumerate(idx[t, kind]):
-            axs[0].plot(Ns_of[i], [mean_tau[i, n] for n in Ns_of[i]], ls, color=c, marker=".", label=f"{t}, {kind}" if j == 0 else None)
-axs[0].set(xlabel="N solved", ylabel=r"mean $\tau$", title=r"mean $\tau$ against N")
+            axs[0].plot(
+                Ns_of[i],
+                [mean_tau[i, n] for n in Ns_of[i]],
+                ls,
+                color=c,
+                marker=".",
+                label=f"{t}, {kind}" if j == 0 else None,
+            )
+axs[0].set(
+    xlabel="N solved",
+    ylabel=r"mean $\tau$",
+    title=r"mean $\tau$ against N",
+)
 axs[0].legend(fontsize=7)
 bins = np.linspace(1, max(v.max() for v in tau_of.values()), 30)
 for ax, kind in zip(axs[1:], ALL):
     for c, which in zip(plots.COLORBLIND[2:], (0, -1)):
-        vals = np.concatenate([tau_of[i, Ns_of[i][which]] for t in P["tasks"] for i in idx[t, kind]])
-        ax.hist(vals, bins=bins, color=c, alpha=0.6, label="first solved N (= 2)" if which == 0 else "last solved N")
-    ax.set(xlabel=r"$\tau$", ylabel="neurons", title=f"{kind}-head: distribution of $\\tau$")
+        vals = np.concatenate(
+            [
+                tau_of[i, Ns_of[i][which]]
+                for t in P["tasks"]
+                for i in idx[t, kind]
+            ]
+        )
+        ax.hist(
+            vals,
+            bins=bins,
+            color=c,
+            alpha=0.6,
+            label="first solved N (= 2)"
+            if which == 0
+            else "last solved N",
+        )
+    ax.set(
+        xlabel=r"$\tau$",
+        ylabel="neurons",
+        title=f"{kind}-head: distribution of $\\tau$",
+    )
     ax.legend(fontsize=8)
 plt.show()
 
@@ -692,51 +1042,107 @@ plt.show()
 # %%
 final = {k: v.detach() for k, v in run["p"].items()}
 N_f = N_solved.to(dev)
-lag_all = (torch.arange(P["heads"], device=dev) + 2).clamp(max=N_f[:, None] + 1)  # N' = k + 2 for head k
+# N' = k + 2 for head k
+lag_all = (torch.arange(P["heads"], device=dev) + 2).clamp(
+    max=N_f[:, None] + 1
+)
 gen_f = runtime.generator(ctx.seeds[0], 300, dev)
 par_f = run["parity"]
-acc_same = accuracy(final, par_f, lag_all, N_f + 1, gen_f, same_head=True).cpu()
+acc_same = accuracy(
+    final, par_f, lag_all, N_f + 1, gen_f, same_head=True
+).cpu()
 acc_heads = accuracy(final, par_f, lag_all, N_f + 1, gen_f).cpu()
 single = torch.tensor([k == "single" for _, k, _ in nets])
-acc_now = torch.where(single[:, None], acc_same, acc_heads)  # (network, N' - 2)
+# (network, N' - 2)
+acc_now = torch.where(single[:, None], acc_same, acc_heads)
 
 
 @torch.no_grad()
 def last_states(p, parity, N_len, lag, gen, batches):
-    """Last-step states (S, n, H), labels at lag[s] (S, n) and the bits x_(T-lag+1) (S, n) of balanced sequences."""
+    """Last-step states (S, n, H), labels at lag[s] (S, n) and the bits
+    x_(T-lag+1) (S, n) of balanced sequences.
+    """
     rows, hs, ys, bits = torch.arange(len(N_len), device=dev), [], [], []
     for _ in range(batches):
         M = lengths(parity, N_len, gen)
-        x, y = make_batch(parity, M, lag[:, None], P["eval_batch"], gen, balanced=True)
+        x, y = make_batch(
+            parity, M, lag[:, None], P["eval_batch"], gen, balanced=True
+        )
         hs.append(hidden(p, x, gen=gen)[rows, M - 1])
         ys.append(y[:, 0])
-        bits.append(x.gather(2, (M - lag)[:, None, None].expand(-1, x.shape[1], 1))[..., 0])
+        bits.append(
+            x.gather(
+                2, (M - lag)[:, None, None].expand(-1, x.shape[1], 1)
+            )[..., 0]
+        )
     return [torch.cat(v, 1).cpu().numpy() for v in (hs, ys, bits)]
 
 
 def linear_decoding(p, parity, N_len, lag, gen):
-    """Test accuracy (S,) of a fresh logistic readout of the lag[s] label, and (S,) of the bit x_(T-lag+1)."""
+    """Test accuracy (S,) of a fresh logistic readout of the lag[s] label,
+    and (S,) of the bit x_(T-lag+1).
+    """
     n_train, n_test = P["decode_batches"]
-    (H_tr, y_tr, b_tr), (H_te, y_te, b_te) = (last_states(p, parity, N_len, lag, gen, n) for n in (n_train, n_test))
-    score = lambda X, y, Xt, yt: make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y).score(Xt, yt)  # noqa: E731
-    return (np.array([score(H_tr[s], y_tr[s], H_te[s], y_te[s]) for s in range(len(lag))]),
-            np.array([score(H_tr[s], b_tr[s], H_te[s], b_te[s]) for s in range(len(lag))]))  # fmt: skip
+    (H_tr, y_tr, b_tr), (H_te, y_te, b_te) = (
+        last_states(p, parity, N_len, lag, gen, n)
+        for n in (n_train, n_test)
+    )
+    score = lambda X, y, Xt, yt: (  # noqa: E731
+        make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+        .fit(X, y)
+        .score(Xt, yt)
+    )
+    return (
+        np.array(
+            [
+                score(H_tr[s], y_tr[s], H_te[s], y_te[s])
+                for s in range(len(lag))
+            ]
+        ),
+        np.array(
+            [
+                score(H_tr[s], b_tr[s], H_te[s], b_te[s])
+                for s in range(len(lag))
+            ]
+        ),
+    )
 
 
 sgl = [a for a, _ in pairs]
-N_early = [max(int(N_solved[a]) - FORGET_LAG, 2) for a in sgl]  # N_final - 2 of each single-head network
-p_dec = cat_stacks({k: v[sgl] for k, v in final.items()}, stack([run["snaps"][a, n] for a, n in zip(sgl, N_early)]),
-                   {k: v[[b for _, b in pairs]] for k, v in final.items()})  # fmt: skip
+# N_final - 2 of each single-head network
+N_early = [max(int(N_solved[a]) - FORGET_LAG, 2) for a in sgl]
+p_dec = cat_stacks(
+    {k: v[sgl] for k, v in final.items()},
+    stack([run["snaps"][a, n] for a, n in zip(sgl, N_early)]),
+    {k: v[[b for _, b in pairs]] for k, v in final.items()},
+)
 par_dec = par_f[sgl].repeat(3)
-N_len_dec = N_f[sgl].repeat(3)  # the lengths of each single-head network's last task
+# the lengths of each single-head network's last task
+N_len_dec = N_f[sgl].repeat(3)
 lag_dec = torch.tensor(N_early * 3, device=dev)
-dec, dec_bit = linear_decoding(p_dec, par_dec, N_len_dec, lag_dec, runtime.generator(ctx.seeds[0], 310, dev))
+dec, dec_bit = linear_decoding(
+    p_dec,
+    par_dec,
+    N_len_dec,
+    lag_dec,
+    runtime.generator(ctx.seeds[0], 310, dev),
+)
 n_p = len(pairs)
-c2_forget = {"forget_decode": dec[:n_p].tolist(), "decode_before": dec[n_p : 2 * n_p].tolist(),
-             "decode_multi": dec[2 * n_p :].tolist(), "bit_decode": dec_bit[:n_p].tolist(),
-             "same_head_acc": [float(acc_now[a, n - 2]) for a, n in zip(sgl, N_early)]}  # fmt: skip
+c2_forget = {
+    "forget_decode": dec[:n_p].tolist(),
+    "decode_before": dec[n_p : 2 * n_p].tolist(),
+    "decode_multi": dec[2 * n_p :].tolist(),
+    "bit_decode": dec_bit[:n_p].tolist(),
+    "same_head_acc": [
+        float(acc_now[a, n - 2]) for a, n in zip(sgl, N_early)
+    ],
+}
 for k, v in c2_forget.items():
-    print(f"{k:14s}", np.round(v, 3).tolist(), "(parity seeds, then DMS seeds)")
+    print(
+        f"{k:14s}",
+        np.round(v, 3).tolist(),
+        "(parity seeds, then DMS seeds)",
+    )
     runtime.glue(f"a06_{k}", float(np.mean(v)))
 
 # %% tags=["hide-input"]
@@ -745,9 +1151,21 @@ for ax, t in zip(axs, P["tasks"]):
     for c, kind in zip(plots.COLORBLIND, ALL):
         for j, i in enumerate(idx[t, kind]):
             Nf = int(N_solved[i])
-            ax.plot(range(2, Nf + 1), acc_now[i, : Nf - 1], "o-", ms=3, color=c, label=f"{kind}-head" if j == 0 else None)
+            ax.plot(
+                range(2, Nf + 1),
+                acc_now[i, : Nf - 1],
+                "o-",
+                ms=3,
+                color=c,
+                label=f"{kind}-head" if j == 0 else None,
+            )
     ax.axhline(0.5, color="k", lw=0.8)
-    ax.set(xlabel="N' asked about", ylabel="balanced accuracy", ylim=(0.3, 1.02), title=f"{t}: its heads, every N' ≤ N_final")
+    ax.set(
+        xlabel="N' asked about",
+        ylabel="balanced accuracy",
+        ylim=(0.3, 1.02),
+        title=f"{t}: its heads, every N' ≤ N_final",
+    )
     ax.legend(fontsize=8)
 groups = [("single, final", "forget_decode"), ("single, when it\nsolved N_final − 2", "decode_before"),
           ("multi twin, final", "decode_multi"), ("single, final:\nthe bit only", "bit_decode")]  # fmt: skip
@@ -757,8 +1175,14 @@ for g, (_, key) in enumerate(groups):
         axs[-1].scatter(np.full(len(idx[t, "single"]), g + 0.12 * (2 * ti - 1)), v[ti * len(ctx.seeds) : (ti + 1) * len(ctx.seeds)],
                         s=14, color=plots.COLORBLIND[2 + ti], label=t if g == 0 else None)  # fmt: skip
 axs[-1].axhline(0.65, color="k", lw=0.8, ls="--")
-axs[-1].set_xticks(range(len(groups)), [lb for lb, _ in groups], fontsize=7)
-axs[-1].set(ylabel="fresh linear readout, test accuracy", ylim=(0.4, 1.02), title="decoding the N_final − 2 task")
+axs[-1].set_xticks(
+    range(len(groups)), [lb for lb, _ in groups], fontsize=7
+)
+axs[-1].set(
+    ylabel="fresh linear readout, test accuracy",
+    ylim=(0.4, 1.02),
+    title="decoding the N_final − 2 task",
+)
 axs[-1].legend(fontsize=7)
 plt.show()
 
@@ -786,93 +1210,189 @@ plt.show()
 # (a least-squares grid over $\tau_\mathrm{net}$ with the best $a$ in closed form), which is simpler
 # and vectorises over all neurons of all snapshots [R].
 
+
 # %%
 @torch.no_grad()
 def network_timescales(p, gen, steps=None, trials=None):
-    """tau_net (S, H) of every neuron of a stack: single-exponential fit of its autocorrelation."""
+    """tau_net (S, H) of every neuron of a stack: single-exponential fit of
+    its autocorrelation.
+    """
     steps, trials = steps or P["ac_steps"], trials or P["ac_trials"]
-    chunk = max(1, CHUNK // (steps * trials * p["W"].shape[1]))  # networks at once
-    grid = torch.logspace(-1, 2, 301, device=dev)  # candidate tau_net in [0.1, 100]
+    # networks at once
+    chunk = max(1, CHUNK // (steps * trials * p["W"].shape[1]))
+    # candidate tau_net in [0.1, 100]
+    grid = torch.logspace(-1, 2, 301, device=dev)
     lags = torch.arange(FIT_LAG + 1, device=dev)
-    E = torch.exp(-lags / grid[:, None])  # (G, L) unit-amplitude exponentials
+    # (G, L) unit-amplitude exponentials
+    E = torch.exp(-lags / grid[:, None])
     out = []
     for a in range(0, p["W"].shape[0], chunk):
         pc = {k: v[a : a + chunk] for k, v in p.items()}
         S, T = pc["W"].shape[0], steps + P["ac_burn"]
         bias = torch.rand(S, trials, 1, generator=gen, device=dev)
-        x = (torch.rand(S, trials, T, generator=gen, device=dev) < bias).float()
-        h = hidden(pc, x, gen=gen)[:, P["ac_burn"] :].permute(0, 2, 3, 1)  # (S, trials, H, T')
+        x = (
+            torch.rand(S, trials, T, generator=gen, device=dev) < bias
+        ).float()
+        # (S, trials, H, T')
+        h = hidden(pc, x, gen=gen)[:, P["ac_burn"] :].permute(0, 2, 3, 1)
         h = h - h.mean(-1, keepdim=True)
         n = h.shape[-1]
         f = torch.fft.rfft(h, n=2 * n)
-        ac = torch.fft.irfft(f.real**2 + f.imag**2, n=2 * n)[..., : FIT_LAG + 1] / (n - lags)
+        ac = torch.fft.irfft(f.real**2 + f.imag**2, n=2 * n)[
+            ..., : FIT_LAG + 1
+        ] / (n - lags)
         ac = ac.mean(1)  # (S, H, L), averaged over trials
         y = ac / ac[..., :1]
         dots = y @ E.T  # (S, H, G)
         amp = (dots / (E * E).sum(1)).clamp(0, 1)
-        rss = (y * y).sum(-1, keepdim=True) - 2 * amp * dots + amp**2 * (E * E).sum(1)
+        rss = (
+            (y * y).sum(-1, keepdim=True)
+            - 2 * amp * dots
+            + amp**2 * (E * E).sum(1)
+        )
         tau_net = grid[rss.argmin(-1)]
-        out.append(torch.where(ac[..., 0] > 1e-8, tau_net, torch.nan))  # silent neurons: undefined
+        # silent neurons: undefined
+        out.append(torch.where(ac[..., 0] > 1e-8, tau_net, torch.nan))
     return torch.cat(out)
+
 
 # %%
 snap_stack = stack([run["snaps"][key] for key in snap_keys])
-multi_keys = [key for key in snap_keys if nets[key[0]][1] == "multi"]  # C3's control: these with W = 0
-no_W = stack([dict(run["snaps"][key], W=torch.zeros_like(run["snaps"][key]["W"])) for key in multi_keys])
-tau_net_all = network_timescales(cat_stacks(snap_stack, no_W), runtime.generator(ctx.seeds[0], 400, dev)).cpu().numpy()
-tau_net = {key: float(np.nanmedian(tau_net_all[j])) for j, key in enumerate(snap_keys)}
-tau_net_noW = {key: float(np.nanmedian(tau_net_all[len(snap_keys) + j])) for j, key in enumerate(multi_keys)}
+# C3's control: these with W = 0
+multi_keys = [key for key in snap_keys if nets[key[0]][1] == "multi"]
+no_W = stack(
+    [
+        dict(run["snaps"][key], W=torch.zeros_like(run["snaps"][key]["W"]))
+        for key in multi_keys
+    ]
+)
+tau_net_all = (
+    network_timescales(
+        cat_stacks(snap_stack, no_W),
+        runtime.generator(ctx.seeds[0], 400, dev),
+    )
+    .cpu()
+    .numpy()
+)
+tau_net = {
+    key: float(np.nanmedian(tau_net_all[j]))
+    for j, key in enumerate(snap_keys)
+}
+tau_net_noW = {
+    key: float(np.nanmedian(tau_net_all[len(snap_keys) + j]))
+    for j, key in enumerate(multi_keys)
+}
 tau_net_all = tau_net_all[: len(snap_keys)]
 net_trend = {i: trend(i, tau_net) for i in Ns_of}
 for t in P["tasks"]:
     for kind in ALL:
         first = np.mean([tau_net[i, Ns_of[i][0]] for i in idx[t, kind]])
         last = np.mean([tau_net[i, Ns_of[i][-1]] for i in idx[t, kind]])
-        print(f"{t:6s} {kind:6s}-head: median tau_net from {first:.2f} (N = 2) to {last:.2f} (last N); "
-              f"rho(N, tau_net) = {np.nanmean([net_trend[i][0] for i in idx[t, kind]]):+.2f}")  # fmt: skip
-        runtime.glue(f"a06_{kind}_net_{t}", float(np.nanmean([net_trend[i][0] for i in idx[t, kind]])))
+        print(
+            f"{t:6s} {kind:6s}-head: median tau_net from {first:.2f} "
+            f"(N = 2) to {last:.2f} (last N); rho(N, tau_net) = "
+            f"{np.nanmean([net_trend[i][0] for i in idx[t, kind]]):+.2f}"
+        )
+        runtime.glue(
+            f"a06_{kind}_net_{t}",
+            float(np.nanmean([net_trend[i][0] for i in idx[t, kind]])),
+        )
         runtime.glue(f"a06_{kind}_netlast_{t}", float(last))
 
 
-ratio = {i: tau_net[i, Ns_of[i][-1]] / tau_net[i, Ns_of[i][0]] for i in Ns_of}
-net_trend_noW = {i: trend(i, tau_net_noW) for t in P["tasks"] for i in idx[t, "multi"]}
-per_net = lambda t, kind, f: [float(f(i)) for i in idx[t, kind]]  # noqa: E731
-both = lambda kind, f: [float(f(i)) for t in P["tasks"] for i in idx[t, kind]]  # noqa: E731
-report.measure("C2", tau_rho_parity=per_net("parity", "single", lambda i: tau_trend[i][0]),
-               tau_gain_parity=per_net("parity", "single", lambda i: tau_trend[i][1]),
-               tau_rho_dms=per_net("dms", "single", lambda i: tau_trend[i][0]),
-               tau_gain_dms=per_net("dms", "single", lambda i: tau_trend[i][1]),
-               tau_rho_from3_parity=per_net("parity", "single", lambda i: tau_trend3[i][0]),
-               tau_rho_from3_dms=per_net("dms", "single", lambda i: tau_trend3[i][0]),
-               N_single=both("single", lambda i: N_solved[i]), **c2_forget)  # fmt: skip
-report.measure("C3", tau_change=both("multi", lambda i: abs(tau_trend[i][1])),
-               net_rho_parity=per_net("parity", "multi", lambda i: net_trend[i][0]),
-               net_rho_dms=per_net("dms", "multi", lambda i: net_trend[i][0]),
-               net_rho_parity_noW=per_net("parity", "multi", lambda i: net_trend_noW[i][0]),
-               net_rho_dms_noW=per_net("dms", "multi", lambda i: net_trend_noW[i][0]),
-               tau_gain=both("multi", lambda i: tau_trend[i][1]),
-               tau_last=both("multi", lambda i: mean_tau[i, Ns_of[i][-1]]),
-               net_ratio=both("multi", lambda i: ratio[i]), N_multi=both("multi", lambda i: N_solved[i]))  # fmt: skip
+ratio = {
+    i: tau_net[i, Ns_of[i][-1]] / tau_net[i, Ns_of[i][0]] for i in Ns_of
+}
+net_trend_noW = {
+    i: trend(i, tau_net_noW) for t in P["tasks"] for i in idx[t, "multi"]
+}
+per_net = lambda t, kind, f: [  # noqa: E731
+    float(f(i)) for i in idx[t, kind]
+]
+both = lambda kind, f: [  # noqa: E731
+    float(f(i)) for t in P["tasks"] for i in idx[t, kind]
+]
+report.measure(
+    "C2",
+    tau_rho_parity=per_net("parity", "single", lambda i: tau_trend[i][0]),
+    tau_gain_parity=per_net("parity", "single", lambda i: tau_trend[i][1]),
+    tau_rho_dms=per_net("dms", "single", lambda i: tau_trend[i][0]),
+    tau_gain_dms=per_net("dms", "single", lambda i: tau_trend[i][1]),
+    tau_rho_from3_parity=per_net(
+        "parity", "single", lambda i: tau_trend3[i][0]
+    ),
+    tau_rho_from3_dms=per_net("dms", "single", lambda i: tau_trend3[i][0]),
+    N_single=both("single", lambda i: N_solved[i]),
+    **c2_forget,
+)
+report.measure(
+    "C3",
+    tau_change=both("multi", lambda i: abs(tau_trend[i][1])),
+    net_rho_parity=per_net("parity", "multi", lambda i: net_trend[i][0]),
+    net_rho_dms=per_net("dms", "multi", lambda i: net_trend[i][0]),
+    net_rho_parity_noW=per_net(
+        "parity", "multi", lambda i: net_trend_noW[i][0]
+    ),
+    net_rho_dms_noW=per_net("dms", "multi", lambda i: net_trend_noW[i][0]),
+    tau_gain=both("multi", lambda i: tau_trend[i][1]),
+    tau_last=both("multi", lambda i: mean_tau[i, Ns_of[i][-1]]),
+    net_ratio=both("multi", lambda i: ratio[i]),
+    N_multi=both("multi", lambda i: N_solved[i]),
+)
 for t in P["tasks"]:
-    runtime.glue(f"a06_multi_net_noW_{t}", float(np.mean(per_net(t, "multi", lambda i: net_trend_noW[i][0]))))
-runtime.glue("a06_multi_change", float(np.mean(both("multi", lambda i: abs(tau_trend[i][1])))))
-runtime.glue("a06_multi_tau_last", float(np.mean(both("multi", lambda i: mean_tau[i, Ns_of[i][-1]]))))
+    runtime.glue(
+        f"a06_multi_net_noW_{t}",
+        float(np.mean(per_net(t, "multi", lambda i: net_trend_noW[i][0]))),
+    )
+runtime.glue(
+    "a06_multi_change",
+    float(np.mean(both("multi", lambda i: abs(tau_trend[i][1])))),
+)
+runtime.glue(
+    "a06_multi_tau_last",
+    float(np.mean(both("multi", lambda i: mean_tau[i, Ns_of[i][-1]]))),
+)
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 3, figsize=(11, 3.2))
 for t, ls in zip(P["tasks"], ("-", "--")):
     for c, kind in zip(plots.COLORBLIND, ALL):
         for j, i in enumerate(idx[t, kind]):
-            axs[0].plot(Ns_of[i], [tau_net[i, n] for n in Ns_of[i]], ls, color=c, marker=".", label=f"{t}, {kind}" if j == 0 else None)
-axs[0].set(xlabel="N solved", ylabel=r"median $\tau_\mathrm{net}$", yscale="log", title=r"network timescale against N")
+            axs[0].plot(
+                Ns_of[i],
+                [tau_net[i, n] for n in Ns_of[i]],
+                ls,
+                color=c,
+                marker=".",
+                label=f"{t}, {kind}" if j == 0 else None,
+            )
+axs[0].set(
+    xlabel="N solved",
+    ylabel=r"median $\tau_\mathrm{net}$",
+    yscale="log",
+    title=r"network timescale against N",
+)
 axs[0].legend(fontsize=7)
 for ax, kind in zip(axs[1:], ALL):
     i = idx[P["tasks"][0], kind][0]
     for c, which in zip(plots.COLORBLIND[2:], (0, -1)):
         j = snap_keys.index((i, Ns_of[i][which]))
-        ax.scatter(tau_of[snap_keys[j]], tau_net_all[j], s=8, color=c, alpha=0.7, label=f"N = {Ns_of[i][which]}")
+        ax.scatter(
+            tau_of[snap_keys[j]],
+            tau_net_all[j],
+            s=8,
+            color=c,
+            alpha=0.7,
+            label=f"N = {Ns_of[i][which]}",
+        )
     ax.plot([1, 10], [1, 10], color="k", lw=0.8)
-    ax.set(xscale="log", yscale="log", xlabel=r"trained $\tau$", ylabel=r"$\tau_\mathrm{net}$", title=f"{kind}-head ({P['tasks'][0]}, seed {ctx.seeds[0]}): neurons")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel=r"trained $\tau$",
+        ylabel=r"$\tau_\mathrm{net}$",
+        title=f"{kind}-head ({P['tasks'][0]}, seed {ctx.seeds[0]}): neurons",
+    )
     ax.legend(fontsize=8)
 plt.show()
 
@@ -927,94 +1447,246 @@ plt.show()
 # accuracy on a stream of 1,000 steps after 100 warm-up steps, read out at every step [C: the
 # authors' accuracy protocol]; that stays in the training range of $N$ and is now context.
 
+
 # %%
 def perturbed_copies(snap, n_ablate, eps, n_draws, gen):
-    """Copies of one network (dict of tensors): unperturbed, ablations, W and tau perturbations; with labels."""
+    """Copies of one network (dict of tensors): unperturbed, ablations, W
+    and tau perturbations; with labels.
+    """
     copies, names = [dict(snap)], [("base", 0.0)]
     order = snap["tau"].flatten().argsort()
-    for n, j in enumerate(torch.cat([order[:n_ablate], order[-n_ablate:]]).tolist()):  # fastest, then slowest
+    # fastest, then slowest
+    for n, j in enumerate(
+        torch.cat([order[:n_ablate], order[-n_ablate:]]).tolist()
+    ):
         c = {k: v.clone() for k, v in snap.items()}
-        c["W"][j, :] = c["W"][:, j] = c["W_in"][:, j] = c["W_out"][:, j, :] = 0.0
-        copies.append(c), names.append(("ablate fast" if n < n_ablate else "ablate slow", float(snap["tau"].flatten()[j])))
+        c["W"][j, :] = c["W"][:, j] = c["W_in"][:, j] = c["W_out"][
+            :, j, :
+        ] = 0.0
+        (
+            copies.append(c),
+            names.append(
+                (
+                    "ablate fast" if n < n_ablate else "ablate slow",
+                    float(snap["tau"].flatten()[j]),
+                )
+            ),
+        )
     for e in eps:
         for _ in range(n_draws):
             D = torch.randn(snap["W"].shape, generator=gen, device=dev)
-            copies.append(dict(snap, W=snap["W"] + e * snap["W"].norm() * D / D.norm())), names.append(("W", e))
-            D = torch.randn(snap["tau"].shape, generator=gen, device=dev).abs()
-            copies.append(dict(snap, tau=snap["tau"] + e * snap["tau"].norm() * D / D.norm())), names.append(("tau", e))
+            (
+                copies.append(
+                    dict(
+                        snap,
+                        W=snap["W"] + e * snap["W"].norm() * D / D.norm(),
+                    )
+                ),
+                names.append(("W", e)),
+            )
+            D = torch.randn(
+                snap["tau"].shape, generator=gen, device=dev
+            ).abs()
+            (
+                copies.append(
+                    dict(
+                        snap,
+                        tau=snap["tau"]
+                        + e * snap["tau"].norm() * D / D.norm(),
+                    )
+                ),
+                names.append(("tau", e)),
+            )
     return copies, names
 
 
 @torch.no_grad()
 def stream_accuracy(p, parity, lag, head, gen):
-    """Accuracy (S,) of head[s] for lag[s], read out at every step of a long balanced stream."""
+    """Accuracy (S,) of head[s] for lag[s], read out at every step of a
+    long balanced stream.
+    """
     S, H = p["W"].shape[:2]
-    warm, T, B = P["stream_warmup"], P["stream_warmup"] + P["stream"], P["stream_trials"]
+    warm, T, B = (
+        P["stream_warmup"],
+        P["stream_warmup"] + P["stream"],
+        P["stream_trials"],
+    )
     x = (torch.rand(S, B, T, generator=gen, device=dev) < 0.5).float()
     t = torch.arange(warm, T, device=dev).expand(S, B, -1)
     first = t + 1 - lag[:, None, None]
     cs = F.pad(x.cumsum(2), (1, 0))
     y_par = (cs.gather(2, t + 1) - cs.gather(2, first)) % 2
-    y = torch.where(parity[:, None, None], y_par, (x.gather(2, first) == x.gather(2, t)).float())
+    y = torch.where(
+        parity[:, None, None],
+        y_par,
+        (x.gather(2, first) == x.gather(2, t)).float(),
+    )
     rows = torch.arange(S, device=dev)
-    W_o, b_o = p["W_out"][rows, head], p["b_out"][rows, head]  # (S, H, 2), (S, 1, 2)
-    W_T, inv_tau = (p["W"] * (1 - torch.eye(H, device=dev))).transpose(1, 2), 1 / p["tau"].clamp(min=1.0)
-    h, correct = 0.1 * torch.rand(S, B, H, generator=gen, device=dev), torch.zeros(S, device=dev)
+    # (S, H, 2), (S, 1, 2)
+    W_o, b_o = p["W_out"][rows, head], p["b_out"][rows, head]
+    W_T, inv_tau = (
+        (p["W"] * (1 - torch.eye(H, device=dev))).transpose(1, 2),
+        1 / p["tau"].clamp(min=1.0),
+    )
+    h, correct = (
+        0.1 * torch.rand(S, B, H, generator=gen, device=dev),
+        torch.zeros(S, device=dev),
+    )
     for s in range(T):
         u = x[:, :, s, None] * p["W_in"] + p["b"]
-        h = F.leaky_relu(torch.addcmul(h, inv_tau, torch.baddbmm(u, h, W_T) - h), SLOPE)
+        h = F.leaky_relu(
+            torch.addcmul(h, inv_tau, torch.baddbmm(u, h, W_T) - h), SLOPE
+        )
         if s >= warm:
             logit = torch.baddbmm(b_o, h, W_o)
-            correct += ((logit[..., 1] > logit[..., 0]).float() == y[:, :, s - warm]).float().mean(1)
+            correct += (
+                (
+                    (logit[..., 1] > logit[..., 0]).float()
+                    == y[:, :, s - warm]
+                )
+                .float()
+                .mean(1)
+            )
     return correct / P["stream"]
 
 
 # %%
 gen_r = runtime.generator(ctx.seeds[0], 500, dev)
-copies, meta = [], []  # meta: (learner network, kind of perturbation, its size)
+# meta: (learner network, kind of perturbation, its size)
+copies, meta = [], []
 for t in P["tasks"]:
     for i in idx[t, "single"] + idx[t, "multi"]:
-        c, names = perturbed_copies(run["snaps"][i, N_c[t]], P["n_ablate"], P["eps"], P["n_draws"], gen_r)
+        c, names = perturbed_copies(
+            run["snaps"][i, N_c[t]],
+            P["n_ablate"],
+            P["eps"],
+            P["n_draws"],
+            gen_r,
+        )
         copies += c
         meta += [(i, *nm) for nm in names]
 cp = {k: v.detach() for k, v in stack(copies).items()}
 cp_par = torch.stack([run["parity"][i] for i, *_ in meta])
 cp_N = torch.tensor([N_c[nets[i][0]] for i, *_ in meta], device=dev)
-cp_head = torch.tensor([N_c[nets[i][0]] - 2 if nets[i][1] == "multi" else 0 for i, *_ in meta], device=dev)
-acc_cp = accuracy(cp, cp_par, cp_N[:, None].expand(-1, P["heads"]), cp_N, gen_r)[torch.arange(len(meta)), cp_head].cpu().numpy()
+cp_head = torch.tensor(
+    [
+        N_c[nets[i][0]] - 2 if nets[i][1] == "multi" else 0
+        for i, *_ in meta
+    ],
+    device=dev,
+)
+acc_cp = (
+    accuracy(
+        cp, cp_par, cp_N[:, None].expand(-1, P["heads"]), cp_N, gen_r
+    )[torch.arange(len(meta)), cp_head]
+    .cpu()
+    .numpy()
+)
 base_rows = [j for j, m in enumerate(meta) if m[1] == "base"]
-acc_stream = stream_accuracy({k: v[base_rows] for k, v in cp.items()}, cp_par[base_rows], cp_N[base_rows], cp_head[base_rows], gen_r).cpu().numpy()
-print("common N:", N_c, "| unperturbed accuracy:", [round(float(a), 3) for a in acc_cp[base_rows]],
-      "| on 1000-step streams:", [round(float(a), 3) for a in acc_stream])
+acc_stream = (
+    stream_accuracy(
+        {k: v[base_rows] for k, v in cp.items()},
+        cp_par[base_rows],
+        cp_N[base_rows],
+        cp_head[base_rows],
+        gen_r,
+    )
+    .cpu()
+    .numpy()
+)
+print(
+    "common N:",
+    N_c,
+    "| unperturbed accuracy:",
+    [round(float(a), 3) for a in acc_cp[base_rows]],
+    "| on 1000-step streams:",
+    [round(float(a), 3) for a in acc_stream],
+)
 
 # %%
 g_S = len(g_rows)
-acc_g = head_accuracy({k: v[:g_S].detach() for k, v in second["p"].items()}, second["parity"][:g_S], torch.tensor(g_N, device=dev),
-                      torch.zeros(g_S, dtype=torch.long, device=dev), runtime.generator(ctx.seeds[0], 610, dev)).cpu().numpy()  # fmt: skip
-gen_single, gen_multi, gen_shuf = acc_g[:n_p], acc_g[n_p : 2 * n_p], acc_g[2 * n_p :]
-print("N_gen:", N_gen, "| balanced accuracy after retraining, single-head", np.round(gen_single, 3).tolist(),
-      "multi-head", np.round(gen_multi, 3).tolist(), "multi-head with W shuffled", np.round(gen_shuf, 3).tolist())  # fmt: skip
+acc_g = (
+    head_accuracy(
+        {k: v[:g_S].detach() for k, v in second["p"].items()},
+        second["parity"][:g_S],
+        torch.tensor(g_N, device=dev),
+        torch.zeros(g_S, dtype=torch.long, device=dev),
+        runtime.generator(ctx.seeds[0], 610, dev),
+    )
+    .cpu()
+    .numpy()
+)
+gen_single, gen_multi, gen_shuf = (
+    acc_g[:n_p],
+    acc_g[n_p : 2 * n_p],
+    acc_g[2 * n_p :],
+)
+print(
+    "N_gen:",
+    N_gen,
+    "| balanced accuracy after retraining, single-head",
+    np.round(gen_single, 3).tolist(),
+    "multi-head",
+    np.round(gen_multi, 3).tolist(),
+    "multi-head with W shuffled",
+    np.round(gen_shuf, 3).tolist(),
+)
 
 # %%
 base_acc = {m[0]: acc_cp[j] for j, m in enumerate(meta) if m[1] == "base"}
 stream_of = {meta[j][0]: acc_stream[n] for n, j in enumerate(base_rows)}
-kept_frac = np.array([(a - 0.5) / max(base_acc[m[0]] - 0.5, 0.05) for a, m in zip(acc_cp, meta)])
-by_kind = {kind: [j for j, m in enumerate(meta) if m[1] != "base" and nets[m[0]][1] == kind] for kind in ALL}
-kept_of = {i: kept_frac[[j for j, m in enumerate(meta) if m[1] != "base" and m[0] == i]].mean() for i, *_ in meta}
-c4 = {"N_gain": [int(N_solved[b] - N_solved[a]) for a, b in pairs],
-      "robust_gap": [float(kept_of[b] - kept_of[a]) for a, b in pairs],
-      "gen_gap": (gen_multi - gen_single).tolist(), "gen_gap_shuffled": (gen_shuf - gen_single).tolist(),
-      "gen_single": gen_single.tolist(), "gen_multi": gen_multi.tolist(),
-      "stream_gap": [float(stream_of[b] - stream_of[a]) for a, b in pairs]}  # fmt: skip
+kept_frac = np.array(
+    [
+        (a - 0.5) / max(base_acc[m[0]] - 0.5, 0.05)
+        for a, m in zip(acc_cp, meta)
+    ]
+)
+by_kind = {
+    kind: [
+        j
+        for j, m in enumerate(meta)
+        if m[1] != "base" and nets[m[0]][1] == kind
+    ]
+    for kind in ALL
+}
+kept_of = {
+    i: kept_frac[
+        [j for j, m in enumerate(meta) if m[1] != "base" and m[0] == i]
+    ].mean()
+    for i, *_ in meta
+}
+c4 = {
+    "N_gain": [int(N_solved[b] - N_solved[a]) for a, b in pairs],
+    "robust_gap": [float(kept_of[b] - kept_of[a]) for a, b in pairs],
+    "gen_gap": (gen_multi - gen_single).tolist(),
+    "gen_gap_shuffled": (gen_shuf - gen_single).tolist(),
+    "gen_single": gen_single.tolist(),
+    "gen_multi": gen_multi.tolist(),
+    "stream_gap": [float(stream_of[b] - stream_of[a]) for a, b in pairs],
+}
 report.measure("C4", c4)
 for k, v in c4.items():
     print(f"{k:16s}", np.round(v, 3).tolist())
 glued = {k: float(np.mean(v)) for k, v in c4.items()}
-glued.update({"kept_single": float(kept_frac[by_kind["single"]].mean()), "kept_multi": float(kept_frac[by_kind["multi"]].mean()),
-              "stream_single": float(np.mean([stream_of[a] for a, _ in pairs])), "stream_multi": float(np.mean([stream_of[b] for _, b in pairs]))})  # fmt: skip
+glued.update(
+    {
+        "kept_single": float(kept_frac[by_kind["single"]].mean()),
+        "kept_multi": float(kept_frac[by_kind["multi"]].mean()),
+        "stream_single": float(np.mean([stream_of[a] for a, _ in pairs])),
+        "stream_multi": float(np.mean([stream_of[b] for _, b in pairs])),
+    }
+)
 for kind in ALL:
     for grp in ("fast", "slow"):
-        glued[f"ablate_{grp}_{kind}"] = float(np.mean([acc_cp[j] for j in by_kind[kind] if meta[j][1] == f"ablate {grp}"]))
+        glued[f"ablate_{grp}_{kind}"] = float(
+            np.mean(
+                [
+                    acc_cp[j]
+                    for j in by_kind[kind]
+                    if meta[j][1] == f"ablate {grp}"
+                ]
+            )
+        )
 for t in P["tasks"]:
     runtime.glue(f"a06_N_gen_{t}", N_gen[t])
     runtime.glue(f"a06_N_c_{t}", N_c[t])
@@ -1025,16 +1697,49 @@ for k, v in glued.items():
 fig, axs = plt.subplots(1, 3, figsize=(11, 3.2))
 for ax, what in zip(axs[:2], ("W", "tau")):
     for c, kind in zip(plots.COLORBLIND, ALL):
-        curve = [np.mean([acc_cp[j] for j, m in enumerate(meta) if m[1] == "base" and nets[m[0]][1] == kind])]
-        curve += [np.mean([acc_cp[j] for j, m in enumerate(meta) if m[1:] == (what, e) and nets[m[0]][1] == kind]) for e in P["eps"]]
+        curve = [
+            np.mean(
+                [
+                    acc_cp[j]
+                    for j, m in enumerate(meta)
+                    if m[1] == "base" and nets[m[0]][1] == kind
+                ]
+            )
+        ]
+        curve += [
+            np.mean(
+                [
+                    acc_cp[j]
+                    for j, m in enumerate(meta)
+                    if m[1:] == (what, e) and nets[m[0]][1] == kind
+                ]
+            )
+            for e in P["eps"]
+        ]
         ax.plot([0] + P["eps"], curve, "o-", color=c, label=f"{kind}-head")
-    ax.set(xlabel=r"perturbation size $\epsilon$", ylabel="accuracy at $N_c$", ylim=(0.4, 1.02),
-           title="perturbing " + ("$W$" if what == "W" else r"$\tau$"))
+    ax.set(
+        xlabel=r"perturbation size $\epsilon$",
+        ylabel="accuracy at $N_c$",
+        ylim=(0.4, 1.02),
+        title="perturbing " + ("$W$" if what == "W" else r"$\tau$"),
+    )
     ax.legend(fontsize=8)
 for c, kind in zip(plots.COLORBLIND, ALL):
     js = [j for j in by_kind[kind] if meta[j][1].startswith("ablate")]
-    axs[2].scatter([meta[j][2] for j in js], acc_cp[js], s=10, color=c, alpha=0.7, label=f"{kind}-head")
-axs[2].set(xlabel=r"$\tau$ of the ablated neuron (before clipping)", ylabel="accuracy at $N_c$", ylim=(0.4, 1.02), title="ablating one neuron")
+    axs[2].scatter(
+        [meta[j][2] for j in js],
+        acc_cp[js],
+        s=10,
+        color=c,
+        alpha=0.7,
+        label=f"{kind}-head",
+    )
+axs[2].set(
+    xlabel=r"$\tau$ of the ablated neuron (before clipping)",
+    ylabel="accuracy at $N_c$",
+    ylim=(0.4, 1.02),
+    title="ablating one neuron",
+)
 axs[2].legend(fontsize=8)
 plt.show()
 
@@ -1080,11 +1785,16 @@ for ci_, cell in enumerate(P["gated"]):
     g_run = train(g_nets, P["gated_steps"], cell=cell, tag=10 + ci_)
     Ng = g_run["N_solved"].cpu().numpy()
     c5[f"{cell}_gain"] = (Ng[1::2] - Ng[0::2]).tolist()
-    print(f"{cell}: N solved, single-head {Ng[0::2].tolist()}, multi-head {Ng[1::2].tolist()}")
+    print(
+        f"{cell}: N solved, single-head {Ng[0::2].tolist()}, "
+        f"multi-head {Ng[1::2].tolist()}"
+    )
 if P["gated"]:
     report.measure("C5", c5)
 else:
-    report.untestable("C5", "GRU/LSTM training runs in the full profile only")
+    report.untestable(
+        "C5", "GRU/LSTM training runs in the full profile only"
+    )
 
 # %% [markdown]
 # ## Checks that do not depend on the run
@@ -1095,25 +1805,64 @@ else:
 # autocorrelation $(1 - 1/\tau)^\ell$ and so $\tau_\mathrm{net} = -1/\ln(1 - 1/\tau)$.
 
 # %% tags=["nbval-check-output"]
-print("input:", x_demo[0, 0].long().tolist(), "| N = 2, 3, 4 parity:", y_demo[0, :, 0].tolist(), "| DMS:", y_demo[1, :, 0].tolist())
+print(
+    "input:",
+    x_demo[0, 0].long().tolist(),
+    "| N = 2, 3, 4 parity:",
+    y_demo[0, :, 0].tolist(),
+    "| DMS:",
+    y_demo[1, :, 0].tolist(),
+)
 g0 = torch.Generator().manual_seed(0)
-args = [torch.randn(2, 6, 3, 4, generator=g0, dtype=torch.float64), torch.randn(2, 4, 4, generator=g0, dtype=torch.float64),
-        torch.rand(2, 1, 4, generator=g0, dtype=torch.float64) * 0.8 + 0.2, torch.rand(2, 3, 4, generator=g0, dtype=torch.float64)]  # fmt: skip
+args = [
+    torch.randn(2, 6, 3, 4, generator=g0, dtype=torch.float64),
+    torch.randn(2, 4, 4, generator=g0, dtype=torch.float64),
+    torch.rand(2, 1, 4, generator=g0, dtype=torch.float64) * 0.8 + 0.2,
+    torch.rand(2, 3, 4, generator=g0, dtype=torch.float64),
+]
 args = [a.to(dev).requires_grad_(i < 3) for i, a in enumerate(args)]
 w_out = torch.randn(2, 6, 3, 4, generator=g0, dtype=torch.float64).to(dev)
-mine = torch.autograd.grad((LeakyTauScan.apply(*args) * w_out).sum(), args[:3])
+mine = torch.autograd.grad(
+    (LeakyTauScan.apply(*args) * w_out).sum(), args[:3]
+)
 h, ref = args[3], []
 for t in range(6):
-    h = F.leaky_relu(h + args[2] * (h @ args[1].transpose(1, 2) + args[0][:, t] - h), SLOPE)
+    h = F.leaky_relu(
+        h + args[2] * (h @ args[1].transpose(1, 2) + args[0][:, t] - h),
+        SLOPE,
+    )
     ref.append(h)
 auto = torch.autograd.grad((torch.stack(ref, 1) * w_out).sum(), args[:3])
-print("hand-written BPTT == autograd (dL/dU, dL/dW, dL/d(1/tau)):", [torch.allclose(a, b) for a, b in zip(mine, auto)])
+print(
+    "hand-written BPTT == autograd (dL/dU, dL/dW, dL/d(1/tau)):",
+    [torch.allclose(a, b) for a, b in zip(mine, auto)],
+)
 taus = torch.tensor([2.0, 5.0, 10.0], device=dev)
-known = dict(W_in=torch.ones(1, 1, 3), b=2 * torch.ones(1, 1, 3), W=torch.zeros(1, 3, 3), tau=taus.cpu().view(1, 1, 3))
-est = network_timescales({k: v.to(dev) for k, v in known.items()}, runtime.generator(0, 9, dev), steps=2000, trials=8)[0]
+known = dict(
+    W_in=torch.ones(1, 1, 3),
+    b=2 * torch.ones(1, 1, 3),
+    W=torch.zeros(1, 3, 3),
+    tau=taus.cpu().view(1, 1, 3),
+)
+est = network_timescales(
+    {k: v.to(dev) for k, v in known.items()},
+    runtime.generator(0, 9, dev),
+    steps=2000,
+    trials=8,
+)[0]
 theory = -1 / torch.log(1 - 1 / taus)
-print("tau_net of AR(1) neurons within 15 % of", [round(v, 2) for v in theory.tolist()], ":", ((est / theory - 1).abs() < 0.15).tolist())
-print("constants:", dict(slope=SLOPE, clip=CLIP, span=SPAN, fit_lag=FIT_LAG), "| claims:", list(report.claims))
+print(
+    "tau_net of AR(1) neurons within 15 % of",
+    [round(v, 2) for v in theory.tolist()],
+    ":",
+    ((est / theory - 1).abs() < 0.15).tolist(),
+)
+print(
+    "constants:",
+    dict(slope=SLOPE, clip=CLIP, span=SPAN, fit_lag=FIT_LAG),
+    "| claims:",
+    list(report.claims),
+)
 
 # %%
 report.table()
