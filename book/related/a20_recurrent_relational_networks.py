@@ -83,21 +83,32 @@ dev = ctx.device
 print(ctx.describe())
 
 # %% tags=["parameters"]
-# Sizes only: both profiles run the same code. s4 = 4x4 Sudoku, s9 = 9x9 Sudoku, pc = Pretty-CLEVR-like.
+# Sizes only: both profiles run the same code.
+# s4 = 4x4 Sudoku, s9 = 9x9 Sudoku, pc = Pretty-CLEVR-like.
 P = ctx.pick(
     ci=dict(
-        s4_hidden=32, s4_train_steps=6, s4_test_steps=24, s4_iters=400, s4_batch=32, s4_lr=2e-3,
-        s4_givens=list(range(4, 13)), s4_hard=6, s4_test=900, s4_test_grids=48,
-        s9_demo=3, s9_train_pool=0, s9_test_pool=0, s9_hidden=96, s9_train_steps=32, s9_test_steps=64,
-        s9_iters=0, s9_batch=64, s9_lr=1e-3, s9_max_givens=34, s9_extra=[0, 2, 4, 6, 8, 10], s9_time_s=270,
-        pc_hidden=32, pc_train_steps=8, pc_iters=3, pc_batch=16, pc_lr=1e-3, pc_test=64, pc_time_s=60,
+        s4_hidden=32, s4_train_steps=6, s4_test_steps=24,
+        s4_iters=400, s4_batch=32, s4_lr=2e-3,
+        s4_givens=list(range(4, 13)), s4_hard=6,
+        s4_test=900, s4_test_grids=48,
+        s9_demo=3, s9_train_pool=0, s9_test_pool=0,
+        s9_hidden=96, s9_train_steps=32, s9_test_steps=64,
+        s9_iters=0, s9_batch=64, s9_lr=1e-3, s9_max_givens=34,
+        s9_extra=[0, 2, 4, 6, 8, 10], s9_time_s=270,
+        pc_hidden=32, pc_train_steps=8, pc_iters=3, pc_batch=16,
+        pc_lr=1e-3, pc_test=64, pc_time_s=60,
     ),
     full=dict(
-        s4_hidden=32, s4_train_steps=6, s4_test_steps=24, s4_iters=1500, s4_batch=64, s4_lr=2e-3,
-        s4_givens=list(range(4, 13)), s4_hard=6, s4_test=2700, s4_test_grids=48,
-        s9_demo=3, s9_train_pool=3000, s9_test_pool=400, s9_hidden=96, s9_train_steps=32, s9_test_steps=64,
-        s9_iters=6000, s9_batch=64, s9_lr=1e-3, s9_max_givens=34, s9_extra=[0, 2, 4, 6, 8, 10], s9_time_s=270,
-        pc_hidden=128, pc_train_steps=8, pc_iters=4000, pc_batch=512, pc_lr=1e-3, pc_test=8000, pc_time_s=60,
+        s4_hidden=32, s4_train_steps=6, s4_test_steps=24,
+        s4_iters=1500, s4_batch=64, s4_lr=2e-3,
+        s4_givens=list(range(4, 13)), s4_hard=6,
+        s4_test=2700, s4_test_grids=48,
+        s9_demo=3, s9_train_pool=3000, s9_test_pool=400,
+        s9_hidden=96, s9_train_steps=32, s9_test_steps=64,
+        s9_iters=6000, s9_batch=64, s9_lr=1e-3, s9_max_givens=34,
+        s9_extra=[0, 2, 4, 6, 8, 10], s9_time_s=270,
+        pc_hidden=128, pc_train_steps=8, pc_iters=4000, pc_batch=512,
+        pc_lr=1e-3, pc_test=8000, pc_time_s=60,
     ),
 )  # fmt: skip
 S = len(ctx.seeds)
@@ -122,13 +133,14 @@ S = len(ctx.seeds)
 # has a control: the same statistic on the untrained network (the trained one's own
 # initialisation) or on the one-step network, where it must fail the rule.
 
-# %%
+# %% tags=["hide-input"]
 # fmt: off
 report = claims.Report(ctx, title="Recurrent Relational Networks")
 E, CTL, CTX = claims.evidence, claims.control, claims.context
 report.claim(
     "C1", "An RRN learns to solve Sudoku from (puzzle, solution) pairs (4×4, unseen puzzles).",
-    kind="empirical", paper="no 4×4 number (its 96.6 % is for 17-given 9×9 puzzles, C5): a miniature",
+    kind="empirical",
+    paper="no 4×4 number (its 96.6 % is for 17-given 9×9 puzzles, C5): a miniature",
     checks=[
         E("acc_hard", ">=", 0.95, "solved at the trained step, hard test puzzles", tol=0.02),
         E("acc_hard_min", ">=", 0.90, "the same, worst seed", over="min", tol=0.02),
@@ -140,13 +152,15 @@ report.claim(
     kind="construction", paper="information travels one hop per step",
     checks=[
         E("jac_far_step1", "==", 0, "max |∂ step-1 output / ∂ input| over non-neighbour pairs"),
-        E("jac_far_step2_min", ">", 0, "min over non-neighbour pairs of the same at step 2", tol=0.01),
+        E("jac_far_step2_min", ">", 0, "min over non-neighbour pairs of the same at step 2",
+          tol=0.01),
     ])
 report.claim(
     "C2b", "Puzzle accuracy grows with the number of message-passing steps.",
     kind="empirical", paper="accuracy vs steps rises over tens of steps (accuracy-vs-steps figure)",
     checks=[
-        E("gain_1_to_T", ">=", 0.5, "solved at the trained step − at step 1, all puzzles", tol=0.05),
+        E("gain_1_to_T", ">=", 0.5, "solved at the trained step − at step 1, all puzzles",
+          tol=0.05),
         E("gain_2_to_T_hard", ">=", 0.5, "the same from step 2, hard puzzles (notes)", tol=0.02),
         E("max_drop", "<=", 0.02, "largest drop between consecutive steps ≤ T", over="max",
           tol=0.005),
@@ -227,17 +241,23 @@ report.preregistration()
 
 # %%
 class BLinear(torch.nn.Module):
-    """S independent linear maps: x (S, ..., i) -> (S, ..., o); PyTorch's default init per seed."""
+    """S independent linear maps: x (S, ..., i) -> (S, ..., o);
+    PyTorch's default init per seed."""
 
     def __init__(self, gens, i, o, bias=True):
         super().__init__()
         k = 1 / math.sqrt(i)
-        self.W = torch.nn.Parameter(torch.stack([(torch.rand(i, o, generator=g) * 2 - 1) * k for g in gens]))
-        self.b = torch.nn.Parameter(torch.stack([(torch.rand(1, o, generator=g) * 2 - 1) * k for g in gens])) if bias else None
+        self.W = torch.nn.Parameter(torch.stack([
+            (torch.rand(i, o, generator=g) * 2 - 1) * k for g in gens
+        ]))
+        self.b = torch.nn.Parameter(torch.stack([
+            (torch.rand(1, o, generator=g) * 2 - 1) * k for g in gens
+        ])) if bias else None
 
     def forward(self, x):
         x2 = x.reshape(x.shape[0], -1, x.shape[-1])  # (S, M, i)
-        y = x2 @ self.W if self.b is None else torch.baddbmm(self.b, x2, self.W)
+        y = (x2 @ self.W if self.b is None
+             else torch.baddbmm(self.b, x2, self.W))
         return y.reshape(*x.shape[:-1], -1)
 
 
@@ -260,31 +280,45 @@ def mlp(gens, sizes):
 
 # %%
 class RRN(torch.nn.Module):
-    """S batched recurrent relational networks on a regular graph peers (N, P); node or graph outputs."""
+    """S batched recurrent relational networks on a regular graph
+    peers (N, P); node or graph outputs."""
 
-    def __init__(self, seeds, d_in, H, n_out, peers, graph_output=False, tag=0):
+    def __init__(self, seeds, d_in, H, n_out, peers, graph_output=False,
+                 tag=0):
         super().__init__()
         gens = [runtime.generator(s, 100 + tag) for s in seeds]
         self.register_buffer("peers", torch.as_tensor(peers))
         self.inp = mlp(gens, [d_in, H, H])  # x_j
-        self.f_src, self.f_dst = BLinear(gens, H, H), BLinear(gens, H, H, bias=False)  # first layer of f
-        self.f_mid, self.f_out = BLinear(gens, H, H), BLinear(gens, H, H)  # second and last layer of f
+        # first layer of f
+        self.f_src, self.f_dst = (BLinear(gens, H, H),
+                                  BLinear(gens, H, H, bias=False))
+        # second and last layer of f
+        self.f_mid, self.f_out = BLinear(gens, H, H), BLinear(gens, H, H)
         self.g = mlp(gens, [2 * H, H, H])
         self.lstm = BLinear(gens, 2 * H, 4 * H)
-        self.r = mlp(gens, [H, H, n_out]) if graph_output else BLinear(gens, H, n_out)
+        self.r = (mlp(gens, [H, H, n_out]) if graph_output
+                  else BLinear(gens, H, n_out))
         self.graph_output = graph_output
 
     def forward(self, X, steps, keep_state=False):
-        """X (S, B, N, d_in) -> logits (steps, S, B, N or 1, n_out) [and the final h]."""
+        """X (S, B, N, d_in) -> logits (steps, S, B, N or 1, n_out)
+        [and the final h]."""
         x = self.inp(X)
         h, s, outs = x, torch.zeros_like(x), []
         for _ in range(steps):
-            e = torch.relu(self.f_src(h)[:, :, self.peers] + self.f_dst(h)[:, :, :, None])  # (S, B, N, P, H)
-            m = self.f_out(torch.relu(self.f_mid(e)).sum(3))  # m_j = sum over i in N(j) of f(h_i, h_j)
-            i, f, o, u = self.lstm(torch.cat([self.g(torch.cat([m, x], -1)), h], -1)).chunk(4, -1)
+            e = torch.relu(  # (S, B, N, P, H)
+                self.f_src(h)[:, :, self.peers]
+                + self.f_dst(h)[:, :, :, None]
+            )
+            # m_j = sum over i in N(j) of f(h_i, h_j)
+            m = self.f_out(torch.relu(self.f_mid(e)).sum(3))
+            i, f, o, u = self.lstm(
+                torch.cat([self.g(torch.cat([m, x], -1)), h], -1)
+            ).chunk(4, -1)
             s = torch.sigmoid(f) * s + torch.sigmoid(i) * torch.tanh(u)
             h = torch.sigmoid(o) * torch.tanh(s)
-            outs.append(self.r(h.sum(2, keepdim=True) if self.graph_output else h))
+            outs.append(self.r(h.sum(2, keepdim=True) if self.graph_output
+                               else h))
         return (torch.stack(outs), h) if keep_state else torch.stack(outs)
 
 
@@ -295,18 +329,21 @@ class RRN(torch.nn.Module):
 
 # %%
 def train(model, batch, steps, iters, lr, time_limit=None):
-    """Adam on mean-over-steps cross-entropy; returns (losses, updates made)."""
+    """Adam on mean-over-steps cross-entropy;
+    returns (losses, updates made)."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses, t0 = [], time.perf_counter()
     for it in range(iters):
         X, Y = batch(it)
         out = model(X, steps)  # (T, S, B, N, C)
-        loss = F.cross_entropy(out.flatten(0, -2), Y.expand(steps, *Y.shape).flatten())
+        loss = F.cross_entropy(out.flatten(0, -2),
+                               Y.expand(steps, *Y.shape).flatten())
         opt.zero_grad()
         loss.backward()
         opt.step()
         losses.append(loss.item() if it % 10 == 0 else float("nan"))
-        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+        if (time_limit is not None
+                and time.perf_counter() - t0 > time_limit):
             return losses, it + 1
     return losses, iters
 
@@ -326,27 +363,33 @@ def train(model, batch, steps, iters, lr, time_limit=None):
 # %%
 b4, N4 = 2, 16
 grids4 = torch.as_tensor(sudoku.all_grids(b4))  # (288, 16)
-edges4 = sudoku.sudoku_edges(b4)  # (112, 2) directed edges (i, j): i sends to j
-peers4 = torch.as_tensor(edges4[np.argsort(edges4[:, 1], kind="stable"), 0].reshape(N4, -1))  # (16, 7)
+# (112, 2) directed edges (i, j): i sends to j
+edges4 = sudoku.sudoku_edges(b4)
+peers4 = torch.as_tensor(  # (16, 7)
+    edges4[np.argsort(edges4[:, 1], kind="stable"), 0].reshape(N4, -1))
 onehot4 = F.one_hot(grids4 - 1, 4).flatten(1).float()  # (288, 64)
 HARD = P["s4_hard"]  # puzzles with at most this many givens are "hard"
 
 
 def n_matching(puzzles):
-    """How many of the 288 grids agree with all givens of each puzzle (1 = unique solution)."""
-    hits = F.one_hot(puzzles, 5)[..., 1:].flatten(1).float() @ onehot4.T  # (count, 288): givens matched
+    """How many of the 288 grids agree with all givens of each puzzle
+    (1 = unique solution)."""
+    # (count, 288): givens matched
+    hits = F.one_hot(puzzles, 5)[..., 1:].flatten(1).float() @ onehot4.T
     return (hits == (puzzles > 0).sum(1, keepdim=True)).sum(1)
 
 
 def shidoku(gen, count, givens, grid_ids, chunk=2048):
-    """count unique puzzles (0 = empty), equally many with each number of givens in `givens`
-    (shuffled), and their solutions."""
+    """count unique puzzles (0 = empty), equally many with each number
+    of givens in `givens` (shuffled), and their solutions."""
     P_, Y_ = [], []
     for j, k in enumerate(givens):
         want, got = count // len(givens) + (j < count % len(givens)), 0
         while got < want:
-            g = grids4[grid_ids[torch.randint(len(grid_ids), (chunk,), generator=gen)]]
-            keep = torch.rand(chunk, N4, generator=gen).argsort(1).argsort(1) < k
+            g = grids4[grid_ids[
+                torch.randint(len(grid_ids), (chunk,), generator=gen)]]
+            keep = (torch.rand(chunk, N4, generator=gen)
+                    .argsort(1).argsort(1) < k)
             p = torch.where(keep, g, 0)
             unique = n_matching(p) == 1
             P_.append(p[unique][: want - got])
@@ -357,29 +400,45 @@ def shidoku(gen, count, givens, grid_ids, chunk=2048):
 
 
 def one_round(Xp):
-    """Whether one round of 'naked singles' from the givens alone completes each puzzle."""
-    seen = F.one_hot(Xp, 5)[:, :, 1:]  # (count, 16, 4): digit given at each cell
-    around = seen[:, peers4].amax(2) | seen  # digits among the cell's peers and itself
+    """Whether one round of 'naked singles' from the givens alone
+    completes each puzzle."""
+    # (count, 16, 4): digit given at each cell
+    seen = F.one_hot(Xp, 5)[:, :, 1:]
+    # digits among the cell's peers and itself
+    around = seen[:, peers4].amax(2) | seen
     return ((Xp > 0) | (around.sum(-1) == 3)).all(-1)
 
 
 # %%
 split = torch.randperm(288, generator=runtime.generator(ctx.seeds[0], 1))
-test_ids, train_ids = split[: P["s4_test_grids"]], split[P["s4_test_grids"] :]
-Xte4, Yte4 = shidoku(runtime.generator(ctx.seeds[0], 2), P["s4_test"], P["s4_givens"], test_ids)
-Xs, Ys = zip(*(shidoku(runtime.generator(s, 3), P["s4_iters"] * P["s4_batch"], P["s4_givens"], train_ids) for s in ctx.seeds))
-Xtr4, Ytr4 = torch.stack(Xs), torch.stack(Ys)  # (S, iters * batch, 16): every update sees new puzzles
+test_ids, train_ids = (split[: P["s4_test_grids"]],
+                       split[P["s4_test_grids"] :])
+Xte4, Yte4 = shidoku(runtime.generator(ctx.seeds[0], 2), P["s4_test"],
+                     P["s4_givens"], test_ids)
+Xs, Ys = zip(*(
+    shidoku(runtime.generator(s, 3), P["s4_iters"] * P["s4_batch"],
+            P["s4_givens"], train_ids)
+    for s in ctx.seeds
+))
+# (S, iters * batch, 16): every update sees new puzzles
+Xtr4, Ytr4 = torch.stack(Xs), torch.stack(Ys)
 giv4 = (Xte4 > 0).sum(1)
-hard4, round4 = giv4 <= HARD, one_round(Xte4)  # (count,) masks: hard puzzles, puzzles one round completes
+# (count,) masks: hard puzzles, puzzles one round completes
+hard4, round4 = giv4 <= HARD, one_round(Xte4)
 
 
 def batch4(it, B=P["s4_batch"]):
-    """Update `it`'s puzzles, per seed its own: one-hot digits X (S, B, 16, 5), answers 0..3."""
-    return F.one_hot(Xtr4[:, it * B : (it + 1) * B], 5).float().to(dev), (Ytr4[:, it * B : (it + 1) * B] - 1).to(dev)
+    """Update `it`'s puzzles, per seed its own: one-hot digits
+    X (S, B, 16, 5), answers 0..3."""
+    return (F.one_hot(Xtr4[:, it * B : (it + 1) * B], 5).float().to(dev),
+            (Ytr4[:, it * B : (it + 1) * B] - 1).to(dev))
 
 
-print(f"{Xtr4.shape[1]} training puzzles per seed, {len(Xte4)} test puzzles ({int(hard4.sum())} hard), givens {P['s4_givens']}")
-print(f"one round of elimination completes {round4.float().mean():.3f} of the test puzzles, {round4[hard4].float().mean():.3f} of the hard ones")
+print(f"{Xtr4.shape[1]} training puzzles per seed, {len(Xte4)} test "
+      f"puzzles ({int(hard4.sum())} hard), givens {P['s4_givens']}")
+print(f"one round of elimination completes "
+      f"{round4.float().mean():.3f} of the test puzzles, "
+      f"{round4[hard4].float().mean():.3f} of the hard ones")
 
 # %% [markdown]
 # The recurrent model trains with $T = 6$ steps. The ablation is the same network trained with
@@ -390,11 +449,14 @@ print(f"one round of elimination completes {round4.float().mean():.3f} of the te
 # %%
 t0 = time.process_time()
 rrn4 = RRN(ctx.seeds, 5, P["s4_hidden"], 4, peers4).to(dev)
-loss4, _ = train(rrn4, batch4, P["s4_train_steps"], P["s4_iters"], P["s4_lr"])
+loss4, _ = train(rrn4, batch4, P["s4_train_steps"], P["s4_iters"],
+                 P["s4_lr"])
 one4 = RRN(ctx.seeds, 5, P["s4_hidden"], 4, peers4).to(dev)
 loss1, _ = train(one4, batch4, 1, P["s4_iters"], P["s4_lr"])
-untrained4 = RRN(ctx.seeds, 5, P["s4_hidden"], 4, peers4).to(dev)  # the initialisation of both
-print(f"trained {S} seeds × 2 models, {P['s4_iters']} updates each, in {time.process_time() - t0:.1f} s CPU")
+# the initialisation of both
+untrained4 = RRN(ctx.seeds, 5, P["s4_hidden"], 4, peers4).to(dev)
+print(f"trained {S} seeds × 2 models, {P['s4_iters']} updates each, "
+      f"in {time.process_time() - t0:.1f} s CPU")
 
 # %% [markdown]
 # We run the three networks on the test puzzles for up to 24 steps (four times the 6 of training)
@@ -403,7 +465,8 @@ print(f"trained {S} seeds × 2 models, {P['s4_iters']} updates each, in {time.pr
 # %%
 @torch.no_grad()
 def solved_by_step(model, Xp, Y, steps, n):
-    """Per step and seed, whether each puzzle is fully right: (steps, S, count); and the predictions."""
+    """Per step and seed, whether each puzzle is fully right:
+    (steps, S, count); and the predictions."""
     X = F.one_hot(Xp, n + 1).float().to(dev).expand(S, -1, -1, -1)
     pred = model(X, steps).argmax(-1).cpu() + 1  # (T, S, count, N)
     return (pred == Y).all(-1), pred
@@ -419,7 +482,9 @@ ok1, pred1 = solved_by_step(one4, Xte4, Yte4, P["s4_test_steps"], 4)
 ok0, _ = solved_by_step(untrained4, Xte4, Yte4, P["s4_test_steps"], 4)
 acc4 = ok4.float().mean(-1)  # (T, S)
 T4 = P["s4_train_steps"]
-print("accuracy by step (mean over seeds):", {t: round(float(acc4[t - 1].mean()), 3) for t in (1, 2, 3, 4, 6, 12, 24)})
+print("accuracy by step (mean over seeds):",
+      {t: round(float(acc4[t - 1].mean()), 3)
+       for t in (1, 2, 3, 4, 6, 12, 24)})
 
 # %% [markdown]
 # ### Accuracy grows with the steps (C1, C2)
@@ -449,10 +514,16 @@ plt.show()
 
 # %%
 def far_jacobian(model, Xp, t):
-    """|∂ output of cell j at step t / ∂ input of cell i|, summed over seeds and digits: (16, 16)."""
-    X = F.one_hot(Xp[None], 5).float().to(dev).expand(S, -1, -1, -1).clone().requires_grad_(True)
+    """|∂ output of cell j at step t / ∂ input of cell i|, summed over
+    seeds and digits: (16, 16)."""
+    X = (F.one_hot(Xp[None], 5).float().to(dev).expand(S, -1, -1, -1)
+         .clone().requires_grad_(True))
     out = model(X, t)[t - 1]  # (S, 1, 16, 4)
-    rows = [torch.autograd.grad(out[:, :, j].sum(), X, retain_graph=True)[0].abs().sum((0, 1, 3)) for j in range(N4)]
+    rows = [
+        torch.autograd.grad(out[:, :, j].sum(), X, retain_graph=True)[0]
+        .abs().sum((0, 1, 3))
+        for j in range(N4)
+    ]
     return torch.stack(rows).cpu()
 
 
@@ -460,17 +531,28 @@ near = torch.eye(N4, dtype=torch.bool)
 near[torch.as_tensor(edges4[:, 1]), torch.as_tensor(edges4[:, 0])] = True
 far = ~near  # (j, i): i shares no unit with j
 J1, J2 = far_jacobian(rrn4, Xte4[0], 1), far_jacobian(rrn4, Xte4[0], 2)
-report.measure("C2a", jac_far_step1=float(J1[far].max()), jac_far_step2_min=float(J2[far].min()))
-print(f"far pairs: {int(far.sum())}; step 1 max {float(J1[far].max()):.1e}, step 2 min {float(J2[far].min()):.2e}")
+report.measure("C2a", jac_far_step1=float(J1[far].max()),
+               jac_far_step2_min=float(J2[far].min()))
+print(f"far pairs: {int(far.sum())}; "
+      f"step 1 max {float(J1[far].max()):.1e}, "
+      f"step 2 min {float(J2[far].min()):.2e}")
 
 # %%
 acc_T = ok4[T4 - 1]  # (S, count)
-drops = (acc4[:-1] - acc4[1:])[: T4 - 1].amax(0)  # (S,) largest drop per seed
-report.measure("C1", acc_hard=per_seed(acc_T, hard4), acc_hard_min=per_seed(acc_T, hard4),
-               untrained_hard=per_seed(ok0[T4 - 1], hard4), acc_all=per_seed(acc_T))
-gain = lambda ok, a, mask=None: (np.array(per_seed(ok[T4 - 1], mask)) - per_seed(ok[a - 1], mask)).tolist()  # noqa: E731
-report.measure("C2b", gain_1_to_T=gain(ok4, 1), gain_2_to_T_hard=gain(ok4, 2, hard4), max_drop=drops.tolist(),
-               untrained_gain=gain(ok0, 1), acc_step1=per_seed(ok4[0]), acc_step1_hard=per_seed(ok4[0], hard4))  # fmt: skip
+# (S,) largest drop per seed
+drops = (acc4[:-1] - acc4[1:])[: T4 - 1].amax(0)
+report.measure("C1", acc_hard=per_seed(acc_T, hard4),
+               acc_hard_min=per_seed(acc_T, hard4),
+               untrained_hard=per_seed(ok0[T4 - 1], hard4),
+               acc_all=per_seed(acc_T))
+gain = lambda ok, a, mask=None: (  # noqa: E731
+    np.array(per_seed(ok[T4 - 1], mask)) - per_seed(ok[a - 1], mask)
+).tolist()
+report.measure("C2b", gain_1_to_T=gain(ok4, 1),
+               gain_2_to_T_hard=gain(ok4, 2, hard4),
+               max_drop=drops.tolist(),
+               untrained_gain=gain(ok0, 1), acc_step1=per_seed(ok4[0]),
+               acc_step1_hard=per_seed(ok4[0], hard4))  # fmt: skip
 runtime.glue("a20_accT", float(acc_T[:, hard4].float().mean()))
 runtime.glue("a20_accT_all", float(acc_T.float().mean()))
 runtime.glue("a20_acc1", float(acc4[0].mean()))
@@ -523,16 +605,22 @@ plt.show()
 # should hurt it (step 24 against its trained step 1) and keep changing its answers.
 
 # %%
-changed = (pred4[2 * T4 - 1] != pred4[4 * T4 - 1]).float().mean((1, 2))  # (S,)
+# (S,)
+changed = (pred4[2 * T4 - 1] != pred4[4 * T4 - 1]).float().mean((1, 2))
 changed1 = (pred1[2 * T4 - 1] != pred1[4 * T4 - 1]).float().mean((1, 2))
 long_minus = (acc4[4 * T4 - 1] - acc4[T4 - 1]).tolist()
-report.measure("C3", long_minus_trained=long_minus, changed_cells=changed.tolist(),
-               one_step_long_minus=(np.array(per_seed(ok1[4 * T4 - 1])) - per_seed(ok1[0])).tolist(),
-               one_step_changed=changed1.tolist())  # fmt: skip
+report.measure(
+    "C3", long_minus_trained=long_minus, changed_cells=changed.tolist(),
+    one_step_long_minus=(np.array(per_seed(ok1[4 * T4 - 1]))
+                         - per_seed(ok1[0])).tolist(),
+    one_step_changed=changed1.tolist())  # fmt: skip
 runtime.glue("a20_changed1", float(changed1.mean()))
 runtime.glue("a20_one_long", float(ok1[4 * T4 - 1].float().mean()))
-print(f"acc at step {T4}: {acc4[T4 - 1].mean():.4f}, at step {4 * T4}: {acc4[4 * T4 - 1].mean():.4f}; "
-      f"cells changing between steps {2 * T4} and {4 * T4}: {changed.mean():.2e} (one-step network: {changed1.mean():.2e})")  # fmt: skip
+print(f"acc at step {T4}: {acc4[T4 - 1].mean():.4f}, "
+      f"at step {4 * T4}: {acc4[4 * T4 - 1].mean():.4f}; "
+      f"cells changing between steps {2 * T4} and {4 * T4}: "
+      f"{changed.mean():.2e} "
+      f"(one-step network: {changed1.mean():.2e})")  # fmt: skip
 
 # %% [markdown]
 # The one-step network, run on to step 24, solves {glue:text}`a20_one_long:.3f` of the puzzles
@@ -553,21 +641,30 @@ print(f"acc at step {T4}: {acc4[T4 - 1].mean():.4f}, at step {4 * T4}: {acc4[4 *
 # %%
 deeper = ~round4
 acc_one = ok1[0]  # (S, count): the one-step network at its step 1
-report.measure("C4a", bound_hard=int(round4[hard4].sum()), bound_all=float(round4.float().mean()),
-               jac_far_one_step=float(far_jacobian(one4, Xte4[0], 1)[far].max()))
-report.measure("C4b", one_step_one_round=per_seed(acc_one, round4),
-               gap_deeper=(np.array(per_seed(acc_T, deeper)) - per_seed(acc_one, deeper)).tolist(),
-               untrained_one_round=per_seed(ok0[0], round4),
-               untrained_gap=(np.array(per_seed(ok0[T4 - 1], deeper)) - per_seed(acc_one, deeper)).tolist(),
-               acc_one_step_hard=per_seed(acc_one, hard4), acc_one_step_all=per_seed(acc_one))  # fmt: skip
+report.measure(
+    "C4a", bound_hard=int(round4[hard4].sum()),
+    bound_all=float(round4.float().mean()),
+    jac_far_one_step=float(far_jacobian(one4, Xte4[0], 1)[far].max()))
+report.measure(
+    "C4b", one_step_one_round=per_seed(acc_one, round4),
+    gap_deeper=(np.array(per_seed(acc_T, deeper))
+                - per_seed(acc_one, deeper)).tolist(),
+    untrained_one_round=per_seed(ok0[0], round4),
+    untrained_gap=(np.array(per_seed(ok0[T4 - 1], deeper))
+                   - per_seed(acc_one, deeper)).tolist(),
+    acc_one_step_hard=per_seed(acc_one, hard4),
+    acc_one_step_all=per_seed(acc_one))  # fmt: skip
 runtime.glue("a20_one_round", float(acc_one[:, round4].float().mean()))
 runtime.glue("a20_one_deeper", float(acc_one[:, deeper].float().mean()))
 runtime.glue("a20_rrn_deeper", float(acc_T[:, deeper].float().mean()))
 runtime.glue("a20_one_hard", float(acc_one[:, hard4].float().mean()))
 runtime.glue("a20_bound", float(round4.float().mean()))
 runtime.glue("a20_rrn1_round", float(ok4[0][:, round4].float().mean()))
-print(f"one round completes {round4.float().mean():.3f} of the test puzzles; one-step net on those: {per_seed(acc_one, round4)}, "
-      f"on the others: {per_seed(acc_one, deeper)}; recurrent net on the others: {per_seed(acc_T, deeper)}")  # fmt: skip
+print(f"one round completes {round4.float().mean():.3f} of the test "
+      f"puzzles; one-step net on those: {per_seed(acc_one, round4)}, "
+      f"on the others: {per_seed(acc_one, deeper)}; "
+      f"recurrent net on the others: {per_seed(acc_T, deeper)}"
+      )  # fmt: skip
 
 # %% [markdown]
 # One round of elimination completes {glue:text}`a20_bound:.3f` of the test puzzles. The one-step
@@ -604,21 +701,32 @@ print(f"one round completes {round4.float().mean():.3f} of the test puzzles; one
 
 # %%
 t0 = time.process_time()
-demo_p, demo_s = sudoku.generate_puzzles(P["s9_demo"], 3, seed=ctx.seeds[0])
+demo_p, demo_s = sudoku.generate_puzzles(P["s9_demo"], 3,
+                                         seed=ctx.seeds[0])
 demo_unique = [sudoku.count_solutions(p, 3) == 1 for p in demo_p]
-print(f"{P['s9_demo']} minimal 9x9 puzzles in {time.process_time() - t0:.2f} s; givens {(demo_p > 0).sum(1).tolist()}; unique: {demo_unique}")
-print("\n".join(" ".join(str(v) if v else "." for v in row) for row in demo_p[0].reshape(9, 9)))
+print(f"{P['s9_demo']} minimal 9x9 puzzles in "
+      f"{time.process_time() - t0:.2f} s; "
+      f"givens {(demo_p > 0).sum(1).tolist()}; unique: {demo_unique}")
+print("\n".join(" ".join(str(v) if v else "." for v in row)
+                for row in demo_p[0].reshape(9, 9)))
 
 
 def pool(count, seed, workers=None):
-    """count minimal 9x9 puzzles (and solutions), generated in parallel worker processes."""
+    """count minimal 9x9 puzzles (and solutions), generated in parallel
+    worker processes."""
     workers = workers or os.cpu_count() or 1
     if count == 0:
         return np.zeros((0, 81), np.int64), np.zeros((0, 81), np.int64)
-    chunks = [(count // workers + (w < count % workers), 3, 1000 * seed + w) for w in range(workers)]
-    with mp.get_context("fork").Pool(workers) as p:  # workers run numpy only, never CUDA
-        parts = p.starmap(sudoku.generate_puzzles, [c for c in chunks if c[0]])
-    return np.concatenate([a for a, _ in parts]), np.concatenate([s for _, s in parts])
+    chunks = [
+        (count // workers + (w < count % workers), 3, 1000 * seed + w)
+        for w in range(workers)
+    ]
+    # workers run numpy only, never CUDA
+    with mp.get_context("fork").Pool(workers) as p:
+        parts = p.starmap(sudoku.generate_puzzles,
+                          [c for c in chunks if c[0]])
+    return (np.concatenate([a for a, _ in parts]),
+            np.concatenate([s for _, s in parts]))
 
 
 # %% [markdown]
@@ -627,41 +735,71 @@ def pool(count, seed, workers=None):
 # and no weight decay, because it trains for minutes instead of days [R].
 
 # %%
-peers9 = torch.as_tensor((e := sudoku.sudoku_edges(3))[np.argsort(e[:, 1], kind="stable"), 0].reshape(81, -1))
+peers9 = torch.as_tensor(
+    (e := sudoku.sudoku_edges(3))[np.argsort(e[:, 1], kind="stable"), 0]
+    .reshape(81, -1))
 rng9 = np.random.default_rng(ctx.seeds[0])
 if P["s9_iters"]:
     t0 = time.perf_counter()
-    train9, test9 = pool(P["s9_train_pool"], ctx.seeds[0]), pool(P["s9_test_pool"], 10_000 + ctx.seeds[0])
-    print(f"pools of {len(train9[0])} + {len(test9[0])} puzzles in {time.perf_counter() - t0:.0f} s")
+    train9, test9 = (pool(P["s9_train_pool"], ctx.seeds[0]),
+                     pool(P["s9_test_pool"], 10_000 + ctx.seeds[0]))
+    print(f"pools of {len(train9[0])} + {len(test9[0])} puzzles "
+          f"in {time.perf_counter() - t0:.0f} s")
 
 
 def batch9(it, B=P["s9_batch"]):
-    """Pool puzzles under random symmetries, with extra givens up to s9_max_givens."""
+    """Pool puzzles under random symmetries, with extra givens up to
+    s9_max_givens."""
     idx = rng9.integers(len(train9[0]), size=B)
-    pairs = np.stack([sudoku.random_symmetry(np.stack([train9[0][i], train9[1][i]]), 3, rng9) for i in idx])
+    pairs = np.stack([
+        sudoku.random_symmetry(np.stack([train9[0][i], train9[1][i]]), 3,
+                               rng9)
+        for i in idx
+    ])
     Xp, Y = pairs[:, 0], pairs[:, 1]
-    Xp = np.stack([sudoku.add_givens(p, y, rng9.integers(0, max(1, P["s9_max_givens"] - (p > 0).sum() + 1)), rng9)
-                   for p, y in zip(Xp, Y)])  # fmt: skip
-    return F.one_hot(torch.as_tensor(Xp), 10).float()[None].to(dev), torch.as_tensor(Y - 1)[None].to(dev)
+    Xp = np.stack([
+        sudoku.add_givens(
+            p, y,
+            rng9.integers(
+                0, max(1, P["s9_max_givens"] - (p > 0).sum() + 1)),
+            rng9)
+        for p, y in zip(Xp, Y)
+    ])  # fmt: skip
+    return (F.one_hot(torch.as_tensor(Xp), 10).float()[None].to(dev),
+            torch.as_tensor(Y - 1)[None].to(dev))
 
 
 # %%
 if P["s9_iters"]:
     t0 = time.perf_counter()
-    rrn9 = RRN(ctx.seeds[:1], 10, P["s9_hidden"], 9, peers9, tag=9).to(dev)
-    loss9, done9 = train(rrn9, batch9, P["s9_train_steps"], P["s9_iters"], P["s9_lr"], time_limit=P["s9_time_s"])
+    rrn9 = RRN(ctx.seeds[:1], 10, P["s9_hidden"], 9, peers9,
+               tag=9).to(dev)
+    loss9, done9 = train(rrn9, batch9, P["s9_train_steps"], P["s9_iters"],
+                         P["s9_lr"], time_limit=P["s9_time_s"])
     tp, ts = test9
-    Xt9 = torch.as_tensor(np.concatenate([np.stack([sudoku.add_givens(p, s, k, rng9) for p, s in zip(tp, ts)]) for k in P["s9_extra"]]))
+    Xt9 = torch.as_tensor(np.concatenate([
+        np.stack([sudoku.add_givens(p, s, k, rng9)
+                  for p, s in zip(tp, ts)])
+        for k in P["s9_extra"]
+    ]))
     Yt9 = torch.as_tensor(np.concatenate([ts] * len(P["s9_extra"])))
     with torch.no_grad():
         def solved9(m):
-            return torch.cat([((m(F.one_hot(Xt9[i : i + 500], 10).float()[None].to(dev), P["s9_test_steps"]).argmax(-1).cpu() + 1)
-                               == Yt9[i : i + 500]).all(-1)[:, 0] for i in range(0, len(Xt9), 500)], 1)  # fmt: skip
+            return torch.cat([
+                ((m(F.one_hot(Xt9[i : i + 500], 10).float()[None].to(dev),
+                    P["s9_test_steps"]).argmax(-1).cpu() + 1)
+                 == Yt9[i : i + 500]).all(-1)[:, 0]
+                for i in range(0, len(Xt9), 500)
+            ], 1)  # fmt: skip
 
         ok9 = solved9(rrn9)
-        ok9_untrained = solved9(RRN(ctx.seeds[:1], 10, P["s9_hidden"], 9, peers9, tag=9).to(dev))  # its initialisation
+        ok9_untrained = solved9(  # its initialisation
+            RRN(ctx.seeds[:1], 10, P["s9_hidden"], 9, peers9,
+                tag=9).to(dev))
     giv9, minimal9 = (Xt9 > 0).sum(1), torch.arange(len(Xt9)) < len(tp)
-    print(f"{done9} updates in {time.perf_counter() - t0:.0f} s; acc at step 64 on minimal puzzles: {ok9[-1, minimal9].float().mean():.3f}")
+    print(f"{done9} updates in {time.perf_counter() - t0:.0f} s; "
+          f"acc at step 64 on minimal puzzles: "
+          f"{ok9[-1, minimal9].float().mean():.3f}")
 
 # %% [markdown]
 # The figure mirrors the paper's accuracy-vs-steps plot for 9×9, one line per number of givens
@@ -684,14 +822,24 @@ if P["s9_iters"]:
 # %%
 if P["s9_iters"]:
     last = ok9[-1]
-    by_givens = {str(g): float(last[giv9 == g].float().mean()) for g in range(int(giv9.min()), int(giv9.max()) + 1) if (giv9 == g).sum() >= 20}
+    by_givens = {str(g): float(last[giv9 == g].float().mean())
+                 for g in range(int(giv9.min()), int(giv9.max()) + 1)
+                 if (giv9 == g).sum() >= 20}
     acc_min9 = float(last[minimal9].float().mean())
-    report.measure("C5", acc_minimal=acc_min9, acc_32plus=float(last[giv9 >= 32].float().mean()),
-                   untrained_32plus=float(ok9_untrained[-1, giv9 >= 32].float().mean()), acc_minimal_half=acc_min9,
-                   note=f"{done9} updates; accuracy by givens at step 64: {by_givens}")  # fmt: skip
+    report.measure(
+        "C5", acc_minimal=acc_min9,
+        acc_32plus=float(last[giv9 >= 32].float().mean()),
+        untrained_32plus=float(
+            ok9_untrained[-1, giv9 >= 32].float().mean()),
+        acc_minimal_half=acc_min9,
+        note=f"{done9} updates; accuracy by givens at step 64: "
+             f"{by_givens}")  # fmt: skip
 else:
-    report.untestable("C5", "9×9 training needs minutes on a GPU (full profile); ci only generates and checks "
-                      f"{len(demo_p)} puzzles (unique: {int(sum(demo_unique))} of {len(demo_p)})")  # fmt: skip
+    report.untestable(
+        "C5", "9×9 training needs minutes on a GPU (full profile); "
+        "ci only generates and checks "
+        f"{len(demo_p)} puzzles (unique: {int(sum(demo_unique))} "
+        f"of {len(demo_p)})")  # fmt: skip
 print(report.verdict("C5"))
 
 # %% [markdown]
@@ -708,26 +856,38 @@ print(report.verdict("C5"))
 
 # %%
 def pretty_clevr(gen, count):
-    """Node features (count, 8, 42) with the question appended, answers (count, 1), jumps, path."""
+    """Node features (count, 8, 42) with the question appended,
+    answers (count, 1), jumps, path."""
     pos = torch.zeros(0, 8, 2)
-    while len(pos) < count:  # rejection sampling: no two objects closer than 0.1
+    # rejection sampling: no two objects closer than 0.1
+    while len(pos) < count:
         cand = torch.rand(4 * count, 8, 2, generator=gen)
-        pos = torch.cat([pos, cand[(torch.cdist(cand, cand) + torch.eye(8)).amin((1, 2)) > 0.1]])
+        pos = torch.cat([pos, cand[
+            (torch.cdist(cand, cand) + torch.eye(8)).amin((1, 2)) > 0.1
+        ]])
     pos = pos[:count]
     d = torch.cdist(pos, pos)
-    colour, shape = torch.rand(count, 8, generator=gen).argsort(1), torch.rand(count, 8, generator=gen).argsort(1)
-    start, jumps = torch.randint(8, (count,), generator=gen), torch.randint(8, (count,), generator=gen)
+    colour, shape = (torch.rand(count, 8, generator=gen).argsort(1),
+                     torch.rand(count, 8, generator=gen).argsort(1))
+    start, jumps = (torch.randint(8, (count,), generator=gen),
+                    torch.randint(8, (count,), generator=gen))
     by_colour = torch.rand(count, generator=gen) < 0.5
-    path, visited, rows = [start], F.one_hot(start, 8).bool(), torch.arange(count)
+    path, visited, rows = ([start], F.one_hot(start, 8).bool(),
+                           torch.arange(count))
     for _ in range(7):  # greedy walk: closest object not yet visited
-        nxt = d[rows, path[-1]].masked_fill(visited, float("inf")).argmin(1)
+        nxt = (d[rows, path[-1]].masked_fill(visited, float("inf"))
+               .argmin(1))
         path.append(nxt)
         visited |= F.one_hot(nxt, 8).bool()
     target = torch.stack(path, 1)[rows, jumps]
-    anchor = torch.where(by_colour, colour[rows, start], 8 + shape[rows, start])
-    answer = torch.where(by_colour, 8 + shape[rows, target], colour[rows, target])
+    anchor = torch.where(by_colour, colour[rows, start],
+                         8 + shape[rows, start])
+    answer = torch.where(by_colour, 8 + shape[rows, target],
+                         colour[rows, target])
     q = torch.cat([F.one_hot(anchor, 16), F.one_hot(jumps, 8)], 1).float()
-    X = torch.cat([pos, F.one_hot(colour, 8).float(), F.one_hot(shape, 8).float(), q[:, None].expand(-1, 8, -1)], 2)
+    X = torch.cat([pos, F.one_hot(colour, 8).float(),
+                   F.one_hot(shape, 8).float(),
+                   q[:, None].expand(-1, 8, -1)], 2)
     return X, answer[:, None], jumps, torch.stack(path, 1), pos
 
 
@@ -741,13 +901,22 @@ def batch_pc(it, B=P["pc_batch"]):
 
 
 t0 = time.perf_counter()
-rrn_pc = RRN(ctx.seeds, 42, P["pc_hidden"], 16, torch.arange(8).repeat(8, 1), graph_output=True, tag=5).to(dev)
-loss_pc, done_pc = train(rrn_pc, batch_pc, P["pc_train_steps"], P["pc_iters"], P["pc_lr"], time_limit=P["pc_time_s"])
-Xq, Yq, Jq, path_q, pos_q = pretty_clevr(runtime.generator(ctx.seeds[0], 6), P["pc_test"])
+rrn_pc = RRN(ctx.seeds, 42, P["pc_hidden"], 16,
+             torch.arange(8).repeat(8, 1), graph_output=True,
+             tag=5).to(dev)
+loss_pc, done_pc = train(rrn_pc, batch_pc, P["pc_train_steps"],
+                         P["pc_iters"], P["pc_lr"],
+                         time_limit=P["pc_time_s"])
+Xq, Yq, Jq, path_q, pos_q = pretty_clevr(
+    runtime.generator(ctx.seeds[0], 6), P["pc_test"])
 with torch.no_grad():
-    okq = (rrn_pc(Xq.to(dev).expand(S, -1, -1, -1), P["pc_train_steps"]).argmax(-1).cpu()[..., 0] == Yq[:, 0])  # (T, S, count)
-acc_q = torch.stack([okq[:, :, Jq == j].float().mean((1, 2)) for j in range(8)], 1)  # (T, jumps)
-print(f"{done_pc} updates in {time.perf_counter() - t0:.1f} s; last-step accuracy by jumps: {acc_q[-1].numpy().round(3)}")
+    okq = (  # (T, S, count)
+        rrn_pc(Xq.to(dev).expand(S, -1, -1, -1), P["pc_train_steps"])
+        .argmax(-1).cpu()[..., 0] == Yq[:, 0])
+acc_q = torch.stack(  # (T, jumps)
+    [okq[:, :, Jq == j].float().mean((1, 2)) for j in range(8)], 1)
+print(f"{done_pc} updates in {time.perf_counter() - t0:.1f} s; "
+      f"last-step accuracy by jumps: {acc_q[-1].numpy().round(3)}")
 
 # %% [markdown]
 # Left: one test scene with the walk from the question's anchor (ringed). Right (the paper's Pretty-CLEVR figure):
@@ -771,18 +940,31 @@ axs[1].legend(fontsize=7, ncol=2)
 plt.show()
 
 # %%
-if ctx.profile == "full":  # the ci smoke run's accuracies are untrained noise: not judged
+# the ci smoke run's accuracies are untrained noise: not judged
+if ctx.profile == "full":
     with torch.no_grad():
-        rrn_pc0 = RRN(ctx.seeds, 42, P["pc_hidden"], 16, torch.arange(8).repeat(8, 1), graph_output=True, tag=5).to(dev)
-        ok0q = (rrn_pc0(Xq.to(dev).expand(S, -1, -1, -1), P["pc_train_steps"]).argmax(-1).cpu()[..., 0] == Yq[:, 0])
-    acc0_q = torch.stack([ok0q[:, :, Jq == j].float().mean((1, 2)) for j in range(8)], 1)
-    report.measure("C6", acc_last_0=float(acc_q[-1, 0]), gain_3plus=float((acc_q[-1, 3:] - acc_q[0, 3:]).mean()),
-                   untrained_gain_3plus=float((acc0_q[-1, 3:] - acc0_q[0, 3:]).mean()),
-                   note=f"{done_pc} updates; last-step accuracy by jumps {[round(float(a), 3) for a in acc_q[-1]]}")  # fmt: skip
+        rrn_pc0 = RRN(ctx.seeds, 42, P["pc_hidden"], 16,
+                      torch.arange(8).repeat(8, 1), graph_output=True,
+                      tag=5).to(dev)
+        ok0q = (rrn_pc0(Xq.to(dev).expand(S, -1, -1, -1),
+                        P["pc_train_steps"]).argmax(-1).cpu()[..., 0]
+                == Yq[:, 0])
+    acc0_q = torch.stack(
+        [ok0q[:, :, Jq == j].float().mean((1, 2)) for j in range(8)], 1)
+    report.measure(
+        "C6", acc_last_0=float(acc_q[-1, 0]),
+        gain_3plus=float((acc_q[-1, 3:] - acc_q[0, 3:]).mean()),
+        untrained_gain_3plus=float(
+            (acc0_q[-1, 3:] - acc0_q[0, 3:]).mean()),
+        note=f"{done_pc} updates; last-step accuracy by jumps "
+             f"{[round(float(a), 3) for a in acc_q[-1]]}")  # fmt: skip
 else:
-    report.untestable("C6", f"the ci profile steps the Pretty-CLEVR model only {done_pc} times (a smoke run); "
-                      "training it to the paper's regime needs the full profile's GPU minutes")  # fmt: skip
-report.untestable("C7", "bAbI must be downloaded (Facebook Research), and the book builds offline")
+    report.untestable(
+        "C6", "the ci profile steps the Pretty-CLEVR model only "
+        f"{done_pc} times (a smoke run); training it to the paper's "
+        "regime needs the full profile's GPU minutes")  # fmt: skip
+report.untestable("C7", "bAbI must be downloaded (Facebook Research), "
+                  "and the book builds offline")
 print(report.verdicts())
 
 # %% [markdown]
@@ -793,23 +975,37 @@ print(report.verdicts())
 # the models.
 
 # %% tags=["nbval-check-output"]
-print("edges 4x4 / 9x9:", len(edges4), len(sudoku.sudoku_edges(3)), "| peers of cell 0 (4x4):", sorted(peers4[0].tolist()))
-print("4x4 grids:", len(grids4), "| one round completes the empty grid:", bool(one_round(torch.zeros(1, 16, dtype=torch.long))[0]),
-      "| grid 7 with cells 0, 5, 10, 15 emptied:", bool(one_round(torch.where(torch.arange(16) % 5 == 0, 0, grids4[7])[None])[0]))
-known = np.array([int(c) for c in "530070000600195000098000060800060003400803001700020006060000280000419005000080079"])
-print("known 9x9 puzzle: solutions", sudoku.count_solutions(known, 3), "| solved:", sudoku.is_solution(sudoku.solve(known, 3), 3))
-fixed = torch.stack([torch.where(torch.arange(16) < k, grids4[7], 0) for k in range(2, 10)])  # first k cells of grid 7
+print("edges 4x4 / 9x9:", len(edges4), len(sudoku.sudoku_edges(3)),
+      "| peers of cell 0 (4x4):", sorted(peers4[0].tolist()))
+print("4x4 grids:", len(grids4),
+      "| one round completes the empty grid:",
+      bool(one_round(torch.zeros(1, 16, dtype=torch.long))[0]),
+      "| grid 7 with cells 0, 5, 10, 15 emptied:",
+      bool(one_round(
+          torch.where(torch.arange(16) % 5 == 0, 0, grids4[7])[None])[0]))
+known = np.array([int(c) for c in
+                  "530070000600195000098000060800060003400803001"
+                  "700020006060000280000419005000080079"])
+print("known 9x9 puzzle: solutions", sudoku.count_solutions(known, 3),
+      "| solved:", sudoku.is_solution(sudoku.solve(known, 3), 3))
+# first k cells of grid 7
+fixed = torch.stack([torch.where(torch.arange(16) < k, grids4[7], 0)
+                     for k in range(2, 10)])
 batched = n_matching(fixed).tolist()
-print("solutions of fixed prefixes, batched vs solver:", batched, [sudoku.count_solutions(p.numpy(), 2, limit=300) for p in fixed])
-line = torch.tensor([[0.0, 0.0], [0.9, 0.0], [0.2, 0.0], [0.5, 0.0], [0.35, 0.0], [0.7, 0.0], [0.1, 0.0], [1.0, 0.0]])
+print("solutions of fixed prefixes, batched vs solver:", batched,
+      [sudoku.count_solutions(p.numpy(), 2, limit=300) for p in fixed])
+line = torch.tensor([[0.0, 0.0], [0.9, 0.0], [0.2, 0.0], [0.5, 0.0],
+                     [0.35, 0.0], [0.7, 0.0], [0.1, 0.0], [1.0, 0.0]])
 dl = torch.cdist(line, line)
 walk, seen = [0], {0}
 for _ in range(7):
-    walk.append(min((float(dl[walk[-1], j]), j) for j in range(8) if j not in seen)[1])
+    walk.append(min((float(dl[walk[-1], j]), j)
+                    for j in range(8) if j not in seen)[1])
     seen.add(walk[-1])
 print("greedy walk on a line from object 0:", walk)
 sizes = {k: sum(p[0].numel() for p in m.parameters()) for k, m in
-         {"4x4 (H=32)": RRN([0], 5, 32, 4, peers4), "9x9 (H=96)": RRN([0], 10, 96, 9, peers9)}.items()}  # fmt: skip
+         {"4x4 (H=32)": RRN([0], 5, 32, 4, peers4),
+          "9x9 (H=96)": RRN([0], 10, 96, 9, peers9)}.items()}  # fmt: skip
 print("parameters per model:", sizes)
 
 # %%
