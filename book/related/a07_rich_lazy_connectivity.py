@@ -72,7 +72,9 @@ from scipy.stats import spearmanr
 
 from rnnbook import alignment, claims, plots, runtime
 
-ctx = runtime.setup("a07", default_seeds={"ci": [0, 1, 2, 3], "full": [0, 1, 2, 3, 4]})
+ctx = runtime.setup(
+    "a07", default_seeds={"ci": [0, 1, 2, 3], "full": [0, 1, 2, 3, 4]}
+)
 plots.use_style()
 dev = ctx.device
 print(ctx.describe())
@@ -80,14 +82,20 @@ print(ctx.describe())
 # %% tags=["parameters"]
 # Sizes only: both profiles run the same code.
 P = ctx.pick(
-    ci=dict(N=64, ranks=[1, 4, 16, 64], steps=1000, lr=1e-2, batch=32, probe_rep=128, probe_ntk=8,
-            lin_d=32, lin_tasks=20, lin_steps=1500, lin_scales=[0.3, 0.5, 1.0]),
-    full=dict(N=300, ranks=[1, 3, 10, 30, 100, 300], steps=10000, lr=3e-3, batch=32, probe_rep=320, probe_ntk=32,
-              lin_d=64, lin_tasks=200, lin_steps=3000, lin_scales=[0.3, 0.5, 1.0]),
+    ci=dict(N=64, ranks=[1, 4, 16, 64], steps=1000, lr=1e-2, batch=32,
+            probe_rep=128, probe_ntk=8,
+            lin_d=32, lin_tasks=20, lin_steps=1500,
+            lin_scales=[0.3, 0.5, 1.0]),
+    full=dict(N=300, ranks=[1, 3, 10, 30, 100, 300], steps=10000, lr=3e-3,
+              batch=32, probe_rep=320, probe_ntk=32,
+              lin_d=64, lin_tasks=200, lin_steps=3000,
+              lin_scales=[0.3, 0.5, 1.0]),
 )  # fmt: skip
-# Constants (not sizes): the authors' main.py [C] and our linear-theory settings [R].
+# Constants (not sizes): the authors' main.py [C] and our linear-theory
+# settings [R].
 RNN = dict(g=1.25, momentum=0.9, T=8, n_in=7, n_out=3, sigma=0.1)
-LIN = dict(lr=0.25, scale=0.5, kappa=4.0, probe=64)  # step size lr / (scale^2 d): below the stability limit
+# step size lr / (scale^2 d): below the stability limit
+LIN = dict(lr=0.25, scale=0.5, kappa=4.0, probe=64)
 TASKS = ["2AF", "DMS", "CXT"]
 S = len(ctx.seeds)
 
@@ -123,7 +131,7 @@ S = len(ctx.seeds)
 # C1's statistic changed for this version (see "How the tolerances were obtained"); C2 and C4
 # are as first written, C3 is split; the history is in "Differences from the paper".
 
-# %%
+# %% tags=["hide-input"]
 # fmt: off
 report = claims.Report(ctx, title="How connectivity structure shapes rich and lazy learning")
 ev, ctl, ctx_ = claims.evidence, claims.control, claims.context
@@ -219,16 +227,27 @@ report.preregistration()
 
 # %%
 def truncate_to_rank(W0, r):
-    """Top-r SVD truncation of W0 (..., N, N), rescaled to W0's Frobenius norm [C]."""
+    """Top-r SVD truncation of W0 (..., N, N), rescaled to W0's
+    Frobenius norm [C]."""
     U, s, Vh = torch.linalg.svd(W0)
     Wr = U[..., :r] @ torch.diag_embed(s[..., :r]) @ Vh[..., :r, :]
-    return Wr * (torch.linalg.matrix_norm(W0) / torch.linalg.matrix_norm(Wr))[..., None, None]
+    return Wr * (
+        torch.linalg.matrix_norm(W0) / torch.linalg.matrix_norm(Wr)
+    )[..., None, None]
 
 N, R = P["N"], P["ranks"]
-W_gauss = torch.stack([RNN["g"] * torch.randn(N, N, generator=runtime.generator(s, 1)) / math.sqrt(N) for s in ctx.seeds])
-W_sweep = torch.stack([truncate_to_rank(W_gauss, r) for r in R], dim=1)  # (S, ranks, N, N)
+W_gauss = torch.stack([
+    RNN["g"] * torch.randn(N, N, generator=runtime.generator(s, 1))
+    / math.sqrt(N)
+    for s in ctx.seeds
+])
+# (S, ranks, N, N)
+W_sweep = torch.stack([truncate_to_rank(W_gauss, r) for r in R], dim=1)
 erank_sweep = alignment.effective_rank(W_sweep).mean(0)  # (ranks,)
-print("rank:", R, "\neffective rank:", [round(float(e), 1) for e in erank_sweep])
+print(
+    "rank:", R,
+    "\neffective rank:", [round(float(e), 1) for e in erank_sweep],
+)
 
 # %% [markdown]
 # ## A cell-type connectivity with Dale's law
@@ -255,23 +274,36 @@ print("rank:", R, "\neffective rank:", [round(float(e), 1) for e in erank_sweep]
 # %%
 FRAC = torch.tensor([0.80, 0.10, 0.05, 0.05])  # E, PV, SST, VIP
 SIGN_T = torch.tensor([1.0, -1.0, -1.0, -1.0])
-P_CONN = torch.tensor([[0.15, 0.50, 0.40, 0.05], [0.40, 0.50, 0.30, 0.05],
-                       [0.30, 0.05, 0.05, 0.40], [0.20, 0.05, 0.30, 0.05]])  # fmt: skip
-W_MEAN = torch.tensor([[1.0, 4.0, 2.5, 1.0], [1.5, 4.0, 2.0, 1.0], [1.0, 1.0, 1.0, 3.0], [1.0, 1.0, 2.0, 1.0]])
+P_CONN = torch.tensor([[0.15, 0.50, 0.40, 0.05],
+                       [0.40, 0.50, 0.30, 0.05],
+                       [0.30, 0.05, 0.05, 0.40],
+                       [0.20, 0.05, 0.30, 0.05]])  # fmt: skip
+W_MEAN = torch.tensor([[1.0, 4.0, 2.5, 1.0],
+                       [1.5, 4.0, 2.0, 1.0],
+                       [1.0, 1.0, 1.0, 3.0],
+                       [1.0, 1.0, 2.0, 1.0]])  # fmt: skip
 
 def dale_matrix(N, norm, g):
-    """Cell-type block connectivity obeying Dale's law, E/I balanced per row type, Frobenius norm `norm`."""
+    """Cell-type block connectivity obeying Dale's law, E/I balanced per
+    row type, Frobenius norm `norm`."""
     counts = (FRAC * N).round().long()
     counts[0] = N - counts[1:].sum()
     types = torch.repeat_interleave(torch.arange(4), counts)
-    mean_in = FRAC[None] * P_CONN * W_MEAN * SIGN_T[None]  # expected input by (post, pre) type
+    # expected input by (post, pre) type
+    mean_in = FRAC[None] * P_CONN * W_MEAN * SIGN_T[None]
     w = W_MEAN.clone()
-    w[:, 1:] *= (mean_in[:, 0] / -mean_in[:, 1:].sum(1))[:, None]  # balance inhibition per post type
+    # balance inhibition per post type
+    w[:, 1:] *= (mean_in[:, 0] / -mean_in[:, 1:].sum(1))[:, None]
     conn = torch.rand(N, N, generator=g) < P_CONN[types][:, types]
-    W = conn * w[types][:, types] * SIGN_T[types][None] * torch.exp(0.5 * torch.randn(N, N, generator=g))
+    W = (conn * w[types][:, types] * SIGN_T[types][None]
+         * torch.exp(0.5 * torch.randn(N, N, generator=g)))
     return W * norm / torch.linalg.matrix_norm(W), types
 
-W_dale = torch.stack([dale_matrix(N, float(torch.linalg.matrix_norm(W_gauss[i])), runtime.generator(s, 2))[0] for i, s in enumerate(ctx.seeds)])
+W_dale = torch.stack([
+    dale_matrix(N, float(torch.linalg.matrix_norm(W_gauss[i])),
+                runtime.generator(s, 2))[0]
+    for i, s in enumerate(ctx.seeds)
+])
 types = dale_matrix(N, 1.0, runtime.generator(0, 2))[1]
 col_sign = torch.sign(W_dale.sum(1))  # sign of each presynaptic column
 erank_dale = float(alignment.effective_rank(W_dale).mean())
@@ -280,31 +312,57 @@ def spectral_radius(W):
     return torch.linalg.eigvals(W).abs().amax(-1)
 
 def radius_matched(W_ref, g):
-    """Gaussian bulk + b u u^T with the spectral radius and Frobenius norm of W_ref (N, N) [R]."""
+    """Gaussian bulk + b u u^T with the spectral radius and Frobenius
+    norm of W_ref (N, N) [R]."""
     n = W_ref.shape[-1]
-    bulk, u = torch.randn(n, n, generator=g), torch.nn.functional.normalize(torch.randn(n, generator=g), dim=0)
-    bulk, target, norm = bulk / torch.linalg.matrix_norm(bulk), spectral_radius(W_ref), torch.linalg.matrix_norm(W_ref)
+    bulk, u = (
+        torch.randn(n, n, generator=g),
+        torch.nn.functional.normalize(torch.randn(n, generator=g), dim=0),
+    )
+    bulk, target, norm = (
+        bulk / torch.linalg.matrix_norm(bulk),
+        spectral_radius(W_ref),
+        torch.linalg.matrix_norm(W_ref),
+    )
     b = target
-    for _ in range(20):  # fixed point: outlier b such that the radius after norm matching is the target
+    # fixed point: outlier b such that the radius after norm matching is
+    # the target
+    for _ in range(20):
         c = torch.sqrt((norm**2 - b**2).clamp_min(1e-6))
         W = c * bulk + b * torch.outer(u, u)
         W = W * norm / torch.linalg.matrix_norm(W)
         b = b * target / spectral_radius(W)
     return W
 
-W_radius = torch.stack([radius_matched(W_dale[i], runtime.generator(s, 5)) for i, s in enumerate(ctx.seeds)])
-radius = {k: float(spectral_radius(W).mean()) for k, W in (("Gauss", W_gauss), ("Dale", W_dale), ("radius", W_radius))}
+W_radius = torch.stack([
+    radius_matched(W_dale[i], runtime.generator(s, 5))
+    for i, s in enumerate(ctx.seeds)
+])
+radius = {
+    k: float(spectral_radius(W).mean())
+    for k, W in (("Gauss", W_gauss), ("Dale", W_dale),
+                 ("radius", W_radius))
+}
 erank_radius = float(alignment.effective_rank(W_radius).mean())
 def top_share(W):
-    """Share of the squared Frobenius norm in the leading singular value (seed mean)."""
-    return float((torch.linalg.svdvals(W)[:, 0] ** 2 / torch.linalg.matrix_norm(W) ** 2).mean())
+    """Share of the squared Frobenius norm in the leading singular value
+    (seed mean)."""
+    return float((torch.linalg.svdvals(W)[:, 0] ** 2
+                  / torch.linalg.matrix_norm(W) ** 2).mean())
 
 runtime.glue("a07_top_share", 100 * top_share(W_dale))
 runtime.glue("a07_top_share_gauss", 100 * top_share(W_gauss))
-print(f"Dale's law holds: {bool(((W_dale * col_sign[:, None, :]) >= 0).all())}; effective rank {erank_dale:.1f}; "
-      f"spectral radius {radius['Dale']:.2f} (Gaussian {radius['Gauss']:.2f}); radius-matched: radius "
-      f"{radius['radius']:.2f}, effective rank {erank_radius:.1f}, norm ratio "
-      f"{float((torch.linalg.matrix_norm(W_radius) / torch.linalg.matrix_norm(W_dale)).max()):.4f}")
+print(
+    "Dale's law holds: "
+    f"{bool(((W_dale * col_sign[:, None, :]) >= 0).all())}; "
+    f"effective rank {erank_dale:.1f}; "
+    f"spectral radius {radius['Dale']:.2f} "
+    f"(Gaussian {radius['Gauss']:.2f}); "
+    f"radius-matched: radius {radius['radius']:.2f}, "
+    f"effective rank {erank_radius:.1f}, norm ratio "
+    f"""{float((torch.linalg.matrix_norm(W_radius)
+               / torch.linalg.matrix_norm(W_dale)).max()):.4f}"""
+)
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 2, figsize=(10, 3.2), width_ratios=[3, 2])
@@ -339,23 +397,32 @@ plt.show()
 
 # %%
 def train_linear(W, a, beta, steps, lr):
-    """Gradient descent on 0.5 |W^T a - beta|^2 for a batch of two-layer linear networks (..., h, d), (..., h)."""
+    """Gradient descent on 0.5 |W^T a - beta|^2 for a batch of two-layer
+    linear networks (..., h, d), (..., h)."""
     for _ in range(steps):
         err = (W.mT @ a[..., None])[..., 0] - beta  # (..., d)
-        W, a = W - lr * a[..., None] * err[..., None, :], a - lr * (W @ err[..., None])[..., 0]
-    return W, a, 0.5 * (((W.mT @ a[..., None])[..., 0] - beta) ** 2).sum(-1)
+        W, a = (W - lr * a[..., None] * err[..., None, :],
+                a - lr * (W @ err[..., None])[..., 0])
+    return (W, a,
+            0.5 * (((W.mT @ a[..., None])[..., 0] - beta) ** 2).sum(-1))
 
 def linear_ntk(W, a, X):
-    """Tangent kernel of f(x) = a^T W x with respect to (W, a) on probe inputs X (n, d)."""
-    return (a * a).sum(-1)[..., None, None] * (X @ X.T) + X @ W.mT @ W @ X.T
+    """Tangent kernel of f(x) = a^T W x with respect to (W, a) on probe
+    inputs X (n, d)."""
+    return ((a * a).sum(-1)[..., None, None] * (X @ X.T)
+            + X @ W.mT @ W @ X.T)
 
 d = h = P["lin_d"]
 n_tasks, lin_ranks = P["lin_tasks"], sorted({1, 2, 4, 8, 16, d})
 gl = runtime.generator(ctx.seeds[0], 3)
 X_probe = torch.randn(LIN["probe"], d, generator=gl, dtype=torch.float64)
-beta_iso = torch.nn.functional.normalize(torch.randn(n_tasks, d, generator=gl, dtype=torch.float64), dim=-1)
-G_lin = torch.randn(n_tasks, h, d, generator=gl, dtype=torch.float64) / math.sqrt(d)
-a_lin = torch.randn(n_tasks, h, generator=gl, dtype=torch.float64) / math.sqrt(h)
+beta_iso = torch.nn.functional.normalize(
+    torch.randn(n_tasks, d, generator=gl, dtype=torch.float64), dim=-1
+)
+G_lin = (torch.randn(n_tasks, h, d, generator=gl, dtype=torch.float64)
+         / math.sqrt(d))
+a_lin = (torch.randn(n_tasks, h, generator=gl, dtype=torch.float64)
+         / math.sqrt(h))
 
 # %% [markdown]
 # Ranks and tasks train as one batch per scale (`float64`). The step size is
@@ -363,23 +430,47 @@ a_lin = torch.randn(n_tasks, h, generator=gl, dtype=torch.float64) / math.sqrt(h
 # $\sigma_1^2 \approx \sigma^2 d$, and larger steps would diverge there.
 
 # %%
-scales = torch.tensor(P["lin_scales"], dtype=torch.float64)[:, None, None, None, None]
-W0_lin = scales * torch.stack([truncate_to_rank(G_lin, r) for r in lin_ranks])  # (scales, ranks, tasks, h, d)
+scales = torch.tensor(P["lin_scales"], dtype=torch.float64)[
+    :, None, None, None, None
+]
+# (scales, ranks, tasks, h, d)
+W0_lin = scales * torch.stack(
+    [truncate_to_rank(G_lin, r) for r in lin_ranks]
+)
 a0_lin = scales[..., 0] * a_lin.expand(len(lin_ranks), -1, -1)
-W1_lin, a1_lin, loss_lin = (torch.stack(z) for z in zip(*(train_linear(W0_lin[j], a0_lin[j], beta_iso, P["lin_steps"], LIN["lr"] / (sc**2 * d))
-                                                         for j, sc in enumerate(P["lin_scales"]))))  # fmt: skip
-dist_lin = 1 - alignment.kernel_alignment(linear_ntk(W0_lin, a0_lin, X_probe), linear_ntk(W1_lin, a1_lin, X_probe))
+W1_lin, a1_lin, loss_lin = (
+    torch.stack(z)
+    for z in zip(*(
+        train_linear(W0_lin[j], a0_lin[j], beta_iso, P["lin_steps"],
+                     LIN["lr"] / (sc**2 * d))
+        for j, sc in enumerate(P["lin_scales"])
+    ))
+)  # fmt: skip
+dist_lin = 1 - alignment.kernel_alignment(
+    linear_ntk(W0_lin, a0_lin, X_probe),
+    linear_ntk(W1_lin, a1_lin, X_probe),
+)
 erank_lin = alignment.effective_rank(W0_lin[0]).mean(-1)  # (ranks,)
 mean_dist = dist_lin.mean(-1)  # (scales, ranks)
 i_s = P["lin_scales"].index(LIN["scale"])
-# Control: a second, independent full-rank draw at the same scale (no rank difference at all).
-G_null = torch.randn(n_tasks, h, d, generator=runtime.generator(ctx.seeds[0], 6), dtype=torch.float64) / math.sqrt(d)
+# Control: a second, independent full-rank draw at the same scale (no rank
+# difference at all).
+G_null = torch.randn(
+    n_tasks, h, d,
+    generator=runtime.generator(ctx.seeds[0], 6), dtype=torch.float64,
+) / math.sqrt(d)
 W0n, a0n = LIN["scale"] * G_null, LIN["scale"] * a_lin
-W1n, a1n, _ = train_linear(W0n, a0n, beta_iso, P["lin_steps"], LIN["lr"] / (LIN["scale"] ** 2 * d))
-dist_null = float((1 - alignment.kernel_alignment(linear_ntk(W0n, a0n, X_probe), linear_ntk(W1n, a1n, X_probe))).mean())
-c2 = {"ratio_rank1_full": float(mean_dist[i_s, 0] / mean_dist[i_s, -1]), "rho": float(spearmanr(erank_lin, mean_dist[i_s]).statistic),
+W1n, a1n, _ = train_linear(W0n, a0n, beta_iso, P["lin_steps"],
+                           LIN["lr"] / (LIN["scale"] ** 2 * d))
+dist_null = float((1 - alignment.kernel_alignment(
+    linear_ntk(W0n, a0n, X_probe), linear_ntk(W1n, a1n, X_probe)
+)).mean())
+c2 = {"ratio_rank1_full": float(mean_dist[i_s, 0] / mean_dist[i_s, -1]),
+      "rho": float(spearmanr(erank_lin, mean_dist[i_s]).statistic),
       "ratio_null": dist_null / float(mean_dist[i_s, -1]),
-      "dist_rank1": float(mean_dist[i_s, 0]), "dist_full": float(mean_dist[i_s, -1]), "max_final_loss": float(loss_lin.max())}  # fmt: skip
+      "dist_rank1": float(mean_dist[i_s, 0]),
+      "dist_full": float(mean_dist[i_s, -1]),
+      "max_final_loss": float(loss_lin.max())}  # fmt: skip
 report.measure("C2", c2)
 print({k: round(v, 4) for k, v in c2.items()})
 
@@ -401,42 +492,78 @@ print({k: round(v, 4) for k, v in c2.items()})
 
 # %%
 def anisotropic_tasks(kappa, g):
-    """Teacher vectors beta = F^T w (tasks, d) and their top-half ('partial') versions; ||F||_F^2 = d."""
-    Q1, Q2 = (torch.linalg.qr(torch.randn(d, d, generator=g, dtype=torch.float64))[0] for _ in range(2))
+    """Teacher vectors beta = F^T w (tasks, d) and their top-half
+    ('partial') versions; ||F||_F^2 = d."""
+    Q1, Q2 = (
+        torch.linalg.qr(
+            torch.randn(d, d, generator=g, dtype=torch.float64)
+        )[0]
+        for _ in range(2)
+    )
     sv = torch.ones(d, dtype=torch.float64)
     sv[: d // 2] = kappa
     sv *= math.sqrt(d) / sv.norm()
-    w = torch.nn.functional.normalize(torch.randn(n_tasks, d, generator=g, dtype=torch.float64), dim=-1)
-    F, F_top = Q1 @ torch.diag(sv) @ Q2.T, Q1[:, : d // 2] @ torch.diag(sv[: d // 2]) @ Q2[:, : d // 2].T
+    w = torch.nn.functional.normalize(
+        torch.randn(n_tasks, d, generator=g, dtype=torch.float64), dim=-1
+    )
+    F, F_top = (
+        Q1 @ torch.diag(sv) @ Q2.T,
+        Q1[:, : d // 2] @ torch.diag(sv[: d // 2]) @ Q2[:, : d // 2].T,
+    )
     return w @ F, w @ F_top
 
-Q_rand = torch.linalg.qr(torch.randn(d, d, generator=runtime.generator(ctx.seeds[0], 7), dtype=torch.float64))[0][:, : d // 2]
+Q_rand = torch.linalg.qr(torch.randn(
+    d, d, generator=runtime.generator(ctx.seeds[0], 7), dtype=torch.float64
+))[0][:, : d // 2]
 
-u = torch.nn.functional.normalize(torch.randn(n_tasks, h, 1, generator=gl, dtype=torch.float64), dim=1)
+u = torch.nn.functional.normalize(
+    torch.randn(n_tasks, h, 1, generator=gl, dtype=torch.float64), dim=1
+)
 dist_c3, per_task = {}, {}
 for kappa in (1.0, LIN["kappa"]):
-    beta, beta_top = anisotropic_tasks(kappa, runtime.generator(ctx.seeds[0], 4))
+    beta, beta_top = anisotropic_tasks(
+        kappa, runtime.generator(ctx.seeds[0], 4)
+    )
     norm = LIN["scale"] * torch.linalg.matrix_norm(G_lin)[:, None, None]
-    unit = lambda v: torch.nn.functional.normalize(v, dim=-1)[:, None]  # noqa: E731
-    inits = {"random rank 1": LIN["scale"] * truncate_to_rank(G_lin, 1), "aligned rank 1": norm * u * unit(beta),
-             "partly aligned rank 1": norm * u * unit(beta_top), "random half rank 1": norm * u * unit(beta @ Q_rand @ Q_rand.T),
+    unit = lambda v: (  # noqa: E731
+        torch.nn.functional.normalize(v, dim=-1)[:, None]
+    )
+    inits = {"random rank 1": LIN["scale"] * truncate_to_rank(G_lin, 1),
+             "aligned rank 1": norm * u * unit(beta),
+             "partly aligned rank 1": norm * u * unit(beta_top),
+             "random half rank 1":
+                 norm * u * unit(beta @ Q_rand @ Q_rand.T),
              "full rank": LIN["scale"] * G_lin}  # fmt: skip
-    W0s, a0s = torch.stack(list(inits.values())), LIN["scale"] * a_lin.expand(len(inits), -1, -1)
-    W1s, a1s, _ = train_linear(W0s, a0s, beta, P["lin_steps"], LIN["lr"] / (LIN["scale"] ** 2 * d))
-    dist = 1 - alignment.kernel_alignment(linear_ntk(W0s, a0s, X_probe), linear_ntk(W1s, a1s, X_probe))  # (inits, tasks)
+    W0s, a0s = (torch.stack(list(inits.values())),
+                LIN["scale"] * a_lin.expand(len(inits), -1, -1))
+    W1s, a1s, _ = train_linear(W0s, a0s, beta, P["lin_steps"],
+                               LIN["lr"] / (LIN["scale"] ** 2 * d))
+    # (inits, tasks)
+    dist = 1 - alignment.kernel_alignment(
+        linear_ntk(W0s, a0s, X_probe), linear_ntk(W1s, a1s, X_probe)
+    )
     per_task[kappa] = dict(zip(inits, dist))
-    dist_c3[kappa] = {k: float(v.mean()) for k, v in per_task[kappa].items()}
-c3a = {f"aligned_over_{o}_k{int(k)}": dist_c3[k]["aligned rank 1"] / dist_c3[k][f"{o} rank" + (" 1" if o == "random" else "")]
+    dist_c3[kappa] = {
+        k: float(v.mean()) for k, v in per_task[kappa].items()
+    }
+c3a = {f"aligned_over_{o}_k{int(k)}":
+           dist_c3[k]["aligned rank 1"]
+           / dist_c3[k][f"{o} rank" + (" 1" if o == "random" else "")]
        for k in dist_c3 for o in ("random", "full")}  # fmt: skip
 pt1, pt4 = per_task[1.0], per_task[LIN["kappa"]]
-c3b = {"partial_k4_over_k1": pt4["partly aligned rank 1"] / pt1["partly aligned rank 1"],
-       "partial_over_random_k4": pt4["partly aligned rank 1"] / pt4["random rank 1"],
-       "randhalf_k4_over_k1": pt4["random half rank 1"] / pt1["random half rank 1"],
-       "dist_partial_k1": pt1["partly aligned rank 1"], "dist_partial_k4": pt4["partly aligned rank 1"]}  # fmt: skip
+c3b = {"partial_k4_over_k1":
+           pt4["partly aligned rank 1"] / pt1["partly aligned rank 1"],
+       "partial_over_random_k4":
+           pt4["partly aligned rank 1"] / pt4["random rank 1"],
+       "randhalf_k4_over_k1":
+           pt4["random half rank 1"] / pt1["random half rank 1"],
+       "dist_partial_k1": pt1["partly aligned rank 1"],
+       "dist_partial_k4": pt4["partly aligned rank 1"]}  # fmt: skip
 report.measure("C3a", c3a)
 report.measure("C3b", c3b)
 print({k: round(v, 4) for k, v in c3a.items()})
-print({k: round(float(v.median()), 4) for k, v in c3b.items()}, "(medians over tasks)")
+print({k: round(float(v.median()), 4) for k, v in c3b.items()},
+      "(medians over tasks)")
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 2, figsize=(10, 3.2))
@@ -495,15 +622,20 @@ def trial_frame(B):
     return x, torch.zeros(B, RNN["T"], dtype=torch.long)
 
 def evidence(coh, side, steps, g):
-    """Two noisy stimulus channels (1 +- coh)/2 favouring `side` (0 or 1), shape (B, steps, 2)."""
+    """Two noisy stimulus channels (1 +- coh)/2 favouring `side` (0 or 1),
+    shape (B, steps, 2)."""
     s = torch.where(side == 0, 1.0, -1.0) * coh
     mean = torch.stack([(1 + s) / 2, (1 - s) / 2], dim=-1)[:, None]
-    return mean + RNN["sigma"] * torch.randn(len(coh), steps, 2, generator=g)
+    return mean + RNN["sigma"] * torch.randn(
+        len(coh), steps, 2, generator=g
+    )
 
 def task_2af(B, g):
     x, y = trial_frame(B)
     side = torch.randint(0, 2, (B,), generator=g)
-    coh = torch.tensor([0.0, 0.064, 0.128, 0.256, 0.512])[torch.randint(0, 5, (B,), generator=g)]
+    coh = torch.tensor([0.0, 0.064, 0.128, 0.256, 0.512])[
+        torch.randint(0, 5, (B,), generator=g)
+    ]
     x[:, :7, 1:3] = evidence(coh, side, 7, g)
     y[:, -1] = side + 1
     return x, y
@@ -511,21 +643,30 @@ def task_2af(B, g):
 # %%
 def task_dms(B, g):
     x, y = trial_frame(B)
-    sample, match = torch.randint(0, 2, (B,), generator=g), torch.randint(0, 2, (B,), generator=g)
+    sample, match = (torch.randint(0, 2, (B,), generator=g),
+                     torch.randint(0, 2, (B,), generator=g))
     test = torch.where(match == 1, sample, 1 - sample)
-    x[:, 0, 1:3] = torch.nn.functional.one_hot(sample, 2) + RNN["sigma"] * torch.randn(B, 2, generator=g)
-    x[:, 6, 1:3] = torch.nn.functional.one_hot(test, 2) + RNN["sigma"] * torch.randn(B, 2, generator=g)
+    x[:, 0, 1:3] = (torch.nn.functional.one_hot(sample, 2)
+                    + RNN["sigma"] * torch.randn(B, 2, generator=g))
+    x[:, 6, 1:3] = (torch.nn.functional.one_hot(test, 2)
+                    + RNN["sigma"] * torch.randn(B, 2, generator=g))
     y[:, -1] = 2 - match  # 1 = match, 2 = non-match
     return x, y
 
 def task_cxt(B, g):
     x, y = trial_frame(B)
     side = torch.randint(0, 2, (B, 2), generator=g)
-    coh = torch.tensor([0.05, 0.15, 0.50])[torch.randint(0, 3, (B, 2), generator=g)]
+    coh = torch.tensor([0.05, 0.15, 0.50])[
+        torch.randint(0, 3, (B, 2), generator=g)
+    ]
     context = torch.randint(0, 2, (B,), generator=g)
     for m in range(2):
-        x[:, :2, 1 + 2 * m : 3 + 2 * m] = evidence(coh[:, m], side[:, m], 2, g)
-    x[:, :7, 5:7] = torch.nn.functional.one_hot(context, 2)[:, None].float()
+        x[:, :2, 1 + 2 * m : 3 + 2 * m] = evidence(
+            coh[:, m], side[:, m], 2, g
+        )
+    x[:, :7, 5:7] = (
+        torch.nn.functional.one_hot(context, 2)[:, None].float()
+    )
     y[:, -1] = side[torch.arange(B), context] + 1
     return x, y
 
@@ -548,20 +689,30 @@ TASK_FN = {"2AF": task_2af, "DMS": task_dms, "CXT": task_cxt}
 
 # %%
 INITS = [f"rank {r}" for r in R] + ["Dale", "radius-matched"]
-NETS = [(t, i, k) for t in TASKS for i in range(S) for k in range(len(INITS))]  # (task, seed index, init index)
+# (task, seed index, init index)
+NETS = [(t, i, k)
+        for t in TASKS for i in range(S) for k in range(len(INITS))]
 n_net = len(NETS)
 
 def init_weights():
-    W_rec = torch.stack([W_sweep[i, k] if k < len(R) else (W_dale, W_radius)[k - len(R)][i] for _, i, k in NETS])
+    W_rec = torch.stack([
+        W_sweep[i, k] if k < len(R) else (W_dale, W_radius)[k - len(R)][i]
+        for _, i, k in NETS
+    ])
     W_in, W_out = [], []
     for t, i, _ in NETS:
-        g = runtime.generator(ctx.seeds[i], 10 + TASKS.index(t))  # shared by all inits of (task, seed)
-        W_in.append((torch.rand(N, RNN["n_in"], generator=g) * 2 - 1) / math.sqrt(RNN["n_in"]))
-        W_out.append((torch.rand(RNN["n_out"], N, generator=g) * 2 - 1) / math.sqrt(N))
-    return [w.to(dev) for w in (W_rec, torch.stack(W_in), torch.stack(W_out))]
+        # shared by all inits of (task, seed)
+        g = runtime.generator(ctx.seeds[i], 10 + TASKS.index(t))
+        W_in.append((torch.rand(N, RNN["n_in"], generator=g) * 2 - 1)
+                    / math.sqrt(RNN["n_in"]))
+        W_out.append((torch.rand(RNN["n_out"], N, generator=g) * 2 - 1)
+                     / math.sqrt(N))
+    return [w.to(dev)
+            for w in (W_rec, torch.stack(W_in), torch.stack(W_out))]
 
 def rnn(W_rec, W_in, W_out, x):
-    """Batched forward pass: x (nets, B, T, n_in) -> outputs (nets, B, T, n_out), hidden (nets, B, T, N)."""
+    """Batched forward pass: x (nets, B, T, n_in) -> outputs
+    (nets, B, T, n_out), hidden (nets, B, T, N)."""
     h, hs = torch.zeros(*x.shape[:2], W_rec.shape[-1], device=x.device), []
     for t in range(x.shape[2]):
         h = torch.relu(x[:, :, t] @ W_in.mT + h @ W_rec.mT)
@@ -579,22 +730,27 @@ GROUPS = [(t, i) for t in TASKS for i in range(S)]
 GROUP_OF = torch.tensor([GROUPS.index((t, i)) for t, i, _ in NETS])
 
 def draw(B, streams, reps=1):
-    """reps batches of B trials per group, per network: x (nets, reps, B, T, n_in), y (nets, reps, B, T)."""
+    """reps batches of B trials per group, per network:
+    x (nets, reps, B, T, n_in), y (nets, reps, B, T)."""
     xs, ys = zip(*(TASK_FN[t](reps * B, streams[t, i]) for t, i in GROUPS))
     x = torch.stack(xs).view(len(GROUPS), reps, B, RNN["T"], RNN["n_in"])
     y = torch.stack(ys).view(len(GROUPS), reps, B, RNN["T"])
     return x[GROUP_OF].to(dev), y[GROUP_OF].to(dev)
 
 def fit(params, steps, lr, momentum):
-    """SGD with momentum (torch.optim.SGD's update) on the summed per-network mean cross-entropy."""
-    streams = {(t, i): runtime.generator(ctx.seeds[i], 20 + TASKS.index(t)) for t, i in GROUPS}
+    """SGD with momentum (torch.optim.SGD's update) on the summed
+    per-network mean cross-entropy."""
+    streams = {(t, i): runtime.generator(ctx.seeds[i], 20 + TASKS.index(t))
+               for t, i in GROUPS}
     vel, curve = [torch.zeros_like(p) for p in params], []
     for step in range(steps):
         if step % 50 == 0:
             xs, ys = draw(P["batch"], streams, reps=50)
         x, y = xs[:, step % 50], ys[:, step % 50]
         out, _ = rnn(*params, x)
-        loss = torch.nn.functional.cross_entropy(out.flatten(0, 2), y.flatten(), reduction="none").view(n_net, -1).mean(1)
+        loss = torch.nn.functional.cross_entropy(
+            out.flatten(0, 2), y.flatten(), reduction="none"
+        ).view(n_net, -1).mean(1)
         grads = torch.autograd.grad(loss.sum(), params)
         with torch.no_grad():
             for p, v, gr in zip(params, vel, grads):
@@ -607,13 +763,23 @@ theta0 = init_weights()
 params = [p.clone().requires_grad_() for p in theta0]
 curve = fit(params, P["steps"], P["lr"], RNN["momentum"])
 theta1 = [p.detach() for p in params]
-x_probe, y_probe = (z[:, 0] for z in draw(P["probe_rep"], {(t, i): runtime.generator(ctx.seeds[i], 30 + TASKS.index(t)) for t, i in GROUPS}))
+x_probe, y_probe = (z[:, 0] for z in draw(P["probe_rep"], {
+    (t, i): runtime.generator(ctx.seeds[i], 30 + TASKS.index(t))
+    for t, i in GROUPS
+}))
 with torch.no_grad():
     out0, H0 = rnn(*theta0, x_probe)
     out1, H1 = rnn(*theta1, x_probe)
-acc = (out1[:, :, -1].argmax(-1) == y_probe[:, :, -1]).float().mean(1).cpu()
-print(f"{n_net} networks, {P['steps']} steps; final loss {curve[-20:].mean():.3f} (mean), decision accuracy "
-      + ", ".join(f"{t} {acc[[j for j, n in enumerate(NETS) if n[0] == t]].mean():.2f}" for t in TASKS))  # fmt: skip
+acc = (
+    (out1[:, :, -1].argmax(-1) == y_probe[:, :, -1]).float().mean(1).cpu()
+)
+print(f"{n_net} networks, {P['steps']} steps; "
+      f"final loss {curve[-20:].mean():.3f} (mean), decision accuracy "
+      + ", ".join(
+          f"{t} "
+          f"{acc[[j for j, n in enumerate(NETS) if n[0] == t]].mean():.2f}"
+          for t in TASKS
+      ))  # fmt: skip
 
 # %% [markdown]
 # ## Three measures of laziness
@@ -629,16 +795,30 @@ print(f"{n_net} networks, {P['steps']} steps; final loss {curve[-20:].mean():.3f
 
 # %%
 def rec_ntk(theta, j, x):
-    """Empirical tangent kernel of network j by its W_rec over probe trials x (B, T, n_in)."""
+    """Empirical tangent kernel of network j by its W_rec over probe
+    trials x (B, T, n_in)."""
     W_rec, W_in, W_out = (p[j] for p in theta)
-    return alignment.empirical_tangent_kernel(lambda W: rnn(W[None], W_in[None], W_out[None], x[None])[0], W_rec)
+    return alignment.empirical_tangent_kernel(
+        lambda W: rnn(W[None], W_in[None], W_out[None], x[None])[0], W_rec
+    )
 
 bk = P["probe_ntk"]
-KA = torch.stack([alignment.kernel_alignment(rec_ntk(theta0, j, x_probe[j, :bk]), rec_ntk(theta1, j, x_probe[j, :bk])) for j in range(n_net)])
+KA = torch.stack([
+    alignment.kernel_alignment(rec_ntk(theta0, j, x_probe[j, :bk]),
+                               rec_ntk(theta1, j, x_probe[j, :bk]))
+    for j in range(n_net)
+])
 dW = torch.linalg.matrix_norm(theta1[0] - theta0[0])
-RA = alignment.kernel_alignment(alignment.representation_kernel(H0[:, :, -1]), alignment.representation_kernel(H1[:, :, -1]))
-meas = {m: v.cpu().view(len(TASKS), S, len(INITS)).numpy() for m, v in (("dW", dW), ("RA", RA), ("KA", KA))}  # (task, seed, init)
-print("seed-mean KA by init:", {t: np.round(meas["KA"][i].mean(0), 2).tolist() for i, t in enumerate(TASKS)})
+RA = alignment.kernel_alignment(
+    alignment.representation_kernel(H0[:, :, -1]),
+    alignment.representation_kernel(H1[:, :, -1]),
+)
+# (task, seed, init)
+meas = {m: v.cpu().view(len(TASKS), S, len(INITS)).numpy()
+        for m, v in (("dW", dW), ("RA", RA), ("KA", KA))}
+print("seed-mean KA by init:",
+      {t: np.round(meas["KA"][i].mean(0), 2).tolist()
+       for i, t in enumerate(TASKS)})
 
 # %% [markdown]
 # ## Laziness against effective rank (C1)
@@ -649,30 +829,46 @@ print("seed-mean KA by init:", {t: np.round(meas["KA"][i].mean(0), 2).tolist() f
 
 # %%
 MEASURES = ("dW", "RA", "KA")
-SIGN = {"dW": -1, "RA": +1, "KA": +1}  # the paper's direction of each measure against effective rank
-sweep = {m: meas[m][:, :, : len(R)].mean(1) for m in MEASURES}  # (task, rank), seed mean
+# the paper's direction of each measure against effective rank
+SIGN = {"dW": -1, "RA": +1, "KA": +1}
+# (task, rank), seed mean
+sweep = {m: meas[m][:, :, : len(R)].mean(1) for m in MEASURES}
 erank_nets = alignment.effective_rank(W_sweep).numpy()  # (seed, rank)
 gp = runtime.generator(ctx.seeds[0], 40)
-perm = [[torch.randperm(len(R), generator=gp).numpy() for _ in range(S)] for _ in TASKS]  # control: shuffled rank labels
+# control: shuffled rank labels
+perm = [[torch.randperm(len(R), generator=gp).numpy() for _ in range(S)]
+        for _ in TASKS]
 
 def rho_per_seed(m, shuffled=False):
-    """Spearman(erank, measure m) over the ranks of each (task, seed), averaged over tasks: (seeds,)."""
-    return np.mean([[spearmanr(erank_nets[i][perm[ti][i]] if shuffled else erank_nets[i], meas[m][ti, i, : len(R)]).statistic
-                     for i in range(S)] for ti in range(len(TASKS))], axis=0)  # fmt: skip
+    """Spearman(erank, measure m) over the ranks of each (task, seed),
+    averaged over tasks: (seeds,)."""
+    return np.mean([[spearmanr(erank_nets[i][perm[ti][i]] if shuffled
+                               else erank_nets[i],
+                               meas[m][ti, i, : len(R)]).statistic
+                     for i in range(S)]
+                    for ti in range(len(TASKS))], axis=0)  # fmt: skip
 
 def ka_gap(shuffled=False):
-    """KA(full rank) - KA(rank 1) per seed, averaged over tasks (shuffled: the permuted labels)."""
+    """KA(full rank) - KA(rank 1) per seed, averaged over tasks
+    (shuffled: the permuted labels)."""
     idx = lambda ti, i, j: perm[ti][i][j] if shuffled else j  # noqa: E731
-    return np.mean([[meas["KA"][ti, i, idx(ti, i, len(R) - 1)] - meas["KA"][ti, i, idx(ti, i, 0)] for i in range(S)]
+    return np.mean([[meas["KA"][ti, i, idx(ti, i, len(R) - 1)]
+                     - meas["KA"][ti, i, idx(ti, i, 0)] for i in range(S)]
                     for ti in range(len(TASKS))], axis=0)  # fmt: skip
 
 accn = acc.view(len(TASKS), S, len(INITS)).numpy()
 c1 = {f"rho_{m}": rho_per_seed(m) for m in MEASURES}
-c1 |= {"KA_gap": ka_gap(), "rho_KA_shuffled": rho_per_seed("KA", shuffled=True), "KA_gap_shuffled": ka_gap(shuffled=True),
-       "acc_rank1": accn[:, :, 0].mean(0), "acc_full": accn[:, :, len(R) - 1].mean(0), "loss_final": float(curve[-50:].mean())}  # fmt: skip
+c1 |= {"KA_gap": ka_gap(),
+       "rho_KA_shuffled": rho_per_seed("KA", shuffled=True),
+       "KA_gap_shuffled": ka_gap(shuffled=True),
+       "acc_rank1": accn[:, :, 0].mean(0),
+       "acc_full": accn[:, :, len(R) - 1].mean(0),
+       "loss_final": float(curve[-50:].mean())}  # fmt: skip
 report.measure("C1", c1)
 print({k: np.round(v, 3).tolist() for k, v in c1.items()})
-print("decision accuracy (seed mean) by init:", {t: np.round(accn[i].mean(0), 2).tolist() for i, t in enumerate(TASKS)})
+print("decision accuracy (seed mean) by init:",
+      {t: np.round(accn[i].mean(0), 2).tolist()
+       for i, t in enumerate(TASKS)})
 
 # %% tags=["hide-input"]
 LABEL = {"dW": r"weight change $\|\Delta W_{rec}\|_F$", "RA": "representation alignment RA", "KA": "tangent-kernel alignment KA"}
@@ -730,25 +926,46 @@ for m in MEASURES:
 
 # %%
 def residuals(k, at):
-    """(measured - trend) / band for init k (seed mean) at effective rank `at`, per (measure, task)."""
+    """(measured - trend) / band for init k (seed mean) at effective rank
+    `at`, per (measure, task)."""
     out = {}
     for i, t in enumerate(TASKS):
         for m in MEASURES:
-            pred = np.interp(np.log(at), np.log(erank_sweep.numpy()), sweep[m][i])
+            pred = np.interp(np.log(at), np.log(erank_sweep.numpy()),
+                             sweep[m][i])
             band = 0.25 * (sweep[m][i].max() - sweep[m][i].min())
             out[m, t] = float((meas[m][i, :, k].mean() - pred) / band)
     return out
 
-resid, resid_radius, resid_rank1 = residuals(len(R), erank_dale), residuals(len(R) + 1, erank_radius), residuals(0, erank_dale)
-on_trend = {name: sum(abs(r["KA", t]) <= 1 for t in TASKS) for name, r in (("Dale", resid), ("radius", resid_radius), ("rank 1", resid_rank1))}
-c4 = {"tasks_on_trend": on_trend["Dale"], "tasks_on_trend_2": on_trend["Dale"], "rank1_on_trend": on_trend["rank 1"],
+resid, resid_radius, resid_rank1 = (
+    residuals(len(R), erank_dale),
+    residuals(len(R) + 1, erank_radius),
+    residuals(0, erank_dale),
+)
+on_trend = {name: sum(abs(r["KA", t]) <= 1 for t in TASKS)
+            for name, r in (("Dale", resid), ("radius", resid_radius),
+                            ("rank 1", resid_rank1))}
+c4 = {"tasks_on_trend": on_trend["Dale"],
+      "tasks_on_trend_2": on_trend["Dale"],
+      "rank1_on_trend": on_trend["rank 1"],
       "resid_KA_dale": float(np.mean([resid["KA", t] for t in TASKS])),
-      "resid_KA_radius": float(np.mean([resid_radius["KA", t] for t in TASKS])),
-      "erank_dale": erank_dale, "erank_radius": erank_radius, "radius_dale": radius["Dale"], "radius_gauss": radius["Gauss"]}  # fmt: skip
-report.measure("C4", c4, note=f"radius-matched, no cell types (not judged): {on_trend['radius']}/3 tasks on the KA trend")
-print(f"KA on the trend: Dale {on_trend['Dale']}/3, radius-matched {on_trend['radius']}/3, rank 1 at the Dale erank {on_trend['rank 1']}/3")
-print("residual / band, Dale:", {f"{m} {t}": round(v, 2) for (m, t), v in resid.items()})
-print("residual / band, radius-matched:", {f"{m} {t}": round(v, 2) for (m, t), v in resid_radius.items()})
+      "resid_KA_radius":
+          float(np.mean([resid_radius["KA", t] for t in TASKS])),
+      "erank_dale": erank_dale, "erank_radius": erank_radius,
+      "radius_dale": radius["Dale"],
+      "radius_gauss": radius["Gauss"]}  # fmt: skip
+report.measure(
+    "C4", c4,
+    note="radius-matched, no cell types (not judged): "
+    f"{on_trend['radius']}/3 tasks on the KA trend",
+)
+print(f"KA on the trend: Dale {on_trend['Dale']}/3, "
+      f"radius-matched {on_trend['radius']}/3, "
+      f"rank 1 at the Dale erank {on_trend['rank 1']}/3")
+print("residual / band, Dale:",
+      {f"{m} {t}": round(v, 2) for (m, t), v in resid.items()})
+print("residual / band, radius-matched:",
+      {f"{m} {t}": round(v, 2) for (m, t), v in resid_radius.items()})
 runtime.glue("a07_dale_ka", c4["resid_KA_dale"])
 runtime.glue("a07_radius_ka", c4["resid_KA_radius"])
 runtime.glue("a07_radius_dale", radius["Dale"])
@@ -780,17 +997,29 @@ runtime.glue("a07_radius_gauss", radius["Gauss"])
 
 # %% tags=["nbval-check-output"]
 Dg = torch.diag(torch.tensor([2.0, 1.0, 1.0, 0.0], dtype=torch.float64))
-print("erank(diag(2,1,1,0)) = 2^1.5:", math.isclose(float(alignment.effective_rank(Dg)), 2**1.5, rel_tol=1e-9))
+print("erank(diag(2,1,1,0)) = 2^1.5:",
+      math.isclose(float(alignment.effective_rank(Dg)), 2**1.5,
+                   rel_tol=1e-9))
 gt = torch.Generator().manual_seed(5)
-Wt, at = torch.randn(3, 4, generator=gt, dtype=torch.float64), torch.randn(3, generator=gt, dtype=torch.float64)
+Wt, at = (torch.randn(3, 4, generator=gt, dtype=torch.float64),
+          torch.randn(3, generator=gt, dtype=torch.float64))
 Xt = torch.randn(6, 4, generator=gt, dtype=torch.float64)
-K_func = alignment.empirical_tangent_kernel(lambda W: Xt @ W.T @ at, Wt) + alignment.empirical_tangent_kernel(lambda a: Xt @ Wt.T @ a, at)
-print("linear NTK formula == torch.func:", torch.allclose(linear_ntk(Wt, at, Xt), K_func))
-print("rank-3 truncation: rank", int(torch.linalg.matrix_rank(truncate_to_rank(torch.randn(8, 8, generator=gt), 3))))
+K_func = (
+    alignment.empirical_tangent_kernel(lambda W: Xt @ W.T @ at, Wt)
+    + alignment.empirical_tangent_kernel(lambda a: Xt @ Wt.T @ a, at)
+)
+print("linear NTK formula == torch.func:",
+      torch.allclose(linear_ntk(Wt, at, Xt), K_func))
+print("rank-3 truncation: rank", int(torch.linalg.matrix_rank(
+    truncate_to_rank(torch.randn(8, 8, generator=gt), 3)
+)))
 for t in TASKS:
     xt, yt = TASK_FN[t](4, torch.Generator().manual_seed(0))
-    print(t, tuple(xt.shape), "targets:", yt[:, -1].tolist(), "fixation targets all 0:", bool((yt[:, :-1] == 0).all()))
-print("types (E, PV, SST, VIP):", torch.bincount(dale_matrix(100, 1.0, torch.Generator().manual_seed(0))[1]).tolist())
+    print(t, tuple(xt.shape), "targets:", yt[:, -1].tolist(),
+          "fixation targets all 0:", bool((yt[:, :-1] == 0).all()))
+print("types (E, PV, SST, VIP):", torch.bincount(
+    dale_matrix(100, 1.0, torch.Generator().manual_seed(0))[1]
+).tolist())
 print("RNN:", RNN, "\nlinear theory:", LIN)
 
 # %%
