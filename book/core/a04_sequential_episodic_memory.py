@@ -79,24 +79,36 @@ print(ctx.describe())
 # Sizes only: both profiles run the same code.
 P = ctx.pick(
     ci=dict(
-        episode_steps=7000, record_every=10, energy_snapshots=24, relax_steps=600,
-        cap_dsem_N=[8, 12, 16, 20, 24], cap_lisem_N=[16, 24, 32, 64, 128, 256], cap_poly_N=[16, 24, 32],
+        episode_steps=7000, record_every=10, energy_snapshots=24,
+        relax_steps=600,
+        cap_dsem_N=[8, 12, 16, 20, 24],
+        cap_lisem_N=[16, 24, 32, 64, 128, 256],
+        cap_poly_N=[16, 24, 32],
         cap_M_max=4096, cap_sets=2, cap_transitions=32, cap_steps=150,
         learn_L=6, learn_nets=8, learn_epochs=3, learn_steps=500,
     ),
     full=dict(
-        episode_steps=58333, record_every=10, energy_snapshots=96, relax_steps=2000,
-        cap_dsem_N=[8, 12, 16, 20, 24, 28, 32, 36, 40], cap_lisem_N=[16, 24, 32, 64, 128, 256, 512, 1024, 2048],
-        cap_poly_N=[16, 24, 32, 48, 64, 96, 128], cap_M_max=2**18, cap_sets=8, cap_transitions=64, cap_steps=150,
+        episode_steps=58333, record_every=10, energy_snapshots=96,
+        relax_steps=2000,
+        cap_dsem_N=[8, 12, 16, 20, 24, 28, 32, 36, 40],
+        cap_lisem_N=[16, 24, 32, 64, 128, 256, 512, 1024, 2048],
+        cap_poly_N=[16, 24, 32, 48, 64, 96, 128],
+        cap_M_max=2**18, cap_sets=8, cap_transitions=64, cap_steps=150,
         learn_L=10, learn_nets=64, learn_epochs=10, learn_steps=500,
     ),
 )  # fmt: skip
-# Model constants (not sizes): the authors' DSEM notebook [C], and our capacity and learning settings [R].
-DSEM = dict(N=100, a_s=1.0, a_c=4.9, beta_d=7.0, gamma=1.0, T_f=1.0, T_d=20.0, dt=0.01)
+# Model constants (not sizes): the authors' DSEM notebook [C], and our
+# capacity and learning settings [R].
+DSEM = dict(
+    N=100, a_s=1.0, a_c=4.9, beta_d=7.0, gamma=1.0, T_f=1.0, T_d=20.0,
+    dt=0.01,
+)  # fmt: skip
 CAP = dict(a_s=1.0, a_c=2.0, gamma=0.1, dt=0.1, threshold=0.9)
-LEARN = dict(N=50, a_s=1.0, a_c=2.0, gamma=1.0, beta_d=1.0, T_f=0.005, T_d=0.125, T_phi=1.0, T_xi=0.1, dt=1e-3)
+LEARN = dict(
+    N=50, a_s=1.0, a_c=2.0, gamma=1.0, beta_d=1.0, T_f=0.005, T_d=0.125,
+    T_phi=1.0, T_xi=0.1, dt=1e-3,
+)  # fmt: skip
 S = len(ctx.seeds)
-
 
 
 # %% [markdown]
@@ -114,7 +126,7 @@ S = len(ctx.seeds)
 # fail the rule of the evidence check it names. `tol` is how far a re-execution on another CPU
 # or thread count may move a value (derived at the end of the chapter).
 
-# %%
+# %% tags=["hide-input"]
 # fmt: off
 report = claims.Report(ctx, title="General Sequential Episodic Memory Models (LISEM and DSEM)")
 # Re-execution tolerances, measured in "How the tolerances were obtained" (0: exact).
@@ -270,20 +282,27 @@ report.preregistration()
 
 # %%
 def dsem_inputs(Xi, Phi, p):
-    """W_in (B, 2N, M) with H = W_in^T [V; V_d] = sqrt(a_s) Xi^T V + a_c Phi^T Xi^T V_d."""
+    """W_in (B, 2N, M) with H = W_in^T [V; V_d] = sqrt(a_s) Xi^T V + a_c
+    Phi^T Xi^T V_d."""
     return torch.cat([p["a_s"] ** 0.5 * Xi, p["a_c"] * Xi @ Phi], dim=1)
 
+
 def dsem_rhs(X, Xi, W_in, p):
-    """d/dt of the stacked state X = [V; V_d] (shape B, 2N, C) of DSEM; Xi (B, N, M)."""
+    """d/dt of the stacked state X = [V; V_d] (shape B, 2N, C) of DSEM; Xi
+    (B, N, M)."""
     N = Xi.shape[1]
     V, Vd = X[:, :N], X[:, N:]
     H = W_in.mT @ X  # hidden input, (B, M, C)
-    dV = (p["a_s"] ** 0.5 * Xi @ torch.softmax(p["gamma"] * H, dim=1) - V) / p["T_f"]
+    dV = (
+        p["a_s"] ** 0.5 * Xi @ torch.softmax(p["gamma"] * H, dim=1) - V
+    ) / p["T_f"]
     dVd = (p["beta_d"] * V - Vd) / p["T_d"]
     return torch.cat([dV, dVd], dim=1)
 
+
 def rk4(rhs, X, dt, steps, every, observe):
-    """Classical Runge-Kutta (the authors' integrator); observe(X) is recorded every `every` steps."""
+    """Classical Runge-Kutta (the authors' integrator); observe(X) is
+    recorded every `every` steps."""
     out = []
     for i in range(steps):
         if i % every == 0:
@@ -293,6 +312,7 @@ def rk4(rhs, X, dt, steps, every, observe):
         k3 = rhs(X + dt / 2 * k2)
         X = X + dt / 6 * (k1 + 2 * k2 + 2 * k3 + rhs(X + dt * k3))
     return X, torch.stack(out)
+
 
 # %% [markdown]
 # ## From a graph to an episode (C2)
@@ -315,30 +335,68 @@ SUCC = [1, 2, 0, 4, 5, 6, 3]  # the two cycles of the paper's graph
 CYCLE_LEN = [3, 3, 3, 4, 4, 4, 4]
 M7, N = len(SUCC), DSEM["N"]
 Phi_graph = torch.zeros(M7, M7, device=dev)
-Phi_graph[torch.arange(M7), torch.tensor(SUCC)] = 1.0  # Phi[mu, nu] = 1: mu -> nu
+# Phi[mu, nu] = 1: mu -> nu
+Phi_graph[torch.arange(M7), torch.tensor(SUCC)] = 1.0
 Xi_ep = torch.stack(
-    [torch.tensor(np.random.RandomState(s).choice([-1, 1], (N, M7)), dtype=torch.float32) for s in ctx.seeds]
+    [
+        torch.tensor(
+            np.random.RandomState(s).choice([-1, 1], (N, M7)),
+            dtype=torch.float32,
+        )
+        for s in ctx.seeds
+    ]
 ).to(dev)  # (S, N, 7), the authors' draw for seed 0
-cue = Xi_ep.clone()  # one column per cue: memory c with its last 25 % zeroed
+# one column per cue: memory c with its last 25 % zeroed
+cue = Xi_ep.clone()
 cue[:, -N // 4 :, :] = 0.0
 X0 = torch.cat([cue, torch.zeros_like(cue)], dim=1)
-Phi_sym = Phi_graph + Phi_graph.mT  # control: mu drives next(mu) and prev(mu) alike
-VARIANTS = ("paper", "a_c = 0", "symmetric Φ", "T_d = T_f")  # batch blocks of S networks each
+# control: mu drives next(mu) and prev(mu) alike
+Phi_sym = Phi_graph + Phi_graph.mT
+# batch blocks of S networks each
+VARIANTS = ("paper", "a_c = 0", "symmetric Φ", "T_d = T_f")
 Xi_all = Xi_ep.repeat(len(VARIANTS), 1, 1)
-W_all = torch.cat([dsem_inputs(Xi_ep, Phi_graph, DSEM), dsem_inputs(Xi_ep, Phi_graph, {**DSEM, "a_c": 0.0}),
-                   dsem_inputs(Xi_ep, Phi_sym, DSEM), dsem_inputs(Xi_ep, Phi_graph, DSEM)])  # fmt: skip
-p_all = {**DSEM, "T_d": torch.tensor([DSEM["T_d"]] * 3 * S + [DSEM["T_f"]] * S, device=dev)[:, None, None]}
+W_all = torch.cat(
+    [
+        dsem_inputs(Xi_ep, Phi_graph, DSEM),
+        dsem_inputs(Xi_ep, Phi_graph, {**DSEM, "a_c": 0.0}),
+        dsem_inputs(Xi_ep, Phi_sym, DSEM),
+        dsem_inputs(Xi_ep, Phi_graph, DSEM),
+    ]
+)
+p_all = {
+    **DSEM,
+    "T_d": torch.tensor(
+        [DSEM["T_d"]] * 3 * S + [DSEM["T_f"]] * S, device=dev
+    )[:, None, None],
+}
+
 
 def observe_overlaps(X, Xi=Xi_all):
-    """Overlaps of V and of V_d / beta_d with every memory: (2, B, M, C)."""
-    return torch.stack([Xi.mT @ X[:, :N], Xi.mT @ X[:, N:] / DSEM["beta_d"]]) / N
+    """Overlaps of V and of V_d / beta_d with every memory:
+    (2, B, M, C)."""
+    return (
+        torch.stack([Xi.mT @ X[:, :N], Xi.mT @ X[:, N:] / DSEM["beta_d"]])
+        / N
+    )
 
-_, ov = rk4(lambda X: dsem_rhs(X, Xi_all, W_all, p_all), X0.repeat(len(VARIANTS), 1, 1), DSEM["dt"],
-            P["episode_steps"], P["record_every"], observe_overlaps)  # fmt: skip
-ov = ov.cpu().reshape(len(ov), 2, len(VARIANTS), S, M7, M7)  # (T, V or V_d, variant, seed, memory, cue)
-m_ep, md_ep = ov[:, 0, 0], ov[:, 1, 0]  # the paper's network, (T, S, M, C): feature and delay overlaps
+
+_, ov = rk4(
+    lambda X: dsem_rhs(X, Xi_all, W_all, p_all),
+    X0.repeat(len(VARIANTS), 1, 1),
+    DSEM["dt"],
+    P["episode_steps"],
+    P["record_every"],
+    observe_overlaps,
+)
+# (T, V or V_d, variant, seed, memory, cue)
+ov = ov.cpu().reshape(len(ov), 2, len(VARIANTS), S, M7, M7)
+# the paper's network, (T, S, M, C): feature and delay overlaps
+m_ep, md_ep = ov[:, 0, 0], ov[:, 1, 0]
 t_ep = np.arange(m_ep.shape[0]) * P["record_every"] * DSEM["dt"]
-print(f"{S * M7} runs, {P['episode_steps']} RK4 steps = {P['episode_steps'] * DSEM['dt']:.0f} time units")
+print(
+    f"{S * M7} runs, {P['episode_steps']} RK4 steps = "
+    f"{P['episode_steps'] * DSEM['dt']:.0f} time units"
+)
 
 # %% [markdown]
 # A run is *in order* when its visited sequence starts at the cue and every transition follows
@@ -346,42 +404,70 @@ print(f"{S * M7} runs, {P['episode_steps']} RK4 steps = {P['episode_steps'] * DS
 
 # %%
 def visited(m, thr=0.8):
-    """De-duplicated argmax of overlaps m (T, M) over the samples where one memory is retrieved."""
+    """De-duplicated argmax of overlaps m (T, M) over the samples where one
+    memory is retrieved."""
     best, idx = m.max(dim=1)
     seq = idx[best >= thr].tolist()
     return [a for i, a in enumerate(seq) if i == 0 or a != seq[i - 1]]
 
+
 def transitions_in_order(seq, succ, start):
-    """Number of consecutive correct transitions, and whether the whole sequence is correct."""
+    """Number of consecutive correct transitions, and whether the whole
+    sequence is correct."""
     if not seq or seq[0] != start:
         return 0, False
-    n = next((i for i in range(len(seq) - 1) if seq[i + 1] != succ[seq[i]]), len(seq) - 1)
+    n = next(
+        (i for i in range(len(seq) - 1) if seq[i + 1] != succ[seq[i]]),
+        len(seq) - 1,
+    )
     return n, n == len(seq) - 1
 
+
 def episode_score(m, succ, cycle_len, cycles=3):
-    """Per run (seed, cue): correct transitions, and whether >= `cycles` clean cycles were recalled."""
-    n_ok, clean = np.zeros((m.shape[1], m.shape[3])), np.zeros((m.shape[1], m.shape[3]), dtype=bool)
+    """Per run (seed, cue): correct transitions, and whether >= `cycles`
+    clean cycles were recalled."""
+    n_ok, clean = (
+        np.zeros((m.shape[1], m.shape[3])),
+        np.zeros((m.shape[1], m.shape[3]), dtype=bool),
+    )
     for s in range(m.shape[1]):
         for c in range(m.shape[3]):
-            n, all_ok = transitions_in_order(visited(m[:, s, :, c]), succ, c)
-            n_ok[s, c], clean[s, c] = n, all_ok and n >= cycles * cycle_len[c]
+            n, all_ok = transitions_in_order(
+                visited(m[:, s, :, c]), succ, c
+            )
+            n_ok[s, c], clean[s, c] = (
+                n,
+                all_ok and n >= cycles * cycle_len[c],
+            )
     return n_ok, clean
+
 
 # %%
 def episode_stats(m):
-    """Per seed: fraction of clean runs, plateau fraction (t >= 10), mean max overlap; and correct transitions."""
+    """Per seed: fraction of clean runs, plateau fraction (t >= 10), mean
+    max overlap; and correct transitions."""
     n_ok, clean = episode_score(m, SUCC, CYCLE_LEN)
     top = m.max(dim=2).values  # (T, S, C)
     plateau = (top[100:] >= 0.9).float().mean(dim=(0, 2)).tolist()
-    return clean.mean(1).tolist(), plateau, top.mean(dim=(0, 2)).tolist(), n_ok
+    return (
+        clean.mean(1).tolist(),
+        plateau,
+        top.mean(dim=(0, 2)).tolist(),
+        n_ok,
+    )
+
 
 stats = {v: episode_stats(ov[:, 0, k]) for k, v in enumerate(VARIANTS)}
 clean_dsem, plateau, mean_max, n_ok_dsem = stats["paper"]
 dwell = float(t_ep[-1] / max(n_ok_dsem.mean(), 1))
 print("seed 0, cue 4:", visited(m_ep[:, 0, :, 4])[:13])
 for v, (c, pl, mm, n) in stats.items():
-    print(f"{v:>12}: clean runs {np.mean(c):.2f}, plateau {np.mean(pl):.2f}, mean max overlap {np.mean(mm):.2f}, "
-          f"correct transitions {n.mean():.1f}")  # fmt: skip
+    print(
+        f"{v:>12}: clean runs {np.mean(c):.2f}, "
+        f"plateau {np.mean(pl):.2f}, "
+        f"mean max overlap {np.mean(mm):.2f}, "
+        f"correct transitions {n.mean():.1f}"
+    )
 runtime.glue("a04_plateau", float(np.mean(plateau)))
 runtime.glue("a04_mean_max", float(np.mean(mean_max)))
 runtime.glue("a04_dwell", dwell)
@@ -389,9 +475,17 @@ runtime.glue("a04_sym_trans", float(stats["symmetric Φ"][3].mean()))
 runtime.glue("a04_short_plateau", float(np.mean(stats["T_d = T_f"][1])))
 runtime.glue("a04_short_mean_max", float(np.mean(stats["T_d = T_f"][2])))
 runtime.glue("a04_ac0_trans", float(stats["a_c = 0"][3].mean()))
-report.measure("C2", in_order=clean_dsem, plateau_frac=plateau, mean_max_overlap=mean_max, dwell=dwell,
-               in_order_ac0=stats["a_c = 0"][0], in_order_sym=stats["symmetric Φ"][0],
-               plateau_short_Td=stats["T_d = T_f"][1], mean_max_short_Td=stats["T_d = T_f"][2])  # fmt: skip
+report.measure(
+    "C2",
+    in_order=clean_dsem,
+    plateau_frac=plateau,
+    mean_max_overlap=mean_max,
+    dwell=dwell,
+    in_order_ac0=stats["a_c = 0"][0],
+    in_order_sym=stats["symmetric Φ"][0],
+    plateau_short_Td=stats["T_d = T_f"][1],
+    mean_max_short_Td=stats["T_d = T_f"][2],
+)
 
 # %% tags=["hide-input"]
 fig, (ax, axp) = plt.subplots(1, 2, figsize=(9.5, 3.2), width_ratios=[4, 1])
@@ -444,80 +538,168 @@ plt.show()
 
 # %%
 def dsem_energy(V, md, Xi, Phi, p, last_coef=None):
-    """E term by term at h = H(V, V_d); md = Xi^T V_d. last_coef=None uses a_c, 1.0 the authors' code."""
+    """E term by term at h = H(V, V_d); md = Xi^T V_d. last_coef=None uses
+    a_c, 1.0 the authors' code."""
     c = p["a_c"] if last_coef is None else last_coef
     H = p["a_s"] ** 0.5 * Xi.mT @ V + p["a_c"] * Phi.mT @ md
     s = torch.softmax(p["gamma"] * H, dim=1)
     L_h = torch.logsumexp(p["gamma"] * H, dim=1) / p["gamma"]
     feature = 0.5 * (V * V).sum(1)  # V^T sigma_f - L_f with sigma_f = id
-    cross = p["a_s"] ** 0.5 * (V * (Xi @ s)).sum(1) + c * (md * (Phi @ s)).sum(1)
+    cross = (
+        p["a_s"] ** 0.5 * (V * (Xi @ s)).sum(1)
+        + c * (md * (Phi @ s)).sum(1)
+    )
     return feature + (H * s).sum(1) - L_h - cross
 
+
 def relax(V, md, Xi, Phi, p, steps, dt=0.01):
-    """Euler descent of E at frozen delay; returns V and both energies at every step."""
+    """Euler descent of E at frozen delay; returns V and both energies at
+    every step."""
     E_ours, E_coded = [], []
     for _ in range(steps):
         E_ours.append(dsem_energy(V, md, Xi, Phi, p))
         E_coded.append(dsem_energy(V, md, Xi, Phi, p, last_coef=1.0))
         H = p["a_s"] ** 0.5 * Xi.mT @ V + p["a_c"] * Phi.mT @ md
-        V = V + dt * (p["a_s"] ** 0.5 * Xi @ torch.softmax(p["gamma"] * H, dim=1) - V) / p["T_f"]
+        V = V + dt * (
+            p["a_s"] ** 0.5 * Xi @ torch.softmax(p["gamma"] * H, dim=1) - V
+        ) / p["T_f"]
     return V, torch.stack(E_ours), torch.stack(E_coded)
+
 
 def increases(E):
     """Steps where E rises by more than round-off, per relaxation."""
     return (E.diff(dim=0) > 1e-9 * E[1:].abs().clamp(min=1.0)).sum(dim=0)
 
+
 # %%
-g0 = torch.Generator().manual_seed(123)  # a tiny fixed instance for the closed form of E
+# a tiny fixed instance for the closed form of E
+g0 = torch.Generator().manual_seed(123)
 Xt = torch.randint(0, 2, (1, 12, 4), generator=g0).double() * 2 - 1
 Pt = torch.roll(torch.eye(4, dtype=torch.float64), 1, dims=1)
-Vt, mdt = torch.randn(1, 12, 5, generator=g0, dtype=torch.float64), torch.randn(1, 4, 5, generator=g0, dtype=torch.float64)
+Vt, mdt = (
+    torch.randn(1, 12, 5, generator=g0, dtype=torch.float64),
+    torch.randn(1, 4, 5, generator=g0, dtype=torch.float64),
+)
 Ht = Xt.mT @ Vt + DSEM["a_c"] * Pt.mT @ mdt
 closed = 0.5 * (Vt * Vt).sum(1) - torch.logsumexp(Ht, 1)
-identity_err = float((dsem_energy(Vt, mdt, Xt, Pt, DSEM) - closed).abs().max())
+identity_err = float(
+    (dsem_energy(Vt, mdt, Xt, Pt, DSEM) - closed).abs().max()
+)
 Xi64, Phi64 = Xi_ep.double(), Phi_graph.double()
-lam_max = float(torch.linalg.eigvalsh(Xi64.mT @ Xi64).max())  # largest over seeds
+# largest over seeds
+lam_max = float(torch.linalg.eigvalsh(Xi64.mT @ Xi64).max())
 dt_L = 0.01 / DSEM["T_f"] * (1 + DSEM["gamma"] * DSEM["a_s"] * lam_max / 2)
-snap = np.linspace(len(t_ep) // P["energy_snapshots"], len(t_ep) - 1, P["energy_snapshots"]).astype(int)
-md_snap = (md_ep[snap] * N * DSEM["beta_d"]).double().permute(1, 2, 0, 3).reshape(S, M7, -1).to(dev)  # (S, M, cues*snaps)
-current = m_ep[snap].argmax(dim=2).permute(1, 0, 2).reshape(S, -1).to(dev)  # memory held at each snapshot
-noise = torch.randn(S, N, current.shape[1], generator=runtime.generator(ctx.seeds[0], 1), dtype=torch.float64).to(dev)
-V0 = torch.gather(Xi64, 2, current[:, None, :].expand(S, N, -1)) + 0.3 * noise
-_, E_ours, E_coded = relax(V0, md_snap, Xi64, Phi64, DSEM, P["relax_steps"])
+snap = np.linspace(
+    len(t_ep) // P["energy_snapshots"],
+    len(t_ep) - 1,
+    P["energy_snapshots"],
+).astype(int)
+# (S, M, cues*snaps)
+md_snap = (
+    (md_ep[snap] * N * DSEM["beta_d"])
+    .double()
+    .permute(1, 2, 0, 3)
+    .reshape(S, M7, -1)
+    .to(dev)
+)
+# memory held at each snapshot
+current = (
+    m_ep[snap].argmax(dim=2).permute(1, 0, 2).reshape(S, -1).to(dev)
+)
+noise = torch.randn(
+    S, N, current.shape[1],
+    generator=runtime.generator(ctx.seeds[0], 1), dtype=torch.float64,
+).to(dev)
+V0 = (
+    torch.gather(Xi64, 2, current[:, None, :].expand(S, N, -1))
+    + 0.3 * noise
+)
+_, E_ours, E_coded = relax(
+    V0, md_snap, Xi64, Phi64, DSEM, P["relax_steps"]
+)
 inc_ours, inc_coded = increases(E_ours), increases(E_coded)
-print(f"{inc_ours.numel()} frozen-delay relaxations x {P['relax_steps']} steps: "
-      f"rises of E = {int(inc_ours.sum())}, of the authors' expression = {int(inc_coded.sum())} "
-      f"(in {int((inc_coded > 0).sum())} relaxations)")  # fmt: skip
+print(
+    f"{inc_ours.numel()} frozen-delay relaxations x "
+    f"{P['relax_steps']} steps: rises of E = {int(inc_ours.sum())}, "
+    f"of the authors' expression = {int(inc_coded.sum())} "
+    f"(in {int((inc_coded > 0).sum())} relaxations)"
+)
 
 coded_frac = float((inc_coded > 0).double().mean())
-report.measure("C1a", dt_times_L=dt_L, identity_err=identity_err, increases=int(inc_ours.sum()),
-               increases_as_coded=coded_frac)  # fmt: skip
+report.measure(
+    "C1a",
+    dt_times_L=dt_L,
+    identity_err=identity_err,
+    increases=int(inc_ours.sum()),
+    increases_as_coded=coded_frac,
+)
 runtime.glue("a04_coded_frac", coded_frac)
 runtime.glue("a04_dtL", dt_L)
-print(f"dt L <= {dt_L:.3f} (descent needs < 2); closed form of E off by {identity_err:.1e}")
+print(
+    f"dt L <= {dt_L:.3f} (descent needs < 2); "
+    f"closed form of E off by {identity_err:.1e}"
+)
 
 # %%
-md_caught = DSEM["beta_d"] * Xi64.mT @ Xi64  # V_d = beta_d xi_mu for every mu (columns): (S, M, M)
-V_mu = Xi64 + 0.3 * torch.randn(Xi64.shape, generator=runtime.generator(ctx.seeds[0], 2), dtype=torch.float64).to(dev)
+# V_d = beta_d xi_mu for every mu (columns): (S, M, M)
+md_caught = DSEM["beta_d"] * Xi64.mT @ Xi64
+V_mu = Xi64 + 0.3 * torch.randn(
+    Xi64.shape,
+    generator=runtime.generator(ctx.seeds[0], 2),
+    dtype=torch.float64,
+).to(dev)
 nxt = torch.tensor(SUCC)
 
+
 def moving_minimum(Phi, p):
-    """Per seed: relaxations at V_d = beta_d xi_mu ending at next(mu); delays whose lowest memory is next(mu)."""
+    """Per seed: relaxations at V_d = beta_d xi_mu ending at next(mu);
+    delays whose lowest memory is next(mu)."""
     V_end, _, _ = relax(V_mu, md_caught, Xi64, Phi, p, P["relax_steps"])
     m_end = (Xi64.mT @ V_end / N).cpu()  # (S, overlap with, started at)
     moved = (m_end[:, nxt, torch.arange(M7)] >= 0.95).double().mean(1)
-    E_at = torch.stack([dsem_energy(Xi64, md_caught[:, :, mu : mu + 1].expand(-1, -1, M7), Xi64, Phi, p) for mu in range(M7)], 1)
-    return moved.tolist(), (E_at.argmin(dim=2).cpu() == nxt).double().mean(1).tolist()  # (S, delay at mu) -> lowest
+    E_at = torch.stack(
+        [
+            dsem_energy(
+                Xi64,
+                md_caught[:, :, mu : mu + 1].expand(-1, -1, M7),
+                Xi64,
+                Phi,
+                p,
+            )
+            for mu in range(M7)
+        ],
+        1,
+    )
+    # (S, delay at mu) -> lowest
+    return moved.tolist(), (
+        E_at.argmin(dim=2).cpu() == nxt
+    ).double().mean(1).tolist()
+
 
 moved, argmin_next = moving_minimum(Phi64, DSEM)
 moved_ac0, argmin_ac0 = moving_minimum(Phi64, {**DSEM, "a_c": 0.0})
 moved_sym, argmin_sym = moving_minimum(Phi_sym.double(), DSEM)
-report.measure("C1b", moved=moved, argmin_next=argmin_next, moved_ac0=moved_ac0, argmin_ac0=argmin_ac0,
-               moved_sym=moved_sym, argmin_sym=argmin_sym)  # fmt: skip
-for name, (a, b) in (("paper", (moved, argmin_next)), ("a_c = 0", (moved_ac0, argmin_ac0)), ("symmetric Φ", (moved_sym, argmin_sym))):
+report.measure(
+    "C1b",
+    moved=moved,
+    argmin_next=argmin_next,
+    moved_ac0=moved_ac0,
+    argmin_ac0=argmin_ac0,
+    moved_sym=moved_sym,
+    argmin_sym=argmin_sym,
+)
+for name, (a, b) in (
+    ("paper", (moved, argmin_next)),
+    ("a_c = 0", (moved_ac0, argmin_ac0)),
+    ("symmetric Φ", (moved_sym, argmin_sym)),
+):
     runtime.glue(f"a04_moved_{name[:3]}", float(np.mean(a)))
     runtime.glue(f"a04_argmin_{name[:3]}", float(np.mean(b)))
-    print(f"{name:>12}, delay at memory mu: relaxation ends at next(mu) in {np.mean(a):.0%}, lowest memory is next(mu) in {np.mean(b):.0%}")
+    print(
+        f"{name:>12}, delay at memory mu: relaxation ends at next(mu) "
+        f"in {np.mean(a):.0%}, lowest memory is next(mu) "
+        f"in {np.mean(b):.0%}"
+    )
 
 # %% tags=["hide-input"]
 order, lam = [4, 5, 6, 3, 4], torch.linspace(0, 1, 25, dtype=torch.float64)[:-1]  # seed 0, cue 4: path around the cycle
@@ -581,36 +763,69 @@ plt.show()
 
 # %%
 LISEM_GRID = [dict(a_s=0.045, a_c=0.004, beta_d=7.0, T_d=100.0)] + [
-    dict(a_s=k / N, a_c=r * k / N / 7.0, beta_d=7.0, T_d=20.0) for k in (1.0, 2.0, 4.5) for r in (1.5, 3.0)
+    dict(a_s=k / N, a_c=r * k / N / 7.0, beta_d=7.0, T_d=20.0)
+    for k in (1.0, 2.0, 4.5)
+    for r in (1.5, 3.0)
 ]
-LISEM_AC0 = [dict(a_s=k / N, a_c=0.0, beta_d=7.0, T_d=20.0) for k in (1.0, 2.0, 4.5)]  # control: no delayed term
+# control: no delayed term
+LISEM_AC0 = [
+    dict(a_s=k / N, a_c=0.0, beta_d=7.0, T_d=20.0) for k in (1.0, 2.0, 4.5)
+]
 CONFIGS = LISEM_GRID + LISEM_AC0
 K, K0 = len(CONFIGS), len(LISEM_GRID)
-col = lambda key: torch.tensor([g[key] for g in CONFIGS for _ in ctx.seeds], device=dev)[:, None, None]  # noqa: E731
+col = lambda key: torch.tensor(  # noqa: E731
+    [g[key] for g in CONFIGS for _ in ctx.seeds], device=dev
+)[:, None, None]
 Xi_l = Xi_ep.repeat(K, 1, 1)  # (K*S, N, 7), config-major
-W_l = torch.cat([col("a_s") * Xi_l, col("a_c") * Xi_l @ Phi_graph], dim=1)  # h = W_l^T [tanh V; V_d]
+# h = W_l^T [tanh V; V_d]
+W_l = torch.cat([col("a_s") * Xi_l, col("a_c") * Xi_l @ Phi_graph], dim=1)
 beta_l, T_d_l = col("beta_d"), col("T_d")
 
+
 def lisem_rhs(X):
-    """LISEM through its linear hidden layer h = a_s Xi^T tanh(V) + a_c Phi^T Xi^T V_d (gamma = 1, T_f = 1)."""
+    """LISEM through its linear hidden layer
+    h = a_s Xi^T tanh(V) + a_c Phi^T Xi^T V_d (gamma = 1, T_f = 1)."""
     V, Vd = X[:, :N], X[:, N:]
     g = torch.tanh(V)
     h = W_l.mT @ torch.cat([g, Vd], dim=1)
     return torch.cat([Xi_l @ h - V, (beta_l * g - Vd) / T_d_l], dim=1)
 
-_, ov_l = rk4(lisem_rhs, X0.repeat(K, 1, 1), 5 * DSEM["dt"], P["episode_steps"] // 5, P["record_every"] // 5,
-              lambda X: Xi_l.mT @ torch.tanh(X[:, :N]) / N)  # fmt: skip
-m_l = ov_l.cpu().reshape(-1, K, S, M7, M7)  # (T, config, seed, overlaps, cues)
+
+_, ov_l = rk4(
+    lisem_rhs,
+    X0.repeat(K, 1, 1),
+    5 * DSEM["dt"],
+    P["episode_steps"] // 5,
+    P["record_every"] // 5,
+    lambda X: Xi_l.mT @ torch.tanh(X[:, :N]) / N,
+)
+# (T, config, seed, overlaps, cues)
+m_l = ov_l.cpu().reshape(-1, K, S, M7, M7)
 scores = [episode_score(m_l[:, k], SUCC, CYCLE_LEN) for k in range(K)]
-clean_l, trans_l = np.array([c.mean() for _, c in scores]), np.array([n.mean() for n, _ in scores])
-best = int(clean_l[:K0].argmax() if clean_l[:K0].max() > 0 else trans_l[:K0].argmax())
+clean_l, trans_l = (
+    np.array([c.mean() for _, c in scores]),
+    np.array([n.mean() for n, _ in scores]),
+)
+best = int(
+    clean_l[:K0].argmax()
+    if clean_l[:K0].max() > 0
+    else trans_l[:K0].argmax()
+)
 runtime.glue("a04_lisem_trans", float(trans_l[best]))
 runtime.glue("a04_lisem_trans_pub", float(trans_l[0]))
 runtime.glue("a04_lisem_trans_ac0", float(trans_l[K0:].max()))
-print("clean-run fraction per setting:", clean_l.round(2), "\nmean correct transitions:", trans_l.round(1), "(last 3: a_c = 0)")
-report.measure("C3", lisem_clean_best=float(clean_l[:K0].max()), lisem_transitions_best=float(trans_l[best]),
-               lisem_clean_published=float(clean_l[0]), lisem_transitions_published=float(trans_l[0]),
-               lisem_clean_ac0=float(clean_l[K0:].max()))  # fmt: skip
+print(
+    "clean-run fraction per setting:", clean_l.round(2),
+    "\nmean correct transitions:", trans_l.round(1), "(last 3: a_c = 0)",
+)
+report.measure(
+    "C3",
+    lisem_clean_best=float(clean_l[:K0].max()),
+    lisem_transitions_best=float(trans_l[best]),
+    lisem_clean_published=float(clean_l[0]),
+    lisem_transitions_published=float(trans_l[0]),
+    lisem_clean_ac0=float(clean_l[K0:].max()),
+)
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 2, figsize=(11, 3), sharey=True)
@@ -661,59 +876,120 @@ plt.show()
 
 # %%
 def distinct_patterns(N, M, sets, gen):
-    """`sets` independent sets of M distinct ±1 patterns (columns): shape (sets, N, M)."""
+    """`sets` independent sets of M distinct ±1 patterns (columns): shape
+    (sets, N, M)."""
     out = []
     for _ in range(sets):
         if N > 60:  # collisions are impossible in practice
-            out.append(torch.randint(0, 2, (N, M), generator=gen).to(dev).float() * 2 - 1)
+            out.append(
+                torch.randint(0, 2, (N, M), generator=gen).to(dev).float()
+                * 2 - 1
+            )
             continue
         if 2**N <= max(8 * M, 2**16):
             codes = torch.randperm(2**N, generator=gen)[:M]
-        else:  # sample, drop duplicates, pick M at random among the distinct codes
-            codes = torch.unique(torch.randint(0, 2**N, (2 * M + 16,), generator=gen))
+        else:
+            # sample, drop duplicates, pick M at random among the
+            # distinct codes
+            codes = torch.unique(
+                torch.randint(0, 2**N, (2 * M + 16,), generator=gen)
+            )
             codes = codes[torch.randperm(len(codes), generator=gen)[:M]]
-        out.append(((codes.to(dev)[None, :] >> torch.arange(N, device=dev)[:, None]) & 1).float() * 2 - 1)  # bits on the device
+        # bits on the device
+        out.append(
+            (
+                (
+                    codes.to(dev)[None, :]
+                    >> torch.arange(N, device=dev)[:, None]
+                )
+                & 1
+            ).float()
+            * 2 - 1
+        )
     return torch.stack(out)
 
+
 def sigma_poly(H, n=3):
-    """Gradient of L_h = ||h_+||_n: h_+^(n-1) / ||h_+||_n^(n-1), computed scale-free."""
+    """Gradient of L_h = ||h_+||_n: h_+^(n-1) / ||h_+||_n^(n-1), computed
+    scale-free."""
     hp = H.clamp(min=0) / H.amax(dim=1, keepdim=True).clamp(min=1e-12)
-    return hp ** (n - 1) / (hp**n).sum(dim=1, keepdim=True) ** ((n - 1) / n)
+    return (
+        hp ** (n - 1)
+        / (hp**n).sum(dim=1, keepdim=True) ** ((n - 1) / n)
+    )
+
 
 # %%
 def transition_ok(Xi, mu, model, steps):
-    """Adiabatic transition mu -> mu+1 of a stored cycle, for every set and every mu: (B, K) bools."""
+    """Adiabatic transition mu -> mu+1 of a stored cycle, for every set and
+    every mu: (B, K) bools."""
     B, N, M = Xi.shape
-    a_s, a_c = (1 / N, 2 / N) if model == "lisem" else (CAP["a_s"], CAP["a_c"])
+    a_s, a_c = (
+        (1 / N, 2 / N) if model == "lisem" else (CAP["a_s"], CAP["a_c"])
+    )
     V = Xi[:, :, mu].clone()
-    drive = a_c * torch.roll(Xi.mT @ V, 1, dims=1)  # a_c Phi^T Xi^T V_d, V_d = xi_mu: hidden unit nu gets m_(nu-1)
+    # a_c Phi^T Xi^T V_d, V_d = xi_mu: hidden unit nu gets m_(nu-1)
+    drive = a_c * torch.roll(Xi.mT @ V, 1, dims=1)
     for _ in range(steps):
         if model == "lisem":
-            V = V + CAP["dt"] * (Xi @ (a_s * Xi.mT @ torch.tanh(V) + drive) - V)
+            V = V + CAP["dt"] * (
+                Xi @ (a_s * Xi.mT @ torch.tanh(V) + drive) - V
+            )
         else:
             H = a_s**0.5 * Xi.mT @ V + drive
-            s = torch.softmax(CAP["gamma"] * H, dim=1) if model == "dsem" else sigma_poly(H)
+            s = (
+                torch.softmax(CAP["gamma"] * H, dim=1)
+                if model == "dsem"
+                else sigma_poly(H)
+            )
             V = V + CAP["dt"] * (a_s**0.5 * Xi @ s - V)
     return (torch.sign(V) == Xi[:, :, (mu + 1) % M]).all(dim=1)
 
+
 # %%
 def success_curve(model, N):
-    """p(M) per seed on a sqrt(2)-spaced grid of M, equal tests per M, until every seed is below 0.5."""
-    grid = sorted({round(2 ** (j / 2)) for j in range(2, 2 * int(math.log2(P["cap_M_max"])) + 1)})
+    """p(M) per seed on a sqrt(2)-spaced grid of M, equal tests per M,
+    until every seed is below 0.5."""
+    grid = sorted(
+        {
+            round(2 ** (j / 2))
+            for j in range(2, 2 * int(math.log2(P["cap_M_max"])) + 1)
+        }
+    )
     Ms, ps = [], []
     for M in [M for M in grid if M <= 2**N]:
-        sets = P["cap_sets"] * math.ceil(P["cap_transitions"] / min(M, P["cap_transitions"]))  # more sets for short cycles
-        Xi = torch.cat([distinct_patterns(N, M, sets, runtime.generator(s, 10_000 * N + M)) for s in ctx.seeds])
-        mu = torch.randperm(M, generator=runtime.generator(ctx.seeds[0], 7 * M + N))[: P["cap_transitions"]]
-        p = transition_ok(Xi, mu.to(dev), model, P["cap_steps"]).float().reshape(S, -1).mean(1).cpu()
+        # more sets for short cycles
+        sets = P["cap_sets"] * math.ceil(
+            P["cap_transitions"] / min(M, P["cap_transitions"])
+        )
+        Xi = torch.cat(
+            [
+                distinct_patterns(
+                    N, M, sets, runtime.generator(s, 10_000 * N + M)
+                )
+                for s in ctx.seeds
+            ]
+        )
+        mu = torch.randperm(
+            M, generator=runtime.generator(ctx.seeds[0], 7 * M + N)
+        )[: P["cap_transitions"]]
+        p = (
+            transition_ok(Xi, mu.to(dev), model, P["cap_steps"])
+            .float()
+            .reshape(S, -1)
+            .mean(1)
+            .cpu()
+        )
         Ms.append(M)
         ps.append(p)
         if (p < 0.5).all():
             break
     return np.array(Ms), torch.stack(ps).numpy()  # (grid,), (grid, seeds)
 
+
 def capacity(Ms, p, thr=CAP["threshold"]):
-    """Largest M with p >= thr before the first drop below thr, interpolated in log2 M."""
+    """Largest M with p >= thr before the first drop below thr,
+    interpolated in log2 M."""
     below = np.nonzero(p < thr)[0]
     if len(below) == 0:
         return float(Ms[-1])  # censored at the largest M tried
@@ -723,13 +999,29 @@ def capacity(Ms, p, thr=CAP["threshold"]):
     x0, x1 = math.log2(Ms[i - 1]), math.log2(Ms[i])
     return 2 ** (x0 + (p[i - 1] - thr) / (p[i - 1] - p[i]) * (x1 - x0))
 
+
 # %%
 curves, cap = {}, {}
-for model, Ns in (("dsem", P["cap_dsem_N"]), ("lisem", P["cap_lisem_N"]), ("poly3", P["cap_poly_N"])):
+for model, Ns in (
+    ("dsem", P["cap_dsem_N"]),
+    ("lisem", P["cap_lisem_N"]),
+    ("poly3", P["cap_poly_N"]),
+):
     for n in Ns:
         curves[model, n] = success_curve(model, n)
-    cap[model] = np.array([[capacity(curves[model, n][0], curves[model, n][1][:, k]) for k in range(S)] for n in Ns])
-    print(f"{model:>5} capacity (mean over seeds):", {n: round(float(c), 1) for n, c in zip(Ns, cap[model].mean(1))})
+    cap[model] = np.array(
+        [
+            [
+                capacity(curves[model, n][0], curves[model, n][1][:, k])
+                for k in range(S)
+            ]
+            for n in Ns
+        ]
+    )
+    print(
+        f"{model:>5} capacity (mean over seeds):",
+        {n: round(float(c), 1) for n, c in zip(Ns, cap[model].mean(1))},
+    )
 
 # %% [markdown]
 # An exponential is a line of $\log_2 C$ against $N$; a power law $C \propto N^k$ a line of $\log_2 C$
@@ -743,30 +1035,64 @@ for model, Ns in (("dsem", P["cap_dsem_N"]), ("lisem", P["cap_lisem_N"]), ("poly
 def fit(x, y):
     """Least-squares line y = a + b x: slope b and R^2."""
     b, a = np.polyfit(x, y, 1)
-    return float(b), float(1 - ((y - a - b * x) ** 2).sum() / ((y - y.mean()) ** 2).sum())
+    return float(b), float(
+        1 - ((y - a - b * x) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    )
 
-logC = {k: np.log2(v).mean(1) for k, v in cap.items()}  # mean over seeds of log2 capacity
+
+# mean over seeds of log2 capacity
+logC = {k: np.log2(v).mean(1) for k, v in cap.items()}
 Nd, Nl, Np = (np.array(P[f"cap_{k}_N"]) for k in ("dsem", "lisem", "poly"))
 bits, r2_exp = fit(Nd, logC["dsem"])
+
+
 def accel_of(k, Ns):
-    """Log-log slope of the capacity over the upper half of the N range, divided by the lower half's."""
-    local = lambda i, j: (logC[k][j] - logC[k][i]) / (np.log2(Ns[j]) - np.log2(Ns[i]))  # noqa: E731
+    """Log-log slope of the capacity over the upper half of the N range,
+    divided by the lower half's."""
+    local = lambda i, j: (  # noqa: E731
+        (logC[k][j] - logC[k][i]) / (np.log2(Ns[j]) - np.log2(Ns[i]))
+    )
     return float(local(len(Ns) // 2, len(Ns) - 1) / local(0, len(Ns) // 2))
+
 
 accel, poly_accel = accel_of("dsem", Nd), accel_of("poly3", Np)
 lisem_loglog, _ = fit(np.log2(Nl), logC["lisem"])
 lisem_per_neuron, _ = fit(Nl.astype(float), cap["lisem"].mean(1))
 shared = sorted(set(Nd) & set(Nl))
-beats = float(np.mean([cap["dsem"][list(Nd).index(n)].mean() > cap["lisem"][list(Nl).index(n)].mean() for n in shared]))
+beats = float(
+    np.mean(
+        [
+            cap["dsem"][list(Nd).index(n)].mean()
+            > cap["lisem"][list(Nl).index(n)].mean()
+            for n in shared
+        ]
+    )
+)
 poly_loglog, _ = fit(np.log2(Np), logC["poly3"])
-report.measure("C4", dsem_r2_exp=r2_exp, dsem_accel=accel, lisem_loglog_dev=abs(lisem_loglog - 1), dsem_beats_lisem=beats,
-               dsem_bits_per_neuron=bits, lisem_per_neuron=lisem_per_neuron, poly3_loglog=poly_loglog,
-               poly3_accel=poly_accel)  # fmt: skip
-for name, v in (("bits", bits), ("r2", r2_exp), ("accel", accel), ("lisem_ll", lisem_loglog), ("lisem_pn", lisem_per_neuron),
-                ("poly_ll", poly_loglog), ("poly_accel", poly_accel)):  # fmt: skip
+report.measure(
+    "C4",
+    dsem_r2_exp=r2_exp,
+    dsem_accel=accel,
+    lisem_loglog_dev=abs(lisem_loglog - 1),
+    dsem_beats_lisem=beats,
+    dsem_bits_per_neuron=bits,
+    lisem_per_neuron=lisem_per_neuron,
+    poly3_loglog=poly_loglog,
+    poly3_accel=poly_accel,
+)
+for name, v in (
+    ("bits", bits), ("r2", r2_exp), ("accel", accel),
+    ("lisem_ll", lisem_loglog), ("lisem_pn", lisem_per_neuron),
+    ("poly_ll", poly_loglog), ("poly_accel", poly_accel),
+):
     runtime.glue(f"a04_{name}", float(v))
-print(f"DSEM: {bits:.2f} bits/neuron (R² {r2_exp:.3f}), log-log slope grows x{accel:.2f}; LISEM: log-log slope {lisem_loglog:.2f}, "
-      f"{lisem_per_neuron:.3f} memories/neuron; polynomial n=3: log-log slope {poly_loglog:.2f}")  # fmt: skip
+print(
+    f"DSEM: {bits:.2f} bits/neuron (R² {r2_exp:.3f}), "
+    f"log-log slope grows x{accel:.2f}; "
+    f"LISEM: log-log slope {lisem_loglog:.2f}, "
+    f"{lisem_per_neuron:.3f} memories/neuron; "
+    f"polynomial n=3: log-log slope {poly_loglog:.2f}"
+)
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 3, figsize=(12, 3.4))
@@ -827,65 +1153,164 @@ plt.show()
 # order $0, 1, \dots, L-1$ like the others.
 
 # %%
-def learn_online(X, Xi, Phi, p, epochs, steps, learn_xi, start, orders=None):
-    """Present the columns of X (B, N, L) in order, descending E in Phi (and Xi); start (B,1,1): 1 = first item, 0 = rest.
+def learn_online(
+    X, Xi, Phi, p, epochs, steps, learn_xi, start, orders=None
+):
+    """Present the columns of X (B, N, L) in order, descending E in Phi
+    (and Xi); start (B,1,1): 1 = first item, 0 = rest.
 
-    orders (epochs, B, L): the presentation order of each epoch and network (None: 0, 1, ..., L-1).
+    orders (epochs, B, L): the presentation order of each epoch and
+    network (None: 0, 1, ..., L-1).
     """
     B, N, L = X.shape
     sq, dt = p["a_s"] ** 0.5, p["dt"]
     for e in range(epochs):
-        Xe = X if orders is None else torch.gather(X, 2, orders[e][:, None, :].expand(B, N, L))
+        Xe = (
+            X
+            if orders is None
+            else torch.gather(X, 2, orders[e][:, None, :].expand(B, N, L))
+        )
         V, Vd = Xe[:, :, :1] * start, torch.zeros(B, N, 1, device=X.device)
         for mu in range(L):
-            x = Xe[:, :, mu : mu + 1]  # presented pattern: target state and weak input current
+            # presented pattern: target state and weak input current
+            x = Xe[:, :, mu : mu + 1]
             for _ in range(steps):
-                m, md, mx = (Xi.mT @ torch.cat([V, Vd, x], dim=2)).split(1, dim=2)  # current, delayed, presented
-                s = torch.softmax(p["gamma"] * (sq * m + p["a_c"] * Phi.mT @ md), dim=1)
+                # current, delayed, presented
+                m, md, mx = (Xi.mT @ torch.cat([V, Vd, x], dim=2)).split(
+                    1, dim=2
+                )
+                s = torch.softmax(
+                    p["gamma"] * (sq * m + p["a_c"] * Phi.mT @ md), dim=1
+                )
                 s_star = torch.softmax(p["gamma"] * sq * mx, dim=1)
-                err = s_star - s  # postsynaptic error; md is the presynaptic (delayed) activity
+                # postsynaptic error; md is the presynaptic (delayed)
+                # activity
+                err = s_star - s
                 if learn_xi:
-                    Xi = Xi + dt / p["T_xi"] * (sq * (x @ s_star.mT - V @ s.mT) + p["a_c"] * Vd @ (Phi @ err).mT)
+                    Xi = Xi + dt / p["T_xi"] * (
+                        sq * (x @ s_star.mT - V @ s.mT)
+                        + p["a_c"] * Vd @ (Phi @ err).mT
+                    )
                 Phi = Phi + dt / p["T_phi"] * p["a_c"] * md @ err.mT
-                V, Vd = V + dt * ((sq * Xi @ s - V) / p["T_f"] + x), Vd + dt * (p["beta_d"] * V - Vd) / p["T_d"]
+                V, Vd = (
+                    V + dt * ((sq * Xi @ s - V) / p["T_f"] + x),
+                    Vd + dt * (p["beta_d"] * V - Vd) / p["T_d"],
+                )
     return Xi, Phi
 
+
 def recall(X, Xi, Phi, p, steps, every=10):
-    """Cue with the first pattern, no input; overlaps with every pattern over time: (T, B, L)."""
+    """Cue with the first pattern, no input; overlaps with every pattern
+    over time: (T, B, L)."""
     V, Vd, out = X[:, :, :1].clone(), torch.zeros_like(X[:, :, :1]), []
     for i in range(steps):
         if i % every == 0:
             out.append((X.mT @ V)[..., 0].cpu() / X.shape[1])
-        s = torch.softmax(p["gamma"] * (p["a_s"] ** 0.5 * Xi.mT @ V + p["a_c"] * Phi.mT @ (Xi.mT @ Vd)), dim=1)
-        V, Vd = V + p["dt"] * (p["a_s"] ** 0.5 * Xi @ s - V) / p["T_f"], Vd + p["dt"] * (p["beta_d"] * V - Vd) / p["T_d"]
+        s = torch.softmax(
+            p["gamma"]
+            * (
+                p["a_s"] ** 0.5 * Xi.mT @ V
+                + p["a_c"] * Phi.mT @ (Xi.mT @ Vd)
+            ),
+            dim=1,
+        )
+        V, Vd = (
+            V + p["dt"] * (p["a_s"] ** 0.5 * Xi @ s - V) / p["T_f"],
+            Vd + p["dt"] * (p["beta_d"] * V - Vd) / p["T_d"],
+        )
     return torch.stack(out)
+
 
 # %%
 L, nets, Nl_ = P["learn_L"], P["learn_nets"], LEARN["N"]
-X_seq = torch.cat([torch.randint(0, 2, (2 * nets, Nl_, L), generator=runtime.generator(s, 3)) for s in ctx.seeds]).to(dev) * 2.0 - 1
-start = torch.tensor([1.0] * nets + [0.0] * nets, device=dev).repeat(S)[:, None, None]  # per seed: cue group, rest group
+X_seq = torch.cat(
+    [
+        torch.randint(
+            0, 2, (2 * nets, Nl_, L), generator=runtime.generator(s, 3)
+        )
+        for s in ctx.seeds
+    ]
+).to(dev) * 2.0 - 1
+# per seed: cue group, rest group
+start = torch.tensor(
+    [1.0] * nets + [0.0] * nets, device=dev
+).repeat(S)[:, None, None]
 cue_grp = start.flatten().cpu().numpy() == 1
-X_all = torch.cat([X_seq, X_seq[torch.from_numpy(cue_grp).to(dev)]])  # + control group: the cue group's patterns
-gens = [runtime.generator(s, 5) for s in ctx.seeds]  # the control's orders: a new permutation per epoch and network
-orders = torch.stack([torch.cat([torch.arange(L).expand(len(X_seq), L)] + [torch.stack([torch.randperm(L, generator=g) for _ in range(nets)]) for g in gens])
-                      for _ in range(P["learn_epochs"])]).to(dev)  # (epochs, B, L)  # fmt: skip
-_, Phi_l = learn_online(X_all, X_all.clone(), torch.zeros(len(X_all), L, L, device=dev), LEARN, P["learn_epochs"],
-                        P["learn_steps"], learn_xi=False, start=torch.cat([start, torch.ones(S * nets, 1, 1, device=dev)]),
-                        orders=orders)  # fmt: skip
+# + control group: the cue group's patterns
+X_all = torch.cat([X_seq, X_seq[torch.from_numpy(cue_grp).to(dev)]])
+# the control's orders: a new permutation per epoch and network
+gens = [runtime.generator(s, 5) for s in ctx.seeds]
+orders = torch.stack(
+    [
+        torch.cat(
+            [torch.arange(L).expand(len(X_seq), L)]
+            + [
+                torch.stack(
+                    [torch.randperm(L, generator=g) for _ in range(nets)]
+                )
+                for g in gens
+            ]
+        )
+        for _ in range(P["learn_epochs"])
+    ]
+).to(dev)  # (epochs, B, L)
+_, Phi_l = learn_online(
+    X_all,
+    X_all.clone(),
+    torch.zeros(len(X_all), L, L, device=dev),
+    LEARN,
+    P["learn_epochs"],
+    P["learn_steps"],
+    learn_xi=False,
+    start=torch.cat([start, torch.ones(S * nets, 1, 1, device=dev)]),
+    orders=orders,
+)
 m_rec = recall(X_all, X_all, Phi_l, LEARN, (L + 2) * P["learn_steps"])
-ok_all = np.array([visited(m_rec[:, b])[:L] == list(range(L)) for b in range(len(X_all))], dtype=float)
-rows_all = (Phi_l[:, : L - 1].argmax(dim=2).cpu() == torch.arange(1, L)).float().mean(1).numpy()
+ok_all = np.array(
+    [
+        visited(m_rec[:, b])[:L] == list(range(L))
+        for b in range(len(X_all))
+    ],
+    dtype=float,
+)
+rows_all = (
+    (Phi_l[:, : L - 1].argmax(dim=2).cpu() == torch.arange(1, L))
+    .float()
+    .mean(1)
+    .numpy()
+)
 per_seed = lambda v: v.reshape(S, nets).mean(1).tolist()  # noqa: E731
-grp = lambda v: (v[: 2 * S * nets].reshape(S, 2, nets)[:, 0].flatten(), v[: 2 * S * nets].reshape(S, 2, nets)[:, 1].flatten(), v[2 * S * nets :])  # noqa: E731
-(order_cue, order_rest, order_shuf), (rows_cue, _, rows_shuf) = grp(ok_all), grp(rows_all)
+grp = lambda v: (  # noqa: E731
+    v[: 2 * S * nets].reshape(S, 2, nets)[:, 0].flatten(),
+    v[: 2 * S * nets].reshape(S, 2, nets)[:, 1].flatten(),
+    v[2 * S * nets :],
+)
+(order_cue, order_rest, order_shuf), (rows_cue, _, rows_shuf) = (
+    grp(ok_all),
+    grp(rows_all),
+)
 in_order = order_cue  # the cue group
-report.measure("C5", recall_in_order=per_seed(order_cue), rows_next=per_seed(rows_cue), recall_zero_start=per_seed(order_rest),
-               recall_shuffled=per_seed(order_shuf), rows_next_shuffled=per_seed(rows_shuf))  # fmt: skip
-for name, v in (("order", order_cue), ("rest", order_rest), ("shuf", order_shuf), ("rows", rows_cue), ("rows_shuf", rows_shuf)):
+report.measure(
+    "C5",
+    recall_in_order=per_seed(order_cue),
+    rows_next=per_seed(rows_cue),
+    recall_zero_start=per_seed(order_rest),
+    recall_shuffled=per_seed(order_shuf),
+    rows_next_shuffled=per_seed(rows_shuf),
+)
+for name, v in (
+    ("order", order_cue), ("rest", order_rest), ("shuf", order_shuf),
+    ("rows", rows_cue), ("rows_shuf", rows_shuf),
+):
     runtime.glue(f"a04_c5_{name}", float(v.mean()))
-print(f"recall in order: {order_cue.mean():.2f} (epochs start at the first item), {order_rest.mean():.2f} (start at rest), "
-      f"{order_shuf.mean():.2f} (order reshuffled every epoch); rows of Phi peaking at the next memory: "
-      f"{rows_cue.mean():.2f} (reshuffled: {rows_shuf.mean():.2f})")  # fmt: skip
+print(
+    f"recall in order: {order_cue.mean():.2f} "
+    "(epochs start at the first item), "
+    f"{order_rest.mean():.2f} (start at rest), "
+    f"{order_shuf.mean():.2f} (order reshuffled every epoch); "
+    "rows of Phi peaking at the next memory: "
+    f"{rows_cue.mean():.2f} (reshuffled: {rows_shuf.mean():.2f})"
+)
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 2, figsize=(10, 3), width_ratios=[1, 3])
@@ -917,24 +1342,55 @@ plt.show()
 # some column of $\Xi$ has cosine similarity ≥ 0.95 with it.
 
 # %%
-X6 = X_seq[torch.from_numpy(cue_grp).to(dev)]  # the same patterns as the cue group above
-Xi0 = torch.cat([torch.randn(nets, Nl_, 2 * L, generator=runtime.generator(s, 4)) for s in ctx.seeds]).to(dev) / Nl_
-Xi_6, Phi_6 = learn_online(X6, Xi0, torch.zeros(len(X6), 2 * L, 2 * L, device=dev), LEARN,
-                           P["learn_epochs"], P["learn_steps"], learn_xi=True, start=torch.ones(len(X6), 1, 1, device=dev))  # fmt: skip
-cosine = lambda Xi: torch.nn.functional.cosine_similarity(X6[:, :, :, None], Xi[:, :, None, :], dim=1).cpu()  # noqa: E731
+# the same patterns as the cue group above
+X6 = X_seq[torch.from_numpy(cue_grp).to(dev)]
+Xi0 = torch.cat(
+    [
+        torch.randn(nets, Nl_, 2 * L, generator=runtime.generator(s, 4))
+        for s in ctx.seeds
+    ]
+).to(dev) / Nl_
+Xi_6, Phi_6 = learn_online(
+    X6,
+    Xi0,
+    torch.zeros(len(X6), 2 * L, 2 * L, device=dev),
+    LEARN,
+    P["learn_epochs"],
+    P["learn_steps"],
+    learn_xi=True,
+    start=torch.ones(len(X6), 1, 1, device=dev),
+)
+cosine = lambda Xi: torch.nn.functional.cosine_similarity(  # noqa: E731
+    X6[:, :, :, None], Xi[:, :, None, :], dim=1
+).cpu()
 cos = cosine(Xi_6)  # (B, L, 2L)
 best_cos = cos.max(dim=2).values
 m6 = recall(X6, Xi_6, Phi_6, LEARN, (L + 2) * P["learn_steps"])
-order6 = np.array([visited(m6[:, b])[:L] == list(range(L)) for b in range(len(X6))], dtype=float)
+order6 = np.array(
+    [visited(m6[:, b])[:L] == list(range(L)) for b in range(len(X6))],
+    dtype=float,
+)
 captured = float((best_cos >= 0.95).float().mean())
-captured_init = (cosine(Xi0).max(dim=2).values >= 0.95).float().mean(1).numpy()  # control: the untrained Xi
-report.measure("C6", captured=per_seed((best_cos >= 0.95).float().mean(1).numpy()), recall_in_order=per_seed(order6),
-               mean_best_cosine=per_seed(best_cos.mean(1).numpy()), captured_init=per_seed(captured_init))  # fmt: skip
+# control: the untrained Xi
+captured_init = (
+    (cosine(Xi0).max(dim=2).values >= 0.95).float().mean(1).numpy()
+)
+report.measure(
+    "C6",
+    captured=per_seed((best_cos >= 0.95).float().mean(1).numpy()),
+    recall_in_order=per_seed(order6),
+    mean_best_cosine=per_seed(best_cos.mean(1).numpy()),
+    captured_init=per_seed(captured_init),
+)
 runtime.glue("a04_c6_captured", captured)
 runtime.glue("a04_c6_init", float(captured_init.mean()))
 runtime.glue("a04_c6_order", float(order6.mean()))
 runtime.glue("a04_c6_low", float((best_cos < 0.5).float().mean()))
-print(f"patterns captured: {captured:.2f} (mean best cosine {best_cos.mean():.2f}); recall in order: {order6.mean():.2f}")
+print(
+    f"patterns captured: {captured:.2f} "
+    f"(mean best cosine {best_cos.mean():.2f}); "
+    f"recall in order: {order6.mean():.2f}"
+)
 
 # %% tags=["hide-input"]
 b6 = int(np.argmax(best_cos.mean(1).numpy()))  # the best-learned network, to show what success looks like
@@ -967,11 +1423,25 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 print("edges mu -> nu:", [tuple(e) for e in Phi_graph.nonzero().tolist()])
-print("hidden unit driven by a delay at memory mu:", (Phi_graph.mT @ torch.eye(M7, device=dev)).argmax(0).tolist())
+print(
+    "hidden unit driven by a delay at memory mu:",
+    (Phi_graph.mT @ torch.eye(M7, device=dev)).argmax(0).tolist(),
+)
 extra = (DSEM["a_c"] - 1) * (mdt * (Pt @ torch.softmax(Ht, 1))).sum(1)
-print("E term by term == closed form:", torch.allclose(dsem_energy(Vt, mdt, Xt, Pt, DSEM), closed, atol=1e-9))
-print("authors' E - ours == (a_c - 1) Vd^T Xi Phi s:", torch.allclose(dsem_energy(Vt, mdt, Xt, Pt, DSEM, 1.0) - closed, extra, atol=1e-9))
-print("episode memories (N, M):", tuple(Xi_ep.shape[1:]), "| LISEM settings:", len(LISEM_GRID))
+print(
+    "E term by term == closed form:",
+    torch.allclose(dsem_energy(Vt, mdt, Xt, Pt, DSEM), closed, atol=1e-9),
+)
+print(
+    "authors' E - ours == (a_c - 1) Vd^T Xi Phi s:",
+    torch.allclose(
+        dsem_energy(Vt, mdt, Xt, Pt, DSEM, 1.0) - closed, extra, atol=1e-9
+    ),
+)
+print(
+    "episode memories (N, M):", tuple(Xi_ep.shape[1:]),
+    "| LISEM settings:", len(LISEM_GRID),
+)
 print("DSEM:", DSEM, "\ncapacity test:", CAP, "\nlearning:", LEARN)
 
 # %%
@@ -995,8 +1465,12 @@ print(report.write().name)
 # %%
 import json
 
-variation = json.loads(open("../../data/a04_variation.json", encoding="utf-8").read())
-poly_runs = next(r for r in variation["checks"] if r["check"] == "poly3_accel")["values"]
+variation = json.loads(
+    open("../../data/a04_variation.json", encoding="utf-8").read()
+)
+poly_runs = next(
+    r for r in variation["checks"] if r["check"] == "poly3_accel"
+)["values"]
 runtime.glue("a04_poly_accel_lo", min(poly_runs.values()))
 runtime.glue("a04_poly_accel_hi", max(poly_runs.values()))
 report.tolerances("../../data/a04_variation.json")
