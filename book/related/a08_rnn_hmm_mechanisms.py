@@ -84,14 +84,19 @@ dev = ctx.device
 print(ctx.describe())
 
 # %% tags=["parameters"]
-# Sizes only: both profiles run the same code. smoke_*: networks trained from scratch in this run.
+# Sizes only: both profiles run the same code.
+# smoke_*: networks trained from scratch in this run.
 P = ctx.pick(
-    ci=dict(smoke_steps=150, smoke_batch=128, stats_n=2048, orbit_n=16, orbit_T=1500, commit_n=120, commit_trials=16,
-            ablate_n=16, ablate_T=800, random_draws=12, sweep_n=1024, snapshot_n=16, snapshot_T=1500,
+    ci=dict(smoke_steps=150, smoke_batch=128, stats_n=2048,
+            orbit_n=16, orbit_T=1500, commit_n=120, commit_trials=16,
+            ablate_n=16, ablate_T=800, random_draws=12, sweep_n=1024,
+            snapshot_n=16, snapshot_T=1500,
             family_steps=2, family_batch=32, family_draws=2),
-    full=dict(smoke_steps=2500, smoke_batch=512, stats_n=8192, orbit_n=64, orbit_T=4000, commit_n=400, commit_trials=64,
-              ablate_n=64, ablate_T=3000, random_draws=50, sweep_n=8192, snapshot_n=32, snapshot_T=3000,
-            family_steps=2500, family_batch=512, family_draws=50),
+    full=dict(smoke_steps=2500, smoke_batch=512, stats_n=8192,
+              orbit_n=64, orbit_T=4000, commit_n=400, commit_trials=64,
+              ablate_n=64, ablate_T=3000, random_draws=50, sweep_n=8192,
+              snapshot_n=32, snapshot_T=3000,
+              family_steps=2500, family_batch=512, family_draws=50),
 )  # fmt: skip
 S = len(ctx.seeds)
 
@@ -116,7 +121,7 @@ S = len(ctx.seeds)
 # C5a/C5b), each judged alone, instead of the old "some → partly". C2's thresholds are stricter
 # than the notes' (relative 1e-3 and 1e-4 instead of absolute 1e-2 and 1e-3 at |h| ≈ 1-10).
 
-# %%
+# %% tags=["hide-input"]
 # fmt: off
 TITLE = "Mechanistic interpretability of RNNs emulating hidden Markov models"
 report = claims.Report(ctx, title=TITLE)
@@ -225,14 +230,21 @@ report.preregistration()
 # checkpoint's recipe: its SHA-256 is recorded with the checkpoint.
 
 # %% tags=["checkpoint-code"]
-# The checkpoint recipe: the authors' 2-state setting (T = 20, Sinkhorn blur 0.2 -> eps = 0.04, Adam,
-# clip 0.9, d-dimensional N(0, 1) input) [C] at a CPU-sized scale (H = 50, d = 10, batch 512) [R].
-CKPT = dict(hmm="chain2", H=50, d=10, K=3, T=20, sigma=1.0, batch=512, steps=2500, lr=2e-3, clip=0.9,
-            eps=0.04, sinkhorn_iters=5, scaling=0.5, seed=0, snapshots=[0, 100, 250, 500, 1000, 1500, 2500])
+# The checkpoint recipe: the authors' 2-state setting (T = 20, Sinkhorn
+# blur 0.2 -> eps = 0.04, Adam, clip 0.9, d-dimensional N(0, 1) input) [C]
+# at a CPU-sized scale (H = 50, d = 10, batch 512) [R].
+CKPT = dict(
+    hmm="chain2", H=50, d=10, K=3, T=20, sigma=1.0, batch=512, steps=2500,
+    lr=2e-3, clip=0.9, eps=0.04, sinkhorn_iters=5, scaling=0.5, seed=0,
+    snapshots=[0, 100, 250, 500, 1000, 1500, 2500],
+)
 
 
 def chain_hmm(S: int, stay: float = 0.95) -> np.ndarray:
-    """Linear chain: stay, else step to a neighbour (ends: the only neighbour) [C]."""
+    (
+        "Linear chain: stay, else step to a neighbour "
+        "(ends: the only neighbour) [C]."
+    )
     A = np.zeros((S, S))
     for i in range(S):
         nb = [j for j in (i - 1, i + 1) if 0 <= j < S]
@@ -242,14 +254,19 @@ def chain_hmm(S: int, stay: float = 0.95) -> np.ndarray:
 
 
 def linear_emissions(S: int) -> np.ndarray:
-    """State i emits [0.99 (1 - a), 0.01, 0.99 a] with a = i / (S - 1) [C]."""
+    (
+        "State i emits [0.99 (1 - a), 0.01, 0.99 a] "
+        "with a = i / (S - 1) [C]."
+    )
     a = np.arange(S) / (S - 1)
     return np.stack([0.99 * (1 - a), np.full(S, 0.01), 0.99 * a], axis=1)
 
 
 # %% tags=["checkpoint-code"]
 def fully_connected_hmm(S: int, stay: float = 0.99) -> np.ndarray:
-    return np.full((S, S), (1 - stay) / (S - 1)) + np.eye(S) * (stay - (1 - stay) / (S - 1))
+    return np.full((S, S), (1 - stay) / (S - 1)) + np.eye(S) * (
+        stay - (1 - stay) / (S - 1)
+    )
 
 
 def cyclic_hmm(S: int, stay: float = 0.95) -> np.ndarray:
@@ -260,33 +277,71 @@ def cyclic_hmm(S: int, stay: float = 0.95) -> np.ndarray:
     return A
 
 
-HMMS = {"chain2": chain_hmm(2), "chain3": chain_hmm(3), "fully3": fully_connected_hmm(3), "cycle4": cyclic_hmm(4)}
+HMMS = {
+    "chain2": chain_hmm(2),
+    "chain3": chain_hmm(3),
+    "fully3": fully_connected_hmm(3),
+    "cycle4": cyclic_hmm(4),
+}
 
 
-def hmm_stack(names: list[str], device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Transitions (M, S, S), emissions (M, S, K) and start distributions (M, S), padded to the largest S."""
+def hmm_stack(
+    names: list[str], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    (
+        "Transitions (M, S, S), emissions (M, S, K) "
+        "and start distributions (M, S), padded to the largest S."
+    )
     Smax = max(len(HMMS[n]) for n in names)
-    A, E, pi0 = torch.zeros(len(names), Smax, Smax), torch.zeros(len(names), Smax, 3), torch.zeros(len(names), Smax)
+    A, E, pi0 = (
+        torch.zeros(len(names), Smax, Smax),
+        torch.zeros(len(names), Smax, 3),
+        torch.zeros(len(names), Smax),
+    )
     for m, name in enumerate(names):
         s = len(HMMS[name])
-        A[m, :s, :s], E[m, :s], pi0[m, :s] = torch.tensor(HMMS[name]), torch.tensor(linear_emissions(s)), 1.0 / s
+        A[m, :s, :s], E[m, :s], pi0[m, :s] = (
+            torch.tensor(HMMS[name]),
+            torch.tensor(linear_emissions(s)),
+            1.0 / s,
+        )
     return A.to(device), E.to(device), pi0.to(device)
 
 
 # %% tags=["checkpoint-code"]
-def sample_hmm(A: torch.Tensor, E: torch.Tensor, pi0: torch.Tensor, n: int, T: int, gen: torch.Generator):
-    """n sequences of T one-hot symbols per HMM: (M, n, T, K), and the hidden states (M, n, T)."""
+def sample_hmm(
+    A: torch.Tensor,
+    E: torch.Tensor,
+    pi0: torch.Tensor,
+    n: int,
+    T: int,
+    gen: torch.Generator,
+):
+    (
+        "n sequences of T one-hot symbols per HMM: (M, n, T, K), "
+        "and the hidden states (M, n, T)."
+    )
     M = A.shape[0]
-    s = torch.multinomial(pi0, n, replacement=True, generator=gen)  # (M, n)
+    # (M, n)
+    s = torch.multinomial(pi0, n, replacement=True, generator=gen)
     rows = torch.arange(M, device=A.device)[:, None]
     states, symbols = [], []
     for t in range(T):
         if t:
-            s = torch.multinomial(A[rows, s].reshape(M * n, -1), 1, generator=gen).view(M, n)
+            s = torch.multinomial(
+                A[rows, s].reshape(M * n, -1), 1, generator=gen
+            ).view(M, n)
         states.append(s)
-        symbols.append(torch.multinomial(E[rows, s].reshape(M * n, -1), 1, generator=gen).view(M, n))
+        symbols.append(
+            torch.multinomial(
+                E[rows, s].reshape(M * n, -1), 1, generator=gen
+            ).view(M, n)
+        )
     o = torch.stack(symbols, 2)
-    return torch.nn.functional.one_hot(o, E.shape[-1]).float(), torch.stack(states, 2)
+    return (
+        torch.nn.functional.one_hot(o, E.shape[-1]).float(),
+        torch.stack(states, 2),
+    )
 
 
 # %% [markdown]
@@ -304,36 +359,66 @@ def sample_hmm(A: torch.Tensor, E: torch.Tensor, pi0: torch.Tensor, n: int, T: i
 # The pre-activations $u_t$ are returned too: the kick-neuron analysis reads them.
 
 # %% tags=["checkpoint-code"]
-def init_weights(seeds: list[int], H: int, d: int, K: int, device: torch.device) -> dict[str, torch.Tensor]:
+def init_weights(
+    seeds: list[int], H: int, d: int, K: int, device: torch.device
+) -> dict[str, torch.Tensor]:
     """Stacked weights (M, ...) of M networks, each from its own seed."""
-    out: dict[str, list[torch.Tensor]] = {"W_hh": [], "W_ih": [], "W_out": []}
+    out: dict[str, list[torch.Tensor]] = {
+        "W_hh": [],
+        "W_ih": [],
+        "W_out": [],
+    }
     for seed in seeds:
         g = torch.Generator().manual_seed(seed)
-        for name, shape in (("W_hh", (H, H)), ("W_ih", (H, d)), ("W_out", (K, H))):
-            out[name].append((torch.rand(shape, generator=g) * 2 - 1) / math.sqrt(H))
+        for name, shape in (
+            ("W_hh", (H, H)), ("W_ih", (H, d)), ("W_out", (K, H))
+        ):
+            out[name].append(
+                (torch.rand(shape, generator=g) * 2 - 1) / math.sqrt(H)
+            )
     return {k: torch.stack(v).to(device) for k, v in out.items()}
 
 
-def rnn_run(W: dict[str, torch.Tensor], x: torch.Tensor, h0: torch.Tensor, keep: torch.Tensor | None = None):
-    """x: (M, n, T, d), h0: (M, n, H) -> pre-activations u, states h (M, n, T, H), logits z (M, n, T, K).
-
-    keep (M, 1, H) multiplies u (0 silences a unit: the authors' mu = 0 intervention)."""
+def rnn_run(
+    W: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    h0: torch.Tensor,
+    keep: torch.Tensor | None = None,
+):
+    (
+        "x: (M, n, T, d), h0: (M, n, H) -> pre-activations u, "
+        "states h (M, n, T, H), logits z (M, n, T, K).\n\n"
+        "    keep (M, 1, H) multiplies u "
+        "(0 silences a unit: the authors' mu = 0 intervention)."
+    )
     h, us, hs = h0, [], []
     for t in range(x.shape[2]):
-        u = h @ W["W_hh"].transpose(1, 2) + x[:, :, t] @ W["W_ih"].transpose(1, 2)
+        u = (
+            h @ W["W_hh"].transpose(1, 2)
+            + x[:, :, t] @ W["W_ih"].transpose(1, 2)
+        )
         u = u if keep is None else u * keep
         h = torch.relu(u)
         us.append(u)
         hs.append(h)
     h_all = torch.stack(hs, 2)
-    return torch.stack(us, 2), h_all, h_all @ W["W_out"].transpose(1, 2)[:, None]
+    return (
+        torch.stack(us, 2),
+        h_all,
+        h_all @ W["W_out"].transpose(1, 2)[:, None],
+    )
 
 
 def gumbel_hard(z: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """One-hot sample of softmax(z), straight-through gradient of softmax(z + G)."""
+    (
+        "One-hot sample of softmax(z), "
+        "straight-through gradient of softmax(z + G)."
+    )
     G = -torch.empty_like(z).exponential_(generator=gen).log()
     soft = torch.softmax(z + G, -1)
-    hard = torch.nn.functional.one_hot(soft.argmax(-1), z.shape[-1]).to(z.dtype)
+    hard = torch.nn.functional.one_hot(
+        soft.argmax(-1), z.shape[-1]
+    ).to(z.dtype)
     return hard - soft.detach() + soft
 
 
@@ -358,8 +443,18 @@ def gumbel_hard(z: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 # sequences are drawn fresh at every step (the authors use a fixed set of 10,000) [R].
 
 # %% tags=["checkpoint-code"]
-def train_rnn(names: list[str], seeds: list[int], cfg: dict, steps: int, batch: int, device: torch.device):
-    """Train one network per (HMM name, seed) pair as one batched model; returns weights, losses, snapshots."""
+def train_rnn(
+    names: list[str],
+    seeds: list[int],
+    cfg: dict,
+    steps: int,
+    batch: int,
+    device: torch.device,
+):
+    (
+        "Train one network per (HMM name, seed) pair "
+        "as one batched model; returns weights, losses, snapshots."
+    )
     A, E, pi0 = hmm_stack(names, device)
     W = init_weights(seeds, cfg["H"], cfg["d"], cfg["K"], device)
     params = [W[k].requires_grad_(True) for k in ("W_hh", "W_ih", "W_out")]
@@ -371,13 +466,22 @@ def train_rnn(names: list[str], seeds: list[int], cfg: dict, steps: int, batch: 
             snaps[step] = {k: v.detach().clone() for k, v in W.items()}
         if step == steps:
             break
-        x = cfg["sigma"] * torch.randn(M, batch, cfg["T"], cfg["d"], generator=gen, device=device)
-        _, _, z = rnn_run(W, x, torch.randn(M, batch, cfg["H"], generator=gen, device=device))
+        x = cfg["sigma"] * torch.randn(
+            M, batch, cfg["T"], cfg["d"], generator=gen, device=device
+        )
+        _, _, z = rnn_run(
+            W,
+            x,
+            torch.randn(M, batch, cfg["H"], generator=gen, device=device),
+        )
         y = gumbel_hard(z, gen).flatten(2)  # (M, batch, 3T)
         target = sample_hmm(A, E, pi0, batch, cfg["T"], gen)[0].flatten(2)
-        loss = transport.sinkhorn_divergence(y, target, cfg["eps"], cfg["sinkhorn_iters"], cfg["scaling"])
+        loss = transport.sinkhorn_divergence(
+            y, target, cfg["eps"], cfg["sinkhorn_iters"], cfg["scaling"]
+        )
         opt.zero_grad()
-        loss.sum().backward()  # the sum: each network gets its own gradient
+        # the sum: each network gets its own gradient
+        loss.sum().backward()
         clip_per_model(params, cfg["clip"])
         opt.step()
         losses.append(loss.detach().cpu().numpy())
@@ -398,13 +502,19 @@ def train_rnn(names: list[str], seeds: list[int], cfg: dict, steps: int, batch: 
 # %%
 ROOT = runtime.find_root()
 DATA = (ROOT / "data") if ROOT else Path("data")
-SOURCE = ROOT / "book" / "related" / "a08_rnn_hmm_mechanisms.py" if ROOT else None
+SOURCE = (
+    ROOT / "book" / "related" / "a08_rnn_hmm_mechanisms.py"
+    if ROOT
+    else None
+)
 
 
 def checkpoint_code_sha256(chapter_py: Path, transport_py: Path) -> str:
-    """SHA-256 of the syntax trees of the cells tagged checkpoint-code (in order) and of rnnbook/transport.py.
+    """SHA-256 of the syntax trees of the cells tagged checkpoint-code
+    (in order) and of rnnbook/transport.py.
 
-    Syntax trees, not bytes: reformatting or comments do not count, any change to the code does."""
+    Syntax trees, not bytes: reformatting or comments do not count, any
+    change to the code does."""
     cells = re.split(r"^# %%", chapter_py.read_text(), flags=re.M)
     h = hashlib.sha256()
     for cell in cells:
@@ -415,10 +525,22 @@ def checkpoint_code_sha256(chapter_py: Path, transport_py: Path) -> str:
     return h.hexdigest()
 
 
-CODE_SHA = checkpoint_code_sha256(SOURCE, Path(transport.__file__)) if SOURCE and SOURCE.exists() else None
-TRAIN = os.environ.get("A08_TRAIN_CHECKPOINT", "1" if ctx.profile == "full" else "0") == "1"
+CODE_SHA = (
+    checkpoint_code_sha256(SOURCE, Path(transport.__file__))
+    if SOURCE and SOURCE.exists()
+    else None
+)
+TRAIN = (
+    os.environ.get(
+        "A08_TRAIN_CHECKPOINT", "1" if ctx.profile == "full" else "0"
+    )
+    == "1"
+)
 TRAIN = TRAIN or not (DATA / "a08_checkpoint.npz").exists()
-print("code hash:", CODE_SHA and CODE_SHA[:16], "| train the checkpoint:", TRAIN)
+print(
+    "code hash:", CODE_SHA and CODE_SHA[:16],
+    "| train the checkpoint:", TRAIN,
+)
 
 
 # %%
@@ -426,30 +548,63 @@ def save_checkpoint(W, losses, snaps, meta):
     arrays = {k: v[0].cpu().numpy() for k, v in W.items()}
     arrays["snapshot_steps"] = np.array(sorted(snaps))
     for k in ("W_hh", "W_ih", "W_out"):
-        arrays[f"snapshot_{k}"] = np.stack([snaps[s][k][0].cpu().numpy() for s in sorted(snaps)])
+        arrays[f"snapshot_{k}"] = np.stack(
+            [snaps[s][k][0].cpu().numpy() for s in sorted(snaps)]
+        )
     DATA.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(DATA / "a08_checkpoint.npz", **arrays)
     meta["shapes"] = {k: list(v.shape) for k, v in arrays.items()}
-    (DATA / "a08_checkpoint.json").write_text(json.dumps(meta, indent=1) + "\n")
+    (DATA / "a08_checkpoint.json").write_text(
+        json.dumps(meta, indent=1) + "\n"
+    )
 
 
 if TRAIN:
     t0, c0 = time.perf_counter(), time.process_time()
-    W_ck, loss_ck, snaps_ck = train_rnn([CKPT["hmm"]], [CKPT["seed"]], CKPT, CKPT["steps"], CKPT["batch"], dev)
-    meta = dict(code_sha256=CODE_SHA, config=CKPT, seed=CKPT["seed"], steps=CKPT["steps"], device=ctx.device_name,
-                torch=torch.__version__, threads=torch.get_num_threads(), wall_s=round(time.perf_counter() - t0, 1),
-                cpu_s=round(time.process_time() - c0, 1), loss_every_10=[round(float(v), 4) for v in loss_ck[::10, 0]])
+    W_ck, loss_ck, snaps_ck = train_rnn(
+        [CKPT["hmm"]], [CKPT["seed"]], CKPT,
+        CKPT["steps"], CKPT["batch"], dev,
+    )
+    meta = dict(
+        code_sha256=CODE_SHA,
+        config=CKPT,
+        seed=CKPT["seed"],
+        steps=CKPT["steps"],
+        device=ctx.device_name,
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        wall_s=round(time.perf_counter() - t0, 1),
+        cpu_s=round(time.process_time() - c0, 1),
+        loss_every_10=[round(float(v), 4) for v in loss_ck[::10, 0]],
+    )
     save_checkpoint(W_ck, loss_ck, snaps_ck, meta)
 meta = json.loads((DATA / "a08_checkpoint.json").read_text())
 if CODE_SHA is not None and meta["code_sha256"] != CODE_SHA:
-    raise RuntimeError("data/a08_checkpoint.* was made by other code: retrain with A08_TRAIN_CHECKPOINT=1")
+    raise RuntimeError(
+        "data/a08_checkpoint.* was made by other code: "
+        "retrain with A08_TRAIN_CHECKPOINT=1"
+    )
 if meta["config"] != json.loads(json.dumps(CKPT)):
-    raise RuntimeError("the checkpoint's configuration differs from CKPT: retrain with A08_TRAIN_CHECKPOINT=1")
+    raise RuntimeError(
+        "the checkpoint's configuration differs from CKPT: "
+        "retrain with A08_TRAIN_CHECKPOINT=1"
+    )
 npz = np.load(DATA / "a08_checkpoint.npz")
-W = {k: torch.from_numpy(npz[k])[None].to(dev) for k in ("W_hh", "W_ih", "W_out")}
-SNAPS = {int(s): {k: torch.from_numpy(npz[f"snapshot_{k}"][i])[None].to(dev) for k in ("W_hh", "W_ih", "W_out")}
-         for i, s in enumerate(npz["snapshot_steps"])}  # fmt: skip
-print(f"checkpoint: {meta['steps']} steps on {meta['device']}, {meta['wall_s']} s wall, torch {meta['torch']}")
+W = {
+    k: torch.from_numpy(npz[k])[None].to(dev)
+    for k in ("W_hh", "W_ih", "W_out")
+}
+SNAPS = {
+    int(s): {
+        k: torch.from_numpy(npz[f"snapshot_{k}"][i])[None].to(dev)
+        for k in ("W_hh", "W_ih", "W_out")
+    }
+    for i, s in enumerate(npz["snapshot_steps"])
+}
+print(
+    f"checkpoint: {meta['steps']} steps on {meta['device']}, "
+    f"{meta['wall_s']} s wall, torch {meta['torch']}"
+)
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6, 2.6))
@@ -477,23 +632,32 @@ plt.show()
 
 # %%
 def simulate(W, n, T, sigma, gen, burn=0, keep=None, h0=None):
-    """Noise-driven runs of every network in W: (u, h, z) after `burn` discarded steps."""
+    """Noise-driven runs of every network in W: (u, h, z) after `burn`
+    discarded steps."""
     M, H, d = W["W_hh"].shape[0], W["W_hh"].shape[1], W["W_ih"].shape[2]
     x = sigma * torch.randn(M, n, burn + T, d, generator=gen, device=dev)
-    h0 = torch.randn(M, n, H, generator=gen, device=dev) if h0 is None else h0
+    h0 = (
+        torch.randn(M, n, H, generator=gen, device=dev)
+        if h0 is None
+        else h0
+    )
     with torch.no_grad():
         u, h, z = rnn_run(W, x, h0, keep)
     return u[:, :, burn:], h[:, :, burn:], z[:, :, burn:]
 
 
 def emission_stats(o: np.ndarray, K: int = 3) -> dict:
-    """Frequencies, switch rate and dwell-time distribution of symbol sequences o (n, T)."""
+    """Frequencies, switch rate and dwell-time distribution of symbol
+    sequences o (n, T)."""
     n, T = o.shape
     new_run = np.ones_like(o, dtype=bool)
     new_run[:, 1:] = o[:, 1:] != o[:, :-1]
     lengths = np.bincount(np.cumsum(new_run.ravel()) - 1)
-    return dict(freq=np.bincount(o.ravel(), minlength=K) / o.size, switch=float(new_run[:, 1:].mean()),
-                dwell=np.bincount(lengths, minlength=T + 1)[1:] / len(lengths))
+    return dict(
+        freq=np.bincount(o.ravel(), minlength=K) / o.size,
+        switch=float(new_run[:, 1:].mean()),
+        dwell=np.bincount(lengths, minlength=T + 1)[1:] / len(lengths),
+    )
 
 
 def compare_to_hmm(W, name, n, T, gen):
@@ -502,23 +666,52 @@ def compare_to_hmm(W, name, n, T, gen):
     _, _, z = simulate(W, n, T, CKPT["sigma"], gen)
     o_rnn = gumbel_hard(z, gen)[0].argmax(-1).cpu().numpy()
     a, b = emission_stats(o_rnn), emission_stats(o_hmm)
-    return a, b, dict(freq_err=float(np.abs(a["freq"] - b["freq"]).max()), switch_rel_err=a["switch"] / b["switch"] - 1,
-                      dwell_tv=0.5 * float(np.abs(a["dwell"] - b["dwell"]).sum()), switch_rnn=a["switch"], switch_hmm=b["switch"])
+    return a, b, dict(
+        freq_err=float(np.abs(a["freq"] - b["freq"]).max()),
+        switch_rel_err=a["switch"] / b["switch"] - 1,
+        dwell_tv=0.5 * float(np.abs(a["dwell"] - b["dwell"]).sum()),
+        switch_rnn=a["switch"],
+        switch_hmm=b["switch"],
+    )
 
 
-per_seed = [compare_to_hmm(W, CKPT["hmm"], P["stats_n"], CKPT["T"], runtime.generator(s, 1, dev)) for s in ctx.seeds]
+per_seed = [
+    compare_to_hmm(
+        W, CKPT["hmm"], P["stats_n"], CKPT["T"],
+        runtime.generator(s, 1, dev),
+    )
+    for s in ctx.seeds
+]
 st_rnn, st_hmm = per_seed[0][:2]
 c1_seeds = [r[2] for r in per_seed]
-c1_untrained = compare_to_hmm(SNAPS[0], CKPT["hmm"], P["stats_n"], CKPT["T"], runtime.generator(ctx.seeds[0], 11, dev))[2]
-print([{k: round(v, 4) for k, v in c.items()} for c in c1_seeds], "| untrained:", {k: round(v, 4) for k, v in c1_untrained.items()})
+c1_untrained = compare_to_hmm(
+    SNAPS[0], CKPT["hmm"], P["stats_n"], CKPT["T"],
+    runtime.generator(ctx.seeds[0], 11, dev),
+)[2]
+print(
+    [{k: round(v, 4) for k, v in c.items()} for c in c1_seeds],
+    "| untrained:",
+    {k: round(v, 4) for k, v in c1_untrained.items()},
+)
 
 # %%
 t0 = time.process_time()
-W_smoke, loss_smoke, _ = train_rnn([CKPT["hmm"]] * S, ctx.seeds, CKPT, P["smoke_steps"], P["smoke_batch"], dev)
-smoke = [compare_to_hmm({k: v[i : i + 1] for k, v in W_smoke.items()}, CKPT["hmm"], P["stats_n"], CKPT["T"], runtime.generator(s, 2, dev))[2]
-         for i, s in enumerate(ctx.seeds)]  # fmt: skip
+W_smoke, loss_smoke, _ = train_rnn(
+    [CKPT["hmm"]] * S, ctx.seeds, CKPT,
+    P["smoke_steps"], P["smoke_batch"], dev,
+)
+smoke = [
+    compare_to_hmm(
+        {k: v[i : i + 1] for k, v in W_smoke.items()},
+        CKPT["hmm"], P["stats_n"], CKPT["T"], runtime.generator(s, 2, dev),
+    )[2]
+    for i, s in enumerate(ctx.seeds)
+]  # fmt: skip
 runtime.glue("a08_smoke_steps", P["smoke_steps"])
-print(f"smoke training: {time.process_time() - t0:.1f} s CPU;", [{k: round(v, 3) for k, v in s.items()} for s in smoke])
+print(
+    f"smoke training: {time.process_time() - t0:.1f} s CPU;",
+    [{k: round(v, 3) for k, v in s.items()} for s in smoke],
+)
 
 # %%
 report.measure(
@@ -537,7 +730,9 @@ runtime.glue("a08_c1_switch_rnn", c1["switch_rnn"])
 runtime.glue("a08_c1_switch_hmm", c1["switch_hmm"])
 runtime.glue("a08_c1_tv", c1["dwell_tv"])
 runtime.glue("a08_c1_switch_untrained", c1_untrained["switch_rnn"])
-runtime.glue("a08_c1_smoke_switch", float(np.mean([s["switch_rnn"] for s in smoke])))
+runtime.glue(
+    "a08_c1_smoke_switch", float(np.mean([s["switch_rnn"] for s in smoke]))
+)
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 3, figsize=(11, 3))
@@ -579,23 +774,37 @@ plt.show()
 
 # %%
 def fixed_point_test(W, gen) -> tuple[dict, torch.Tensor, torch.Tensor]:
-    """Input-free relaxation from random and from noise-driven states (network 0 of W)."""
+    """Input-free relaxation from random and from noise-driven states
+    (network 0 of W)."""
     _, h_orbit, _ = simulate(W, 4, 400, CKPT["sigma"], gen, burn=50)
     H, scale = h_orbit.shape[-1], float(h_orbit.norm(dim=-1).mean())
-    traj = [torch.cat([3 * torch.randn(100, H, generator=gen, device=dev), h_orbit[0].reshape(-1, H)[::16][:100]])]
+    traj = [
+        torch.cat([
+            3 * torch.randn(100, H, generator=gen, device=dev),
+            h_orbit[0].reshape(-1, H)[::16][:100],
+        ])
+    ]
     with torch.no_grad():
         for _ in range(300):
             traj.append(torch.relu(traj[-1] @ W["W_hh"][0].T))
     traj = torch.stack(traj, 1)  # (200, 301, H)
     end, norms = traj[:, -1], traj.norm(dim=-1) / traj[:, :1].norm(dim=-1)
-    out = dict(spread_rel=float((end - end.mean(0)).norm(dim=-1).max()) / scale,
-               last_step_rel=float((traj[:, -1] - traj[:, -2]).norm(dim=-1).max()) / scale,
-               steps_to_1pct=float((norms > 0.01).sum(1).float().max()), fixed_point_norm_rel=float(end.mean(0).norm()) / scale)
+    out = dict(
+        spread_rel=float((end - end.mean(0)).norm(dim=-1).max()) / scale,
+        last_step_rel=float(
+            (traj[:, -1] - traj[:, -2]).norm(dim=-1).max()
+        ) / scale,
+        steps_to_1pct=float((norms > 0.01).sum(1).float().max()),
+        fixed_point_norm_rel=float(end.mean(0).norm()) / scale,
+    )
     return out, traj, h_orbit[0]
 
 
-def shuffled(W: dict[str, torch.Tensor], gen: torch.Generator) -> dict[str, torch.Tensor]:
-    """W with the entries of W_hh permuted at random (the control of C2)."""
+def shuffled(
+    W: dict[str, torch.Tensor], gen: torch.Generator
+) -> dict[str, torch.Tensor]:
+    """W with the entries of W_hh permuted at random
+    (the control of C2)."""
     flat = W["W_hh"].reshape(-1)
     perm = torch.randperm(flat.numel(), generator=gen, device=flat.device)
     return {**W, "W_hh": flat[perm].reshape(W["W_hh"].shape)}
@@ -605,18 +814,36 @@ def finite(x: float, cap: float = 1e30) -> float:
     return float(x) if math.isfinite(x) and x < cap else cap
 
 
-c2, traj_free, h_orbit = fixed_point_test(W, runtime.generator(ctx.seeds[0], 4, dev))
+c2, traj_free, h_orbit = fixed_point_test(
+    W, runtime.generator(ctx.seeds[0], 4, dev)
+)
 W_shuf = shuffled(W, runtime.generator(ctx.seeds[0], 12, dev))
-c2_shuf = fixed_point_test(W_shuf, runtime.generator(ctx.seeds[0], 4, dev))[0]
-rho = {n: float(torch.linalg.eigvals(w["W_hh"][0]).abs().max()) for n, w in (("trained", W), ("shuffled", W_shuf), ("untrained", SNAPS[0]))}
-report.measure("C2", spread_rel=c2["spread_rel"], last_step_rel=c2["last_step_rel"],
-               spread_rel_shuffled=finite(c2_shuf["spread_rel"]), steps_to_1pct=c2["steps_to_1pct"])
+c2_shuf = fixed_point_test(
+    W_shuf, runtime.generator(ctx.seeds[0], 4, dev)
+)[0]
+rho = {
+    n: float(torch.linalg.eigvals(w["W_hh"][0]).abs().max())
+    for n, w in (
+        ("trained", W), ("shuffled", W_shuf), ("untrained", SNAPS[0])
+    )
+}
+report.measure(
+    "C2",
+    spread_rel=c2["spread_rel"],
+    last_step_rel=c2["last_step_rel"],
+    spread_rel_shuffled=finite(c2_shuf["spread_rel"]),
+    steps_to_1pct=c2["steps_to_1pct"],
+)
 runtime.glue("a08_c2_steps", int(c2["steps_to_1pct"]))
 runtime.glue("a08_c2_shuf", finite(c2_shuf["spread_rel"]))
 for name, r in rho.items():
     runtime.glue(f"a08_c2_rho_{name}", r)
 runtime.glue("a08_c2_verdict", report.verdict("C2"))
-print({k: f"{v:.3g}" for k, v in c2.items()}, "| shuffled:", {k: f"{v:.3g}" for k, v in c2_shuf.items()})
+print(
+    {k: f"{v:.3g}" for k, v in c2.items()},
+    "| shuffled:",
+    {k: f"{v:.3g}" for k, v in c2_shuf.items()},
+)
 print("spectral radius of W_hh:", {k: round(v, 3) for k, v in rho.items()})
 
 # %% [markdown]
@@ -648,35 +875,71 @@ print("spectral radius of W_hh:", {k: round(v, 3) for k, v in rho.items()})
 
 # %%
 def pca_basis(X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and first two principal axes (rows) of states X (..., H), signs fixed."""
+    """Mean and first two principal axes (rows) of states X (..., H),
+    signs fixed."""
     X = X.reshape(-1, X.shape[-1])
     mu = X.mean(0)
     V = torch.linalg.svd(X - mu, full_matrices=False)[2][:2]
-    return mu, V * torch.sign(V[torch.arange(2), V.abs().argmax(1)])[:, None]
+    return (
+        mu,
+        V * torch.sign(V[torch.arange(2), V.abs().argmax(1)])[:, None],
+    )
 
 
-def orbit_metrics(h: torch.Tensor, z: torch.Tensor, bins: int = 12) -> dict:
-    """Rotation coherence kappa and phase-explained variance eta2 of runs h (n, T, H), logits z (n, T, K)."""
-    if not bool(torch.isfinite(h).all()):  # a diverging network (possible mid-training): no orbit to measure
-        return dict(kappa=float("nan"), eta2=float("nan"), turns=float("nan"), switches=float("nan"), switch_rate=float("nan"))
+def orbit_metrics(
+    h: torch.Tensor, z: torch.Tensor, bins: int = 12
+) -> dict:
+    """Rotation coherence kappa and phase-explained variance eta2 of runs
+    h (n, T, H), logits z (n, T, K)."""
+    # a diverging network (possible mid-training): no orbit to measure
+    if not bool(torch.isfinite(h).all()):
+        return dict(
+            kappa=float("nan"),
+            eta2=float("nan"),
+            turns=float("nan"),
+            switches=float("nan"),
+            switch_rate=float("nan"),
+        )
     mu, V = pca_basis(h)
     pc = (h - mu) @ V.T
     theta = torch.atan2(pc[..., 1], pc[..., 0])
-    dtheta = torch.remainder(theta[:, 1:] - theta[:, :-1] + math.pi, 2 * math.pi) - math.pi
+    dtheta = (
+        torch.remainder(
+            theta[:, 1:] - theta[:, :-1] + math.pi, 2 * math.pi
+        )
+        - math.pi
+    )
     a = z.argmax(-1)
     switches = float((a[:, 1:] != a[:, :-1]).sum())
     turns = float(dtheta.sum()) / (2 * math.pi)
     p = torch.softmax(z, -1).reshape(-1, z.shape[-1])
-    b = ((theta.reshape(-1) + math.pi) / (2 * math.pi) * bins).long().clamp(0, bins - 1)
-    counts = torch.bincount(b, minlength=bins).clamp_min(1)[:, None].to(p.dtype)
-    means = torch.zeros(bins, p.shape[1], device=p.device, dtype=p.dtype).index_add_(0, b, p) / counts
+    b = (
+        ((theta.reshape(-1) + math.pi) / (2 * math.pi) * bins)
+        .long()
+        .clamp(0, bins - 1)
+    )
+    counts = (
+        torch.bincount(b, minlength=bins).clamp_min(1)[:, None].to(p.dtype)
+    )
+    means = (
+        torch.zeros(
+            bins, p.shape[1], device=p.device, dtype=p.dtype
+        ).index_add_(0, b, p)
+        / counts
+    )
     between = float((counts * (means - p.mean(0)) ** 2).sum())
-    return dict(kappa=abs(turns) / max(switches / 2, 1.0), eta2=between / float(((p - p.mean(0)) ** 2).sum()),
-                turns=turns, switches=switches, switch_rate=switches / a[:, 1:].numel())
+    return dict(
+        kappa=abs(turns) / max(switches / 2, 1.0),
+        eta2=between / float(((p - p.mean(0)) ** 2).sum()),
+        turns=turns,
+        switches=switches,
+        switch_rate=switches / a[:, 1:].numel(),
+    )
 
 
 def switch_times(a: np.ndarray) -> list[np.ndarray]:
-    """Per run, the steps t at which the most likely symbol differs from step t - 1."""
+    """Per run, the steps t at which the most likely symbol differs from
+    step t - 1."""
     return [np.flatnonzero(r[1:] != r[:-1]) + 1 for r in a]
 
 
@@ -685,13 +948,20 @@ def cluster_mask(a: np.ndarray, margin: int = 5) -> np.ndarray:
     mask = np.zeros(a.shape, dtype=bool)
     for i, s in enumerate(switch_times(a)):
         t = np.arange(a.shape[1])
-        dist = np.abs(t[:, None] - s[None, :]).min(1) if len(s) else np.full(len(t), a.shape[1])
+        dist = (
+            np.abs(t[:, None] - s[None, :]).min(1)
+            if len(s)
+            else np.full(len(t), a.shape[1])
+        )
         mask[i] = dist >= margin
     return mask
 
 
-def p_switch_within(W, states: torch.Tensor, trials: int, steps: int, gen) -> float:
-    """Probability that fresh noise changes the most likely symbol within `steps` steps of `states` (N, H)."""
+def p_switch_within(
+    W, states: torch.Tensor, trials: int, steps: int, gen
+) -> float:
+    """Probability that fresh noise changes the most likely symbol within
+    `steps` steps of `states` (N, H)."""
     h0 = states.repeat_interleave(trials, 0)[None]
     a0 = (h0 @ W["W_out"][0].T).argmax(-1)
     _, _, z = simulate(W, h0.shape[1], steps, CKPT["sigma"], gen, h0=h0)
@@ -706,7 +976,8 @@ def logit_margin(z: torch.Tensor) -> torch.Tensor:
 
 def slow_fast(W, u, h, z, gen) -> dict:
     a = z[0].argmax(-1).cpu().numpy()
-    speed = (h[0, :, 1:] - h[0, :, :-1]).norm(dim=-1).cpu().numpy()  # speed[:, t-1] = |h_t - h_{t-1}|
+    # speed[:, t-1] = |h_t - h_{t-1}|
+    speed = (h[0, :, 1:] - h[0, :, :-1]).norm(dim=-1).cpu().numpy()
     sw = np.zeros(a.shape, dtype=bool)
     sw[:, 1:] = a[:, 1:] != a[:, :-1]
     clus = cluster_mask(a)
@@ -715,7 +986,8 @@ def slow_fast(W, u, h, z, gen) -> dict:
     ci, ct = np.nonzero(clus)
     pick = np.linspace(0, len(ci) - 1, P["commit_n"]).astype(int)
     hs = h[0]
-    # margin-matched null: states not followed by a switch, nearest in logit margin to each pre-switch state
+    # margin-matched null: states not followed by a switch, nearest in
+    # logit margin to each pre-switch state
     marg = logit_margin(z[0]).cpu().numpy()
     pool = np.ones(a.shape, dtype=bool)
     pool[:, :-1] = ~sw[:, 1:]  # the last state before a switch is excluded
@@ -725,27 +997,71 @@ def slow_fast(W, u, h, z, gen) -> dict:
     pm = marg[pi_, pt_][order]
     m_pre = marg[[i for i, _ in pre], [t for _, t in pre]]
     j = np.clip(np.searchsorted(pm, m_pre), 1, len(pm) - 1)
-    j = np.where(np.abs(pm[j - 1] - m_pre) <= np.abs(pm[j] - m_pre), j - 1, j)
+    j = np.where(
+        np.abs(pm[j - 1] - m_pre) <= np.abs(pm[j] - m_pre), j - 1, j
+    )
     ni, nt = pi_[order][j], pt_[order][j]
-    return dict(speed_ratio=float(np.median(speed[sw[:, 1:]]) / np.median(speed[clus[:, 1:]])),
-                p_commit_transition=p_switch_within(W, hs[[i for i, _ in pre], [t for _, t in pre]], P["commit_trials"], 3, gen),
-                p_switch_cluster=p_switch_within(W, hs[ci[pick], ct[pick]], P["commit_trials"], 3, gen), n_switches=len(pre),
-                p_commit_null=p_switch_within(W, hs[ni, nt], P["commit_trials"], 3, gen),
-                margin_pre=float(np.median(m_pre)), margin_null=float(np.median(marg[ni, nt])),
-                margin_all=float(np.median(marg)))
+    return dict(
+        speed_ratio=float(
+            np.median(speed[sw[:, 1:]]) / np.median(speed[clus[:, 1:]])
+        ),
+        p_commit_transition=p_switch_within(
+            W,
+            hs[[i for i, _ in pre], [t for _, t in pre]],
+            P["commit_trials"],
+            3,
+            gen,
+        ),
+        p_switch_cluster=p_switch_within(
+            W, hs[ci[pick], ct[pick]], P["commit_trials"], 3, gen
+        ),
+        n_switches=len(pre),
+        p_commit_null=p_switch_within(
+            W, hs[ni, nt], P["commit_trials"], 3, gen
+        ),
+        margin_pre=float(np.median(m_pre)),
+        margin_null=float(np.median(marg[ni, nt])),
+        margin_all=float(np.median(marg)),
+    )
 
 
-u_l, h_l, z_l = simulate(W, P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 5, dev), burn=50)
+u_l, h_l, z_l = simulate(
+    W, P["orbit_n"], P["orbit_T"], CKPT["sigma"],
+    runtime.generator(ctx.seeds[0], 5, dev), burn=50,
+)
 orb = orbit_metrics(h_l[0], z_l[0])
 sf = slow_fast(W, u_l, h_l, z_l, runtime.generator(ctx.seeds[0], 6, dev))
-_, h_l0, z_l0 = simulate(SNAPS[0], P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 5, dev), burn=50)
+_, h_l0, z_l0 = simulate(
+    SNAPS[0], P["orbit_n"], P["orbit_T"], CKPT["sigma"],
+    runtime.generator(ctx.seeds[0], 5, dev), burn=50,
+)
 orb0 = orbit_metrics(h_l0[0], z_l0[0])
-c3 = dict(kappa=orb["kappa"], eta2=orb["eta2"], speed_ratio=sf["speed_ratio"], p_commit_transition=sf["p_commit_transition"],
-          p_switch_cluster=sf["p_switch_cluster"], p_commit_null=sf["p_commit_null"], stationary_switch_rate=orb["switch_rate"],
-          kappa_untrained=orb0["kappa"], eta2_untrained=orb0["eta2"])
-report.measure("C3a", kappa=orb["kappa"], eta2=orb["eta2"], kappa_untrained=orb0["kappa"], eta2_untrained=orb0["eta2"])
-report.measure("C3b", speed_ratio=sf["speed_ratio"], p_commit=sf["p_commit_transition"], p_switch_cluster=sf["p_switch_cluster"],
-               p_commit_margin_null=sf["p_commit_null"], margin_pre_switch=sf["margin_pre"])
+c3 = dict(
+    kappa=orb["kappa"],
+    eta2=orb["eta2"],
+    speed_ratio=sf["speed_ratio"],
+    p_commit_transition=sf["p_commit_transition"],
+    p_switch_cluster=sf["p_switch_cluster"],
+    p_commit_null=sf["p_commit_null"],
+    stationary_switch_rate=orb["switch_rate"],
+    kappa_untrained=orb0["kappa"],
+    eta2_untrained=orb0["eta2"],
+)
+report.measure(
+    "C3a",
+    kappa=orb["kappa"],
+    eta2=orb["eta2"],
+    kappa_untrained=orb0["kappa"],
+    eta2_untrained=orb0["eta2"],
+)
+report.measure(
+    "C3b",
+    speed_ratio=sf["speed_ratio"],
+    p_commit=sf["p_commit_transition"],
+    p_switch_cluster=sf["p_switch_cluster"],
+    p_commit_margin_null=sf["p_commit_null"],
+    margin_pre_switch=sf["margin_pre"],
+)
 runtime.glue("a08_orbit_T", P["orbit_T"])
 for key, v in c3.items():
     runtime.glue(f"a08_c3_{key}", v)
@@ -754,7 +1070,13 @@ runtime.glue("a08_c3_margin_null", sf["margin_null"])
 runtime.glue("a08_c3_margin_all", sf["margin_all"])
 runtime.glue("a08_c3a_verdict", report.verdict("C3a"))
 runtime.glue("a08_c3b_verdict", report.verdict("C3b"))
-print({k: round(v, 3) for k, v in c3.items()}, {k: round(sf[k], 3) for k in ("margin_pre", "margin_null", "margin_all")})
+print(
+    {k: round(v, 3) for k, v in c3.items()},
+    {
+        k: round(sf[k], 3)
+        for k in ("margin_pre", "margin_null", "margin_all")
+    },
+)
 
 # %% tags=["hide-input"]
 mu, V = pca_basis(h_orbit)
@@ -831,15 +1153,24 @@ def kick_scores(u: torch.Tensor, z: torch.Tensor) -> np.ndarray:
     a = z[0].argmax(-1).cpu().numpy()
     uu = u[0].cpu().numpy()
     clus = cluster_mask(a)
-    win = [(i, t + dt) for i, s in enumerate(switch_times(a)) for t in s[s >= 2] for dt in (-2, -1, 0)]
-    if not win or not clus.any():  # no switches or no clusters (an untrained network): no kick units to find
+    win = [
+        (i, t + dt)
+        for i, s in enumerate(switch_times(a))
+        for t in s[s >= 2]
+        for dt in (-2, -1, 0)
+    ]
+    # no switches or no clusters (an untrained network):
+    # no kick units to find
+    if not win or not clus.any():
         return np.zeros(uu.shape[-1])
     pre = uu[[i for i, _ in win], [t for _, t in win]]
     base = uu[clus]
     return (pre.mean(0) - base.mean(0)) / (base.std(0) + 1e-6)
 
 
-def ablation_test(W, u, z, seed: int, draws: int) -> tuple[dict, np.ndarray, dict]:
+def ablation_test(
+    W, u, z, seed: int, draws: int
+) -> tuple[dict, np.ndarray, dict]:
     H = W["W_hh"].shape[-1]
     k = math.ceil(0.05 * H)
     kick = np.argsort(-kick_scores(u, z))[:k]
@@ -847,34 +1178,67 @@ def ablation_test(W, u, z, seed: int, draws: int) -> tuple[dict, np.ndarray, dic
     def rate(silenced) -> float:
         keep = torch.ones(1, 1, H, device=dev)
         keep[..., list(silenced)] = 0.0
-        _, _, zz = simulate(W, P["ablate_n"], P["ablate_T"], CKPT["sigma"], runtime.generator(seed, 7, dev), burn=50, keep=keep)
+        _, _, zz = simulate(
+            W, P["ablate_n"], P["ablate_T"], CKPT["sigma"],
+            runtime.generator(seed, 7, dev), burn=50, keep=keep,
+        )
         a = zz[0].argmax(-1)
         return float((a[:, 1:] != a[:, :-1]).float().mean())
 
     rng = np.random.default_rng(seed)
     others = np.setdiff1d(np.arange(H), kick)
-    intact, kicked = max(rate([]), 1e-12), rate(kick)  # (a network that never switches: reductions ~ 0 or negative)
-    randoms = [rate(rng.choice(others, k, replace=False)) for _ in range(draws)]
-    red = dict(kick_reduction=1 - kicked / intact, random_reduction=float(np.mean([1 - r / intact for r in randoms])), k=k)
+    # (a network that never switches: reductions ~ 0 or negative)
+    intact, kicked = max(rate([]), 1e-12), rate(kick)
+    randoms = [
+        rate(rng.choice(others, k, replace=False)) for _ in range(draws)
+    ]
+    red = dict(
+        kick_reduction=1 - kicked / intact,
+        random_reduction=float(
+            np.mean([1 - r / intact for r in randoms])
+        ),
+        k=k,
+    )
     return red, kick, dict(intact=intact, kick=kicked, random=randoms)
 
 
 c4_seeds, kick_sets = [], []
-for s in ctx.seeds:  # seed 0 reuses the run of C3; every seed: its own run, its own ablation noise
-    _u, _z = (u_l, z_l) if s == ctx.seeds[0] else [simulate(W, P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(s, 5, dev), burn=50)[i] for i in (0, 2)]
+# seed 0 reuses the run of C3; every seed: its own run, its own
+# ablation noise
+for s in ctx.seeds:
+    _u, _z = (
+        (u_l, z_l)
+        if s == ctx.seeds[0]
+        else [
+            simulate(
+                W, P["orbit_n"], P["orbit_T"], CKPT["sigma"],
+                runtime.generator(s, 5, dev), burn=50,
+            )[i]
+            for i in (0, 2)
+        ]
+    )
     red, kick_s, rates_s = ablation_test(W, _u, _z, s, P["random_draws"])
     c4_seeds.append(red)
     kick_sets.append(kick_s)
     if s == ctx.seeds[0]:
         kick, rates = kick_s, rates_s
-c4 = dict(kick_reduction=[r["kick_reduction"] for r in c4_seeds], random_reduction=[r["random_reduction"] for r in c4_seeds],
-          k=c4_seeds[0]["k"], kick_overlap=float(np.mean([len(set(kick) & set(ks)) / len(kick) for ks in kick_sets])))
+c4 = dict(
+    kick_reduction=[r["kick_reduction"] for r in c4_seeds],
+    random_reduction=[r["random_reduction"] for r in c4_seeds],
+    k=c4_seeds[0]["k"],
+    kick_overlap=float(np.mean([
+        len(set(kick) & set(ks)) / len(kick) for ks in kick_sets
+    ])),
+)
 report.measure("C4", c4)
 runtime.glue("a08_c4_kick", float(np.mean(c4["kick_reduction"])))
 runtime.glue("a08_c4_random", float(np.mean(c4["random_reduction"])))
 runtime.glue("a08_c4_overlap", c4["kick_overlap"])
 runtime.glue("a08_c4_verdict", report.verdict("C4"))
-print("kick neurons:", [ks.tolist() for ks in kick_sets], c4, "intact rate", round(rates["intact"], 4))
+print(
+    "kick neurons:", [ks.tolist() for ks in kick_sets], c4,
+    "intact rate", round(rates["intact"], 4),
+)
 
 # %% tags=["hide-input"]
 a = z_l[0].argmax(-1).cpu().numpy()
@@ -931,49 +1295,85 @@ plt.show()
 # %%
 mults = [1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8]
 A2, E2_, pi2 = hmm_stack([CKPT["hmm"]], dev)
-y_hmm = sample_hmm(A2, E2_, pi2, P["sweep_n"], CKPT["T"], runtime.generator(ctx.seeds[0], 14, dev))[0].flatten(2)
+y_hmm = sample_hmm(
+    A2, E2_, pi2, P["sweep_n"], CKPT["T"],
+    runtime.generator(ctx.seeds[0], 14, dev),
+)[0].flatten(2)
 
 
 def noise_sweep(Wn, with_loss: bool) -> tuple[list[float], list[float]]:
-    """Switch rate of the sampled emissions (and Sinkhorn divergence to the HMM) at each noise level."""
+    """Switch rate of the sampled emissions (and Sinkhorn divergence to
+    the HMM) at each noise level."""
     rates, losses = [], []
     for m in mults:
-        _, _, zw = simulate(Wn, P["sweep_n"], CKPT["T"], CKPT["sigma"] * m, runtime.generator(ctx.seeds[0], 8, dev))
+        _, _, zw = simulate(
+            Wn, P["sweep_n"], CKPT["T"], CKPT["sigma"] * m,
+            runtime.generator(ctx.seeds[0], 8, dev),
+        )
         y = gumbel_hard(zw, runtime.generator(ctx.seeds[0], 13, dev))
         o = y[0].argmax(-1)
         rates.append(float((o[:, 1:] != o[:, :-1]).float().mean()))
         if with_loss:
             with torch.no_grad():
-                sd = transport.sinkhorn_divergence(y.flatten(2), y_hmm, CKPT["eps"], CKPT["sinkhorn_iters"], CKPT["scaling"])
+                sd = transport.sinkhorn_divergence(
+                    y.flatten(2), y_hmm,
+                    CKPT["eps"], CKPT["sinkhorn_iters"], CKPT["scaling"],
+                )
             losses.append(float(sd[0]))
     return rates, losses
 
 
 def resonance(rates: list[float]) -> tuple[bool, float]:
     peak = int(np.argmax(rates))
-    return mults[peak] in (0.5, 1.0, 2.0), max(rates[0], rates[-1]) / max(rates[peak], 1e-12)
+    return (
+        mults[peak] in (0.5, 1.0, 2.0),
+        max(rates[0], rates[-1]) / max(rates[peak], 1e-12),
+    )
 
 
 sweep_smp, sweep_loss = noise_sweep(W, with_loss=True)
 sweep_smp0, _ = noise_sweep(SNAPS[0], with_loss=False)
 sweep_long = []
 for m in mults:
-    _, _, zl = simulate(W, 8, 1000, CKPT["sigma"] * m, runtime.generator(ctx.seeds[0], 9, dev), burn=200)
+    _, _, zl = simulate(
+        W, 8, 1000, CKPT["sigma"] * m,
+        runtime.generator(ctx.seeds[0], 9, dev), burn=200,
+    )
     al = zl[0].argmax(-1)
     sweep_long.append(float((al[:, 1:] != al[:, :-1]).float().mean()))
 peak_ok, ends = resonance(sweep_smp)
 ends0 = resonance(sweep_smp0)[1]
-c5a = dict(peak_near_train=peak_ok, ends_over_peak=ends, ends_over_peak_untrained=ends0,
-           sinkhorn_best_ratio=mults[int(np.argmin(sweep_loss))],
-           argmax_spread=(max(sweep_long) - min(sweep_long)) / np.mean(sweep_long))
+c5a = dict(
+    peak_near_train=peak_ok,
+    ends_over_peak=ends,
+    ends_over_peak_untrained=ends0,
+    sinkhorn_best_ratio=mults[int(np.argmin(sweep_loss))],
+    argmax_spread=(
+        (max(sweep_long) - min(sweep_long)) / np.mean(sweep_long)
+    ),
+)
 report.measure("C5a", c5a)
 
 snap_steps = sorted(SNAPS)
-W_fresh = init_weights([CKPT["seed"] + 1000], CKPT["H"], CKPT["d"], CKPT["K"], dev)
-snap = [orbit_metrics(*[v[0] for v in simulate(Wn, P["snapshot_n"], P["snapshot_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 10, dev), burn=50)[1:]])
-        for Wn in [SNAPS[s] for s in snap_steps] + [W_fresh]]  # fmt: skip
+W_fresh = init_weights(
+    [CKPT["seed"] + 1000], CKPT["H"], CKPT["d"], CKPT["K"], dev
+)
+snap = [
+    orbit_metrics(*[
+        v[0]
+        for v in simulate(
+            Wn, P["snapshot_n"], P["snapshot_T"], CKPT["sigma"],
+            runtime.generator(ctx.seeds[0], 10, dev), burn=50,
+        )[1:]
+    ])
+    for Wn in [SNAPS[s] for s in snap_steps] + [W_fresh]
+]  # fmt: skip
 snap, snap_fresh = snap[:-1], snap[-1]
-c5b = dict(kappa_final=snap[-1]["kappa"], kappa_init=snap[0]["kappa"], kappa_untrained=snap_fresh["kappa"])
+c5b = dict(
+    kappa_final=snap[-1]["kappa"],
+    kappa_init=snap[0]["kappa"],
+    kappa_untrained=snap_fresh["kappa"],
+)
 report.measure("C5b", c5b)
 runtime.glue("a08_c5_spread", c5a["argmax_spread"])
 runtime.glue("a08_c5_ends", ends)
@@ -988,9 +1388,21 @@ runtime.glue("a08_c5b_verdict", report.verdict("C5b"))
 runtime.glue("a08_c5_lo", sweep_smp[0])
 runtime.glue("a08_c5_hi", sweep_smp[-1])
 print({k: round(float(v), 3) for k, v in {**c5a, **c5b}.items()})
-print("sampled switch rate:", np.round(sweep_smp, 3).tolist(), "| untrained:", np.round(sweep_smp0, 3).tolist())
-print("Sinkhorn divergence:", np.round(sweep_loss, 3).tolist(), "| argmax, long runs:", np.round(sweep_long, 4).tolist())
-print("snapshots:", {s: (round(m["kappa"], 2), round(m["switch_rate"], 3)) for s, m in zip(snap_steps, snap)})
+print(
+    "sampled switch rate:", np.round(sweep_smp, 3).tolist(),
+    "| untrained:", np.round(sweep_smp0, 3).tolist(),
+)
+print(
+    "Sinkhorn divergence:", np.round(sweep_loss, 3).tolist(),
+    "| argmax, long runs:", np.round(sweep_long, 4).tolist(),
+)
+print(
+    "snapshots:",
+    {
+        s: (round(m["kappa"], 2), round(m["switch_rate"], 3))
+        for s, m in zip(snap_steps, snap)
+    },
+)
 
 # %% tags=["hide-input"]
 fig, axs = plt.subplots(1, 2, figsize=(11, 3.4))
@@ -1042,24 +1454,58 @@ plt.show()
 
 # %%
 FAMILIES = ["chain3", "fully3", "cycle4"]
-W_fam, _, _ = train_rnn(FAMILIES, [CKPT["seed"] + 1 + i for i in range(len(FAMILIES))], CKPT, P["family_steps"], P["family_batch"], dev)
-c6 = {k: [] for k in ("freq_err_max", "switch_err_max", "spread_rel_max", "kick_reduction_min", "random_reduction_max")}
+W_fam, _, _ = train_rnn(
+    FAMILIES,
+    [CKPT["seed"] + 1 + i for i in range(len(FAMILIES))],
+    CKPT, P["family_steps"], P["family_batch"], dev,
+)
+c6 = {
+    k: []
+    for k in (
+        "freq_err_max", "switch_err_max", "spread_rel_max",
+        "kick_reduction_min", "random_reduction_max",
+    )
+}
 for i, name in enumerate(FAMILIES):
     Wf = {k: v[i : i + 1] for k, v in W_fam.items()}
-    st = compare_to_hmm(Wf, name, P["stats_n"], CKPT["T"], runtime.generator(ctx.seeds[0], 3, dev))[2]
-    fp = fixed_point_test(Wf, runtime.generator(ctx.seeds[0], 20 + i, dev))[0]
-    uf, _, zf = simulate(Wf, P["orbit_n"], P["orbit_T"], CKPT["sigma"], runtime.generator(ctx.seeds[0], 30 + i, dev), burn=50)
-    ab = ablation_test(Wf, uf, zf, ctx.seeds[0] + 40 + i, P["family_draws"])[0]
-    for key, v in zip(c6, (st["freq_err"], abs(st["switch_rel_err"]), finite(fp["spread_rel"]), ab["kick_reduction"], ab["random_reduction"])):
+    st = compare_to_hmm(
+        Wf, name, P["stats_n"], CKPT["T"],
+        runtime.generator(ctx.seeds[0], 3, dev),
+    )[2]
+    fp = fixed_point_test(
+        Wf, runtime.generator(ctx.seeds[0], 20 + i, dev)
+    )[0]
+    uf, _, zf = simulate(
+        Wf, P["orbit_n"], P["orbit_T"], CKPT["sigma"],
+        runtime.generator(ctx.seeds[0], 30 + i, dev), burn=50,
+    )
+    ab = ablation_test(
+        Wf, uf, zf, ctx.seeds[0] + 40 + i, P["family_draws"]
+    )[0]
+    for key, v in zip(c6, (
+        st["freq_err"],
+        abs(st["switch_rel_err"]),
+        finite(fp["spread_rel"]),
+        ab["kick_reduction"],
+        ab["random_reduction"],
+    )):
         c6[key].append(v)
-    print(name, {k: round(float(v), 3) for k, v in {**st, **fp, **ab}.items()})
+    print(
+        name,
+        {k: round(float(v), 3) for k, v in {**st, **fp, **ab}.items()},
+    )
 runtime.glue("a08_family_steps", P["family_steps"])
 runtime.glue("a08_family_batch", P["family_batch"])
 if ctx.profile == "full":
     report.measure("C6", c6)
 else:
-    report.untestable("C6", "needs three more networks trained to the checkpoint's length (full profile); "
-                      "ci runs the code path on networks trained for a few steps, not judged")
+    report.untestable(
+        "C6",
+        "needs three more networks trained to the checkpoint's length "
+        "(full profile); "
+        "ci runs the code path on networks trained for a few steps, "
+        "not judged",
+    )
 
 # %% [markdown]
 # ## Checks that do not depend on the run
@@ -1073,15 +1519,48 @@ else:
 for name, A_ in HMMS.items():
     print(name, np.round(A_, 4).tolist())
 E2 = linear_emissions(2)
-print("exact stationary switch rate (chain2):", round(float(sum(0.5 * HMMS["chain2"][s, t] * (1 - E2[s] @ E2[t]) for s in range(2) for t in range(2))), 6))
-x1, y1 = torch.tensor([[0.0, 1.0, 2.0]], dtype=torch.float64), torch.tensor([[1.0, -1.0, 2.0]], dtype=torch.float64)
-print("S_eps(single points) = |x - y|^2 / 2:", round(float(transport.sinkhorn_divergence(x1, y1, 0.04)), 9))
+print(
+    "exact stationary switch rate (chain2):",
+    round(float(sum(
+        0.5 * HMMS["chain2"][s, t] * (1 - E2[s] @ E2[t])
+        for s in range(2)
+        for t in range(2)
+    )), 6),
+)
+x1, y1 = (
+    torch.tensor([[0.0, 1.0, 2.0]], dtype=torch.float64),
+    torch.tensor([[1.0, -1.0, 2.0]], dtype=torch.float64),
+)
+print(
+    "S_eps(single points) = |x - y|^2 / 2:",
+    round(float(transport.sinkhorn_divergence(x1, y1, 0.04)), 9),
+)
 gh = torch.Generator().manual_seed(0)
-Wh = {k: torch.randn(1, *s, generator=gh, dtype=torch.float64) for k, s in (("W_hh", (5, 5)), ("W_ih", (5, 2)), ("W_out", (3, 5)))}
-xh, h0h = torch.randn(1, 2, 7, 2, generator=gh, dtype=torch.float64), torch.randn(1, 2, 5, generator=gh, dtype=torch.float64)
-print("ReLU RNN homogeneous (3x noise and state -> 3x logits):", torch.allclose(rnn_run(Wh, 3 * xh, 3 * h0h)[2], 3 * rnn_run(Wh, xh, h0h)[2]))
-print("checkpoint shapes:", {k: meta["shapes"][k] for k in ("W_hh", "W_ih", "W_out", "snapshot_steps")})
-print("checkpoint made by this code:", CODE_SHA == meta["code_sha256"], "| recipe:", CKPT)
+Wh = {
+    k: torch.randn(1, *s, generator=gh, dtype=torch.float64)
+    for k, s in (("W_hh", (5, 5)), ("W_ih", (5, 2)), ("W_out", (3, 5)))
+}
+xh, h0h = (
+    torch.randn(1, 2, 7, 2, generator=gh, dtype=torch.float64),
+    torch.randn(1, 2, 5, generator=gh, dtype=torch.float64),
+)
+print(
+    "ReLU RNN homogeneous (3x noise and state -> 3x logits):",
+    torch.allclose(
+        rnn_run(Wh, 3 * xh, 3 * h0h)[2], 3 * rnn_run(Wh, xh, h0h)[2]
+    ),
+)
+print(
+    "checkpoint shapes:",
+    {
+        k: meta["shapes"][k]
+        for k in ("W_hh", "W_ih", "W_out", "snapshot_steps")
+    },
+)
+print(
+    "checkpoint made by this code:", CODE_SHA == meta["code_sha256"],
+    "| recipe:", CKPT,
+)
 
 # %%
 report.table()
