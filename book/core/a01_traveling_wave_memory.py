@@ -57,8 +57,21 @@ import importlib.util
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("rnnbook") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "rnnbook @ git+https://github.com/rnn-memory-book/rnn-memory-book@main"], check=True)
+if (
+    "google.colab" in sys.modules
+    and importlib.util.find_spec("rnnbook") is None
+):
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "rnnbook @ git+https://github.com/rnn-memory-book/rnn-memory-book@main",
+        ],
+        check=True,
+    )
 
 # %%
 import matplotlib.pyplot as plt
@@ -67,7 +80,9 @@ import torch
 
 from rnnbook import analysis, claims, models, plots, runtime, tasks, train
 
-ctx = runtime.setup("a01", default_seeds={"ci": [0, 1], "full": [0, 1, 2, 3, 4]})
+ctx = runtime.setup(
+    "a01", default_seeds={"ci": [0, 1], "full": [0, 1, 2, 3, 4]}
+)
 plots.use_style()
 print(ctx.describe())
 
@@ -75,8 +90,13 @@ print(ctx.describe())
 # Sizes only: both profiles run the same code.
 P = ctx.pick(
     ci=dict(
-        d=4, s=4, hidden=64, task_ids={"T1": (15, 0, 0), "T2": (33825, 6, 9), "T3": (33825, 0, 0), "T4": (33825, 5, 5)},
-        steps=1500, lr=3e-3, batch=64, horizons=(10, 20, 40), threshold=0.96, stop_mse=0.01, patience=20,
+        d=4, s=4, hidden=64,
+        task_ids={
+            "T1": (15, 0, 0), "T2": (33825, 6, 9),
+            "T3": (33825, 0, 0), "T4": (33825, 5, 5),
+        },
+        steps=1500, lr=3e-3, batch=64, horizons=(10, 20, 40),
+        threshold=0.96, stop_mse=0.01, patience=20,
         test_horizon=200, test_batches=10,
         speed_d=4, speed_s=8, speed_hidden=64, speed_steps=600,
         glyph=["####", "...#", "..#.", ".#.."],
@@ -84,10 +104,14 @@ P = ctx.pick(
     full=dict(
         d=8, s=8, hidden=128,
         task_ids=tasks.PAPER_TASKS,
-        steps=20000, lr=1e-3, batch=64, horizons=(10, 20, 40, 60, 100), threshold=0.96, stop_mse=0.01, patience=200,
+        steps=20000, lr=1e-3, batch=64, horizons=(10, 20, 40, 60, 100),
+        threshold=0.96, stop_mse=0.01, patience=200,
         test_horizon=200, test_batches=10,
         speed_d=8, speed_s=8, speed_hidden=128, speed_steps=6000,
-        glyph=["##.#.##.", ".#.#.#..", "##.#.##.", ".#.#..#.", "##.#.##.", "........", "........", "........"],
+        glyph=[
+            "##.#.##.", ".#.#.#..", "##.#.##.", ".#.#..#.",
+            "##.#.##.", "........", "........", "........",
+        ],
     ),
 )  # fmt: skip
 d, s, hidden = P["d"], P["s"], P["hidden"]
@@ -104,7 +128,7 @@ d, s, hidden = P["d"], P["s"], P["hidden"]
 # worst seed (`over="min"`/`"max"`); `tol` is how far a re-execution may move a value (see
 # "How the tolerances were obtained").
 
-# %%
+# %% tags=["hide-input"]
 # fmt: off
 report = claims.Report(ctx, title="Traveling waves as a model of neural working memory")
 ev, ctl, cx = claims.evidence, claims.control, claims.context
@@ -214,25 +238,32 @@ report.preregistration()
 
 # %%
 def twm_step(H: np.ndarray, f, courant: int = 1) -> np.ndarray:
-    """One TWM step: upwind advection (Courant number 1) plus the boundary value f(H)."""
+    """One TWM step: upwind advection (Courant number 1) plus the
+    boundary value f(H)."""
     new = H.copy()
-    new[:-1] = H[:-1] - courant * (H[:-1] - H[1:])  # = H[1:]: every value moves one cell
+    # = H[1:]: every value moves one cell
+    new[:-1] = H[:-1] - courant * (H[:-1] - H[1:])
     new[-1] = f(H)  # boundary condition at the entry edge (position s)
     return new
 
 
-fib_start = np.array([[0, 1], [1, 1], [1, 2]], dtype=np.int64)  # x(1), x(2), x(3), oldest first
+# x(1), x(2), x(3), oldest first
+fib_start = np.array([[0, 1], [1, 1], [1, 2]], dtype=np.int64)
 H, lattice = fib_start.copy(), [fib_start.copy()]
 for _ in range(30):
     H = twm_step(H, f=lambda H: H.sum(axis=0))
     lattice.append(H)
-twm_seq = np.array([L[-1] for L in lattice[1:]])  # what enters the lattice at each step
+# what enters the lattice at each step
+twm_seq = np.array([L[-1] for L in lattice[1:]])
 
 direct = list(fib_start)
 for _ in range(30):
     direct.append(direct[-1] + direct[-2] + direct[-3])
 fib_exact = bool(np.array_equal(twm_seq, np.array(direct[3:])))
-print(f"Fibonacci TWM == recursion for 30 steps: {fib_exact}; x(33) = {twm_seq[-1].tolist()}")
+print(
+    f"Fibonacci TWM == recursion for 30 steps: {fib_exact}; "
+    f"x(33) = {twm_seq[-1].tolist()}"
+)
 report.measure("C1", exact=fib_exact)
 
 # %% [markdown]
@@ -252,8 +283,11 @@ report.measure("C1", exact=fib_exact)
 
 
 # %%
-def random_task_id(rng: np.random.Generator, d: int, s: int) -> tuple[int, int, int]:
-    """A random valid (t1, t2, t3): d of the s*d history entries, a permutation, signs."""
+def random_task_id(
+    rng: np.random.Generator, d: int, s: int
+) -> tuple[int, int, int]:
+    """A random valid (t1, t2, t3): d of the s*d history entries, a
+    permutation, signs."""
     t1 = sum(2 ** int(k) for k in rng.choice(s * d, size=d, replace=False))
     t2 = sum(int(rng.integers(d - i)) * d**i for i in range(d))
     return t1, t2, int(rng.integers(2**d))
@@ -265,17 +299,30 @@ for trial in range(5):
     F5 = tasks.decode_task_id(random_task_id(rng, 4, 5), 4, 5)
     Phi5 = tasks.phi_from_operator(F5, 4, 5)
     Pb = rng.normal(size=Phi5.shape)
-    W, W_hy = Pb @ Phi5 @ np.linalg.inv(Pb), tasks.boundary_embedding(4, 5).T @ np.linalg.inv(Pb)
+    W, W_hy = (
+        Pb @ Phi5 @ np.linalg.inv(Pb),
+        tasks.boundary_embedding(4, 5).T @ np.linalg.inv(Pb),
+    )
     h = rng.choice([-1.0, 1.0], size=20)  # TWM state
     z = Pb @ h  # the same state in the RNN's basis
     for _ in range(200):
         h, z = Phi5 @ h, W @ z
-        lbc["max_traj_err"] = max(lbc["max_traj_err"], float(np.abs(W_hy @ z - h[-4:]).max()))
+        lbc["max_traj_err"] = max(
+            lbc["max_traj_err"], float(np.abs(W_hy @ z - h[-4:]).max())
+        )
     lam_t, lam_r = analysis.eigenvalues(Phi5), analysis.eigenvalues(W)
-    for lam in lam_t[np.abs(lam_t) > 0.5]:  # zero eigenvalues sit in Jordan blocks: skip them
-        lbc["max_eig_err"] = max(lbc["max_eig_err"], float(np.abs(lam_r - lam).min()))
-    lbc["max_rank"] = max(lbc["max_rank"], int(np.linalg.matrix_rank(Phi5 - tasks.shift_matrix(4, 5))))
-print({k: f"{v:.1e}" if isinstance(v, float) else v for k, v in lbc.items()})
+    # zero eigenvalues sit in Jordan blocks: skip them
+    for lam in lam_t[np.abs(lam_t) > 0.5]:
+        lbc["max_eig_err"] = max(
+            lbc["max_eig_err"], float(np.abs(lam_r - lam).min())
+        )
+    lbc["max_rank"] = max(
+        lbc["max_rank"],
+        int(np.linalg.matrix_rank(Phi5 - tasks.shift_matrix(4, 5))),
+    )
+print(
+    {k: f"{v:.1e}" if isinstance(v, float) else v for k, v in lbc.items()}
+)
 report.measure("C2", lbc)
 
 # %% tags=["hide-input"]
@@ -290,8 +337,17 @@ for ax in axes[:2]:
     ax.set_ylabel("to cell")
 t_circle = np.linspace(0, 2 * np.pi, 200)
 axes[2].plot(np.cos(t_circle), np.sin(t_circle), color="0.6", lw=0.8)
-axes[2].scatter(lam_t.real, lam_t.imag, s=60, facecolors="none", edgecolors="C0", label=r"$\Phi$")
-axes[2].scatter(lam_r.real, lam_r.imag, s=12, color="C1", label=r"$P\Phi P^{-1}$")
+axes[2].scatter(
+    lam_t.real,
+    lam_t.imag,
+    s=60,
+    facecolors="none",
+    edgecolors="C0",
+    label=r"$\Phi$",
+)
+axes[2].scatter(
+    lam_r.real, lam_r.imag, s=12, color="C1", label=r"$P\Phi P^{-1}$"
+)
 axes[2].set_aspect("equal")
 axes[2].set_xlabel(r"Re $\lambda$")
 axes[2].set_ylabel(r"Im $\lambda$")
@@ -314,8 +370,11 @@ plt.show()
 
 
 # %%
-def sbc_boundary(H: np.ndarray, Q: np.ndarray, K: np.ndarray, V: np.ndarray) -> np.ndarray:
-    """Self-attention boundary: the newest cell attends over the lattice H (s, d)."""
+def sbc_boundary(
+    H: np.ndarray, Q: np.ndarray, K: np.ndarray, V: np.ndarray
+) -> np.ndarray:
+    """Self-attention boundary: the newest cell attends over the
+    lattice H (s, d)."""
     scores = (H @ K.T) @ (Q @ H[-1])  # h_i^T K^T Q h_s
     weights = np.exp(scores - scores.max())
     return (weights / weights.sum()) @ (H @ V.T)
@@ -323,7 +382,8 @@ def sbc_boundary(H: np.ndarray, Q: np.ndarray, K: np.ndarray, V: np.ndarray) -> 
 
 rng = np.random.default_rng(ctx.seeds[0])
 Q, K = (rng.normal(size=(d, d)) / np.sqrt(d) for _ in range(2))
-V = np.linalg.qr(rng.normal(size=(d, d)))[0]  # orthogonal: a convex mix of V h_i stays bounded
+# orthogonal: a convex mix of V h_i stays bounded
+V = np.linalg.qr(rng.normal(size=(d, d)))[0]
 H = rng.normal(size=(s, d))
 tokens = torch.tensor(H)  # the transformer's context
 twm_out, tf_out = [], []
@@ -333,7 +393,10 @@ for _ in range(50):
     window = tokens[-s:]  # sliding context window of s tokens
     q = window[-1:] @ torch.tensor(Q).T
     nxt = torch.nn.functional.scaled_dot_product_attention(
-        q[None], (window @ torch.tensor(K).T)[None], (window @ torch.tensor(V).T)[None], scale=1.0
+        q[None],
+        (window @ torch.tensor(K).T)[None],
+        (window @ torch.tensor(V).T)[None],
+        scale=1.0,
     )[0]
     tokens = torch.cat([tokens, nxt])
     tf_out.append(nxt[0].numpy())
@@ -368,14 +431,27 @@ for name, tid in zip(names, ids, strict=True):
         for j, k in enumerate(np.abs(F_show).argmax(0))
     ]
     lam = analysis.eigenvalues(tasks.phi_from_operator(F_show, d, s))
-    print(f"{name} {tid}: y(t) = [{', '.join(reads)}]; |λ|>0.9 of Phi: {(np.abs(lam) > 0.9).sum()}")
+    print(
+        f"{name} {tid}: y(t) = [{', '.join(reads)}]; "
+        f"|λ|>0.9 of Phi: {(np.abs(lam) > 0.9).sum()}"
+    )
 
-runs = [(name, tid, seed) for seed in ctx.seeds for name, tid in zip(names, ids, strict=True)]
+runs = [
+    (name, tid, seed)
+    for seed in ctx.seeds
+    for name, tid in zip(names, ids, strict=True)
+]
 F_stack = tasks.operator_stack([tid for _, tid, _ in runs], d, s)
 Phis = [tasks.phi_from_operator(F, d, s) for F in F_stack]
-rnn = models.BatchedElmanRNN(d, hidden, seeds=[seed for *_, seed in runs], device=ctx.device)
-W_init = {k: v.detach().clone() for k, v in rnn.state_dict().items()}  # the controls of C4-C6
-print(f"{len(runs)} runs (tasks x seeds) as one stacked model: W_hh {tuple(rnn.W_hh.shape)}")
+rnn = models.BatchedElmanRNN(
+    d, hidden, seeds=[seed for *_, seed in runs], device=ctx.device
+)
+# the controls of C4-C6
+W_init = {k: v.detach().clone() for k, v in rnn.state_dict().items()}
+print(
+    f"{len(runs)} runs (tasks x seeds) as one stacked model: "
+    f"W_hh {tuple(rnn.W_hh.shape)}"
+)
 
 # %% [markdown]
 # All runs train as one stacked model: the loss is the sum of the per-run losses, and clipping,
@@ -387,20 +463,46 @@ print(f"{len(runs)} runs (tasks x seeds) as one stacked model: W_hh {tuple(rnn.W
 # %%
 data_seeds = [1000 * seed + names.index(name) for name, _, seed in runs]
 history = train.fit(
-    rnn, F_stack, d, s, data_seeds=data_seeds, steps=P["steps"], lr=P["lr"], batch=P["batch"],
-    horizons=P["horizons"], threshold=P["threshold"], clip=1.0, target_loss=P["stop_mse"], patience=P["patience"],
-)  # fmt: skip
+    rnn,
+    F_stack,
+    d,
+    s,
+    data_seeds=data_seeds,
+    steps=P["steps"],
+    lr=P["lr"],
+    batch=P["batch"],
+    horizons=P["horizons"],
+    threshold=P["threshold"],
+    clip=1.0,
+    target_loss=P["stop_mse"],
+    patience=P["patience"],
+)
 test_acc = train.bit_accuracy(
-    rnn, F_stack, d, s, horizon=P["test_horizon"], data_seeds=[10**6 + k for k in data_seeds],
-    batches=P["test_batches"], batch=P["batch"],
-)  # fmt: skip
-spectra = [analysis.spectrum_comparison(rnn.W_hh[i], Phis[i]) for i in range(len(runs))]
+    rnn,
+    F_stack,
+    d,
+    s,
+    horizon=P["test_horizon"],
+    data_seeds=[10**6 + k for k in data_seeds],
+    batches=P["test_batches"],
+    batch=P["batch"],
+)
+spectra = [
+    analysis.spectrum_comparison(rnn.W_hh[i], Phis[i])
+    for i in range(len(runs))
+]
 print(f"trained {history.steps} steps in {history.seconds:.1f} s")
 for i, (name, tid, seed) in enumerate(runs):
     sp, stop = spectra[i], history.steps_to_target[i]
     print(
-        f"{name} {tid} seed {seed}: {f'stopped at step {stop}' if stop > 0 else 'ran to the step cap'}, "
-        f"|λ|>0.9: {sp['n_learned']} (theory {sp['n_theory']}), angle error {sp['mean_angle_deg']:.2f}°, "
+        f"{name} {tid} seed {seed}: "
+        + (
+            f"stopped at step {stop}"
+            if stop > 0
+            else "ran to the step cap"
+        )
+        + f", |λ|>0.9: {sp['n_learned']} (theory {sp['n_theory']}), "
+        f"angle error {sp['mean_angle_deg']:.2f}°, "
         f"test acc @{P['test_horizon']}: {test_acc[i]:.3f}"
     )
 
@@ -417,13 +519,21 @@ for i, (name, _, seed) in enumerate(runs):
         lw=1,
         label=f"{name}" if ls == "-" else None,
     )
-    axes[1].plot(steps_i, history.horizon[:, i], ls, color=f"C{names.index(name)}", lw=1)
+    axes[1].plot(
+        steps_i,
+        history.horizon[:, i],
+        ls,
+        color=f"C{names.index(name)}",
+        lw=1,
+    )
 axes[0].set_xlabel("training step")
 axes[0].set_ylabel("MSE (output phase)")
 axes[0].legend(ncol=2)
 axes[1].set_xlabel("training step")
 axes[1].set_ylabel("curriculum horizon (0 = stopped)")
-fig.suptitle(f"training curves, seeds {ctx.seeds} (solid: seed {ctx.seeds[0]})")
+fig.suptitle(
+    f"training curves, seeds {ctx.seeds} (solid: seed {ctx.seeds[0]})"
+)
 plt.show()
 
 # %% [markdown]
@@ -433,8 +543,16 @@ plt.show()
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 2.8))
 for ax, name in zip(axes, names, strict=True):
-    i = runs.index(next(r for r in runs if r[0] == name and r[2] == ctx.seeds[0]))
-    plots.spectrum(ax, spectra[i]["learned"], spectra[i]["theory"], f"{name} {runs[i][1]}", cut=0.9)
+    i = runs.index(
+        next(r for r in runs if r[0] == name and r[2] == ctx.seeds[0])
+    )
+    plots.spectrum(
+        ax,
+        spectra[i]["learned"],
+        spectra[i]["theory"],
+        f"{name} {runs[i][1]}",
+        cut=0.9,
+    )
 axes[0].set_ylabel(r"Im $\lambda$")
 axes[0].legend(loc="lower left", fontsize=6)
 plt.show()
@@ -448,41 +566,79 @@ plt.show()
 # seed.
 
 # %%
-init_rnn = models.BatchedElmanRNN.from_weights(W_init["W_hh"], W_init["W_ih"], W_init["W_hy"])
-init_spectra = [analysis.spectrum_comparison(init_rnn.W_hh[i].detach(), Phis[i]) for i in range(len(runs))]
+init_rnn = models.BatchedElmanRNN.from_weights(
+    W_init["W_hh"], W_init["W_ih"], W_init["W_hy"]
+)
+init_spectra = [
+    analysis.spectrum_comparison(init_rnn.W_hh[i].detach(), Phis[i])
+    for i in range(len(runs))
+]
 random_spectra = []
 for i, (_, _, seed) in enumerate(runs):
-    W_rand = torch.randn(hidden, hidden, generator=runtime.generator(seed, 400 + i), dtype=torch.float64)
+    W_rand = torch.randn(
+        hidden,
+        hidden,
+        generator=runtime.generator(seed, 400 + i),
+        dtype=torch.float64,
+    )
     rho = float(np.abs(analysis.eigenvalues(rnn.W_hh[i].detach())).max())
     W_rand *= rho / float(np.abs(analysis.eigenvalues(W_rand)).max())
     random_spectra.append(analysis.spectrum_comparison(W_rand, Phis[i]))
 init_acc = train.bit_accuracy(
-    init_rnn, F_stack, d, s, horizon=P["test_horizon"], data_seeds=[10**6 + k for k in data_seeds],
-    batches=P["test_batches"], batch=P["batch"],
-)  # fmt: skip
-by_seed = [[i for i, r in enumerate(runs) if r[2] == seed] for seed in ctx.seeds]
+    init_rnn,
+    F_stack,
+    d,
+    s,
+    horizon=P["test_horizon"],
+    data_seeds=[10**6 + k for k in data_seeds],
+    batches=P["test_batches"],
+    batch=P["batch"],
+)
+by_seed = [
+    [i for i, r in enumerate(runs) if r[2] == seed] for seed in ctx.seeds
+]
 
 
 def per_seed(values, worst=min):
-    """The worst value over the tasks of each seed (one number per seed)."""
+    """The worst value over the tasks of each seed (one number per
+    seed)."""
     return [float(worst(values[i] for i in idx)) for idx in by_seed]
 
 
-count_match = [float(np.mean([spectra[i]["counts_equal"] for i in idx])) for idx in by_seed]
+count_match = [
+    float(np.mean([spectra[i]["counts_equal"] for i in idx]))
+    for idx in by_seed
+]
 max_angle = per_seed([sp["mean_angle_deg"] for sp in spectra], max)
 min_acc = per_seed(test_acc)
 runtime.glue("a01_max_angle", max(max_angle))
 runtime.glue("a01_min_acc", min(min_acc))
 c4_controls = {
-    "init_count_match": [float(np.mean([init_spectra[i]["counts_equal"] for i in idx])) for idx in by_seed],
-    "init_max_angle_deg": per_seed([sp["mean_angle_deg"] for sp in init_spectra], max),
-    "random_max_angle_deg": per_seed([sp["mean_angle_deg"] for sp in random_spectra], max),
+    "init_count_match": [
+        float(np.mean([init_spectra[i]["counts_equal"] for i in idx]))
+        for idx in by_seed
+    ],
+    "init_max_angle_deg": per_seed(
+        [sp["mean_angle_deg"] for sp in init_spectra], max
+    ),
+    "random_max_angle_deg": per_seed(
+        [sp["mean_angle_deg"] for sp in random_spectra], max
+    ),
     "init_min_test_acc": per_seed(init_acc),
 }
 print({k: np.round(v, 3).tolist() for k, v in c4_controls.items()})
-print(f"random W_hh: #|λ|>0.9 {[sp['n_learned'] for sp in random_spectra]}, theory {[sp['n_theory'] for sp in random_spectra]}")
+print(
+    f"random W_hh: #|λ|>0.9 {[sp['n_learned'] for sp in random_spectra]}, "
+    f"theory {[sp['n_theory'] for sp in random_spectra]}"
+)
 runtime.glue("a01_random_angle", min(c4_controls["random_max_angle_deg"]))
-report.measure("C4", count_match=count_match, max_angle_deg=max_angle, min_test_acc=min_acc, **c4_controls)
+report.measure(
+    "C4",
+    count_match=count_match,
+    max_angle_deg=max_angle,
+    min_test_acc=min_acc,
+    **c4_controls,
+)
 
 # %% [markdown]
 # Across all runs the largest mean angular error is {glue:text}`a01_max_angle:.2f`° and the
@@ -508,38 +664,73 @@ report.measure("C4", count_match=count_match, max_angle_deg=max_angle, min_test_
 
 # %%
 T1_runs = [i for i, r in enumerate(runs) if r[0] == "T1"]
-gens = [torch.Generator().manual_seed(2 * 10**6 + data_seeds[i]) for i in T1_runs]
-x5, y5, _ = tasks.variable_binding_batch(F_stack[T1_runs], d, s, 2 * s, 256, gens, device=ctx.device)
+gens = [
+    torch.Generator().manual_seed(2 * 10**6 + data_seeds[i])
+    for i in T1_runs
+]
+x5, y5, _ = tasks.variable_binding_batch(
+    F_stack[T1_runs], d, s, 2 * s, 256, gens, device=ctx.device
+)
 
 
 def wave_decoding(net, runs_idx):
-    """C5's statistics for the given runs of a stack: per run, corr at t = s and t = s+1."""
+    """C5's statistics for the given runs of a stack: per run, corr at
+    t = s and t = s+1."""
     with torch.no_grad():
         _, H = net(x5, models=torch.tensor(runs_idx, device=ctx.device))
     out = {"t_s": [], "next": [], "shift": [], "boundary": [], "Psi": []}
     for j, i in enumerate(runs_idx):
-        Psi = analysis.input_grounded_basis(net.W_hh[i].detach(), net.W_ih[i].detach(), s)
-        z = analysis.decode_hidden(H[j], Psi).cpu().reshape(256, -1, s, d)  # (batch, t, block, dim)
+        Psi = analysis.input_grounded_basis(
+            net.W_hh[i].detach(), net.W_ih[i].detach(), s
+        )
+        # (batch, t, block, dim)
+        z = analysis.decode_hidden(H[j], Psi).cpu().reshape(256, -1, s, d)
         x_in = y5[j, :, :s].cpu()  # x(1..s): block k holds x(k) at t = s
-        x_next = torch.cat([x_in[:, 1:], y5[j, :, s : s + 1].cpu()], dim=1)  # x(2..s), then y(s+1)
-        out["t_s"].append(float(np.corrcoef(z[:, s - 1].flatten(), x_in.flatten())[0, 1]))
-        out["next"].append(float(np.corrcoef(z[:, s].flatten(), x_next.flatten())[0, 1]))
-        out["shift"].append(float(np.corrcoef(z[:, s, : s - 1].flatten(), x_in[:, 1:].flatten())[0, 1]))
-        out["boundary"].append(float(np.corrcoef(z[:, s, s - 1].flatten(), y5[j, :, s].cpu().flatten())[0, 1]))
+        # x(2..s), then y(s+1)
+        x_next = torch.cat([x_in[:, 1:], y5[j, :, s : s + 1].cpu()], dim=1)
+        out["t_s"].append(
+            float(np.corrcoef(z[:, s - 1].flatten(), x_in.flatten())[0, 1])
+        )
+        out["next"].append(
+            float(np.corrcoef(z[:, s].flatten(), x_next.flatten())[0, 1])
+        )
+        out["shift"].append(
+            float(
+                np.corrcoef(
+                    z[:, s, : s - 1].flatten(), x_in[:, 1:].flatten()
+                )[0, 1]
+            )
+        )
+        out["boundary"].append(
+            float(
+                np.corrcoef(
+                    z[:, s, s - 1].flatten(), y5[j, :, s].cpu().flatten()
+                )[0, 1]
+            )
+        )
         out["Psi"].append(Psi)
     return out
 
 
-wave, wave_init = wave_decoding(rnn, T1_runs), wave_decoding(init_rnn, T1_runs)
-corr_s, corr_next, corr_shift, corr_boundary, Psis = (wave[k] for k in ("t_s", "next", "shift", "boundary", "Psi"))
+wave, wave_init = (
+    wave_decoding(rnn, T1_runs),
+    wave_decoding(init_rnn, T1_runs),
+)
+corr_s, corr_next, corr_shift, corr_boundary, Psis = (
+    wave[k] for k in ("t_s", "next", "shift", "boundary", "Psi")
+)
 print(f"t = s: corr(blocks, x(1..s)) = {np.round(corr_s, 3)}")
 print(
-    f"t = s+1: corr(all blocks, (x(2..s), y(s+1))) = {np.round(corr_next, 3)}; blocks 1..s-1 vs x(2..s): "
-    f"{np.round(corr_shift, 3)}; re-entered block vs y(s+1): {np.round(corr_boundary, 3)}"
+    f"t = s+1: corr(all blocks, (x(2..s), y(s+1))) = "
+    f"{np.round(corr_next, 3)}; blocks 1..s-1 vs x(2..s): "
+    f"{np.round(corr_shift, 3)}; re-entered block vs y(s+1): "
+    f"{np.round(corr_boundary, 3)}"
 )
 print(
-    f"before training: t = s {np.round(wave_init['t_s'], 3)}; t = s+1 {np.round(wave_init['next'], 3)}; "
-    f"shifted {np.round(wave_init['shift'], 3)}; re-entered {np.round(wave_init['boundary'], 3)}"
+    f"before training: t = s {np.round(wave_init['t_s'], 3)}; "
+    f"t = s+1 {np.round(wave_init['next'], 3)}; "
+    f"shifted {np.round(wave_init['shift'], 3)}; "
+    f"re-entered {np.round(wave_init['boundary'], 3)}"
 )
 runtime.glue("a01_corr_next", min(corr_next))
 runtime.glue("a01_corr_shift", min(corr_shift))
@@ -547,9 +738,14 @@ runtime.glue("a01_corr_boundary", float(np.mean(corr_boundary)))
 runtime.glue("a01_init_corr_s", min(wave_init["t_s"]))
 runtime.glue("a01_init_corr_next", min(wave_init["next"]))
 report.measure(
-    "C5", min_corr_t_s=corr_s, min_corr_next=corr_next, init_corr_t_s=wave_init["t_s"],
-    init_corr_next=wave_init["next"], min_corr_shifted=corr_shift, mean_corr_boundary=corr_boundary,
-)  # fmt: skip
+    "C5",
+    min_corr_t_s=corr_s,
+    min_corr_next=corr_next,
+    init_corr_t_s=wave_init["t_s"],
+    init_corr_next=wave_init["next"],
+    min_corr_shifted=corr_shift,
+    mean_corr_boundary=corr_boundary,
+)
 
 # %% [markdown]
 # The stored inputs travel exactly as a wave: one step after the input phase every block has
@@ -587,30 +783,58 @@ report.measure(
 # in the neuron basis: there the waves are hidden.
 
 # %%
-glyph = torch.tensor([[1.0 if c == "#" else -1.0 for c in row] for row in P["glyph"]])  # (s, d)
+# (s, d)
+glyph = torch.tensor(
+    [[1.0 if c == "#" else -1.0 for c in row] for row in P["glyph"]]
+)
 x_glyph = torch.zeros(1, 1, 3 * s, d)
 x_glyph[0, 0, :s] = glyph
 i0 = T1_runs[0]
 with torch.no_grad():
-    _, H_glyph = rnn(x_glyph.to(ctx.device), models=torch.tensor([i0], device=ctx.device))
-z_glyph = analysis.decode_hidden(H_glyph[0, 0], Psis[0]).cpu().reshape(3 * s, s, d)  # (t, block, dim)
+    _, H_glyph = rnn(
+        x_glyph.to(ctx.device),
+        models=torch.tensor([i0], device=ctx.device),
+    )
+# (t, block, dim)
+z_glyph = (
+    analysis.decode_hidden(H_glyph[0, 0], Psis[0])
+    .cpu()
+    .reshape(3 * s, s, d)
+)
 
 # %% tags=["hide-input"]
 show_t = list(range(1, 2 * s + 2))
 fig, axes = plt.subplots(1, len(show_t), figsize=(1.0 * len(show_t), 1.6))
 for ax, t in zip(axes, show_t, strict=True):
-    ax.imshow(z_glyph[t - 1], cmap="gray_r", vmin=-1.2, vmax=1.2)  # ink (+1) black
+    # ink (+1) black
+    ax.imshow(z_glyph[t - 1], cmap="gray_r", vmin=-1.2, vmax=1.2)
     ax.set_title(f"t={t}", fontsize=8)
     ax.set_xticks([])
     ax.set_yticks([])
 axes[0].set_ylabel("block (old→new)", fontsize=7)
-fig.suptitle(r"decoded memory $\Psi^+ h(t)$: the glyph enters, then travels one block per step", fontsize=9)
+fig.suptitle(
+    r"decoded memory $\Psi^+ h(t)$: the glyph enters, "
+    "then travels one block per step",
+    fontsize=9,
+)
 plt.show()
 fig, axes = plt.subplots(1, 2, figsize=(8, 2.6))
-axes[0].imshow(H_glyph[0, 0].cpu().T, aspect="auto", cmap=plots.DIVERGING, vmin=-1, vmax=1)
+axes[0].imshow(
+    H_glyph[0, 0].cpu().T,
+    aspect="auto",
+    cmap=plots.DIVERGING,
+    vmin=-1,
+    vmax=1,
+)
 axes[0].set_title("hidden state in the neuron basis")
 axes[0].set_ylabel("neuron")
-axes[1].imshow(z_glyph.reshape(3 * s, s * d).T, aspect="auto", cmap=plots.DIVERGING, vmin=-1.5, vmax=1.5)
+axes[1].imshow(
+    z_glyph.reshape(3 * s, s * d).T,
+    aspect="auto",
+    cmap=plots.DIVERGING,
+    vmin=-1.5,
+    vmax=1.5,
+)
 axes[1].set_title(r"the same state in the basis $\Psi$")
 axes[1].set_ylabel("memory cell (block·d + dim)")
 for ax in axes:
@@ -628,14 +852,26 @@ plt.show()
 fig, axes = plt.subplots(2, len(names), figsize=(2.4 * len(names), 4.8))
 E_s = torch.as_tensor(tasks.boundary_embedding(d, s))
 for col, name in enumerate(names):
-    i = runs.index(next(r for r in runs if r[0] == name and r[2] == ctx.seeds[0]))
-    W_hh, W_ih = rnn.W_hh[i].detach().double().cpu(), rnn.W_ih[i].detach().double().cpu()
+    i = runs.index(
+        next(r for r in runs if r[0] == name and r[2] == ctx.seeds[0])
+    )
+    W_hh, W_ih = (
+        rnn.W_hh[i].detach().double().cpu(),
+        rnn.W_ih[i].detach().double().cpu(),
+    )
     Psi = analysis.input_grounded_basis(W_hh, W_ih, s)
-    Psi_th = analysis.input_grounded_basis(torch.as_tensor(Phis[i]), E_s, s)
+    Psi_th = analysis.input_grounded_basis(
+        torch.as_tensor(Phis[i]), E_s, s
+    )
     for row, A in enumerate(
-        [torch.linalg.pinv(Psi) @ W_hh @ Psi, torch.linalg.pinv(Psi_th) @ torch.as_tensor(Phis[i]) @ Psi_th]
+        [
+            torch.linalg.pinv(Psi) @ W_hh @ Psi,
+            torch.linalg.pinv(Psi_th) @ torch.as_tensor(Phis[i]) @ Psi_th,
+        ]
     ):
-        axes[row, col].imshow(A.numpy(), cmap=plots.DIVERGING, vmin=-1.2, vmax=1.2)
+        axes[row, col].imshow(
+            A.numpy(), cmap=plots.DIVERGING, vmin=-1.2, vmax=1.2
+        )
         axes[row, col].set_xticks([])
         axes[row, col].set_yticks([])
     axes[0, col].set_title(f"{name}", fontsize=9)
@@ -671,24 +907,46 @@ sel = torch.tensor(T1_runs, device=ctx.device)
 trained_T1 = models.BatchedElmanRNN.from_weights(
     rnn.W_hh[sel].detach(), rnn.W_ih[sel].detach(), rnn.W_hy[sel].detach()
 )
-init_T1 = models.BatchedElmanRNN.from_weights(init_rnn.W_hh[sel], init_rnn.W_ih[sel], init_rnn.W_hy[sel])
-g_trained = analysis.per_lag_gradient_norms(trained_T1, x_lag.to(ctx.device))  # (runs, lags)
+init_T1 = models.BatchedElmanRNN.from_weights(
+    init_rnn.W_hh[sel], init_rnn.W_ih[sel], init_rnn.W_hy[sel]
+)
+# (runs, lags)
+g_trained = analysis.per_lag_gradient_norms(
+    trained_T1, x_lag.to(ctx.device)
+)
 g_init = analysis.per_lag_gradient_norms(init_T1, x_lag.to(ctx.device))
 k_far = 11
-W_rand_T1 = []  # the random-W_hh control: trained W_ih, W_hy; Gaussian W_hh with the trained radius
+# the random-W_hh control: trained W_ih, W_hy; Gaussian W_hh with the
+# trained radius
+W_rand_T1 = []
 for j, i in enumerate(T1_runs):
-    W_r = torch.randn(hidden, hidden, generator=runtime.generator(runs[i][2], 600 + j))
+    W_r = torch.randn(
+        hidden, hidden, generator=runtime.generator(runs[i][2], 600 + j)
+    )
     rho = float(np.abs(analysis.eigenvalues(rnn.W_hh[i].detach())).max())
-    W_rand_T1.append(W_r * rho / float(np.abs(analysis.eigenvalues(W_r)).max()))
+    W_rand_T1.append(
+        W_r * rho / float(np.abs(analysis.eigenvalues(W_r)).max())
+    )
 random_T1 = models.BatchedElmanRNN.from_weights(
-    torch.stack(W_rand_T1).to(rnn.W_hh), rnn.W_ih[sel].detach(), rnn.W_hy[sel].detach()
+    torch.stack(W_rand_T1).to(rnn.W_hh),
+    rnn.W_ih[sel].detach(),
+    rnn.W_hy[sel].detach(),
 )
 g_random = analysis.per_lag_gradient_norms(random_T1, x_lag.to(ctx.device))
-init_decay = np.log10(g_init[:, 0] / g_init[:, k_far])  # one value per T1 run = per seed
+# one value per T1 run = per seed
+init_decay = np.log10(g_init[:, 0] / g_init[:, k_far])
 gain_s = np.log10(g_trained[:, s] / g_init[:, s])
-print(f"init: log10 decay from k=0 to k={k_far}: {np.round(init_decay, 2)}")
-print(f"trained at k=s={s}: {np.round(g_trained[:, s], 3)}; log10(trained/init): {np.round(gain_s, 2)}")
-print(f"at k=s: before training {np.round(g_init[:, s], 4)}; random W_hh (trained radius) {np.round(g_random[:, s], 3)}")
+print(
+    f"init: log10 decay from k=0 to k={k_far}: {np.round(init_decay, 2)}"
+)
+print(
+    f"trained at k=s={s}: {np.round(g_trained[:, s], 3)}; "
+    f"log10(trained/init): {np.round(gain_s, 2)}"
+)
+print(
+    f"at k=s: before training {np.round(g_init[:, s], 4)}; "
+    f"random W_hh (trained radius) {np.round(g_random[:, s], 3)}"
+)
 runtime.glue("a01_init_lag_s", float(g_init[:, s].max()))
 runtime.glue("a01_random_lag_s", float(g_random[:, s].min()))
 
@@ -696,9 +954,30 @@ runtime.glue("a01_random_lag_s", float(g_random[:, s].min()))
 fig, ax = plt.subplots(figsize=(5.5, 3))
 lags = np.arange(3 * s)
 for j in range(len(T1_runs)):
-    ax.semilogy(lags, g_trained[j], "o-", color="C0", ms=3, label="trained" if j == 0 else None)
-    ax.semilogy(lags, g_init[j], "s--", color="C3", ms=3, label="before training" if j == 0 else None)
-    ax.semilogy(lags, g_random[j], "^:", color="0.5", ms=3, label="random $W_{hh}$, same radius" if j == 0 else None)
+    ax.semilogy(
+        lags,
+        g_trained[j],
+        "o-",
+        color="C0",
+        ms=3,
+        label="trained" if j == 0 else None,
+    )
+    ax.semilogy(
+        lags,
+        g_init[j],
+        "s--",
+        color="C3",
+        ms=3,
+        label="before training" if j == 0 else None,
+    )
+    ax.semilogy(
+        lags,
+        g_random[j],
+        "^:",
+        color="0.5",
+        ms=3,
+        label="random $W_{hh}$, same radius" if j == 0 else None,
+    )
 ax.axvline(s, color="0.6", lw=0.8)
 ax.set_xlabel("lag k (steps)")
 ax.set_ylabel(r"$\|\partial o(T) / \partial x(T-k)\|_F$")
@@ -718,35 +997,75 @@ plt.show()
 
 # %%
 sd_, ss_, sh_ = P["speed_d"], P["speed_s"], P["speed_hidden"]
-F_copy = tasks.decode_task_id((2**sd_ - 1, 0, 0), sd_, ss_)  # repeat copy y(t) = y(t - s)
-speed = models.BatchedElmanRNN(sd_, sh_, seeds=ctx.seeds * 2, device=ctx.device)  # default, then TWM
+# repeat copy y(t) = y(t - s)
+F_copy = tasks.decode_task_id((2**sd_ - 1, 0, 0), sd_, ss_)
+# default, then TWM
+speed = models.BatchedElmanRNN(
+    sd_, sh_, seeds=ctx.seeds * 2, device=ctx.device
+)
 with torch.no_grad():
     for j, seed in enumerate(ctx.seeds):
         W_hh, W_ih, W_hy = models.twm_weights(
-            sd_, ss_, sh_, basis=models.random_orthonormal(sh_, sd_ * ss_, seed)
+            sd_,
+            ss_,
+            sh_,
+            basis=models.random_orthonormal(sh_, sd_ * ss_, seed),
         )
         k = len(ctx.seeds) + j
-        speed.W_hh[k], speed.W_ih[k], speed.W_hy[k] = (w.to(speed.W_hh) for w in (W_hh, W_ih, W_hy))
+        speed.W_hh[k], speed.W_ih[k], speed.W_hy[k] = (
+            w.to(speed.W_hh) for w in (W_hh, W_ih, W_hy)
+        )
 speed_hist = train.fit(
-    speed, np.stack([F_copy] * len(speed.W_hh)), sd_, ss_, data_seeds=ctx.seeds * 2, steps=P["speed_steps"],
-    lr=3e-3, batch=P["batch"], horizons=(10, 20, 40), threshold=P["threshold"], target=0.99,
-)  # fmt: skip
-hit = np.where(speed_hist.steps_to_target > 0, speed_hist.steps_to_target, P["speed_steps"])
+    speed,
+    np.stack([F_copy] * len(speed.W_hh)),
+    sd_,
+    ss_,
+    data_seeds=ctx.seeds * 2,
+    steps=P["speed_steps"],
+    lr=3e-3,
+    batch=P["batch"],
+    horizons=(10, 20, 40),
+    threshold=P["threshold"],
+    target=0.99,
+)
+hit = np.where(
+    speed_hist.steps_to_target > 0,
+    speed_hist.steps_to_target,
+    P["speed_steps"],
+)
 n = len(ctx.seeds)
 ratios = hit[n:] / hit[:n]
-print(f"repeat copy d={sd_}, s={ss_}: steps to 99% default {hit[:n].tolist()}, TWM init {hit[n:].tolist()}")
-print(f"ratio TWM/default per seed: {np.round(ratios, 3)} ({speed_hist.seconds:.1f} s)")
+print(
+    f"repeat copy d={sd_}, s={ss_}: steps to 99% default "
+    f"{hit[:n].tolist()}, TWM init {hit[n:].tolist()}"
+)
+print(
+    f"ratio TWM/default per seed: {np.round(ratios, 3)} "
+    f"({speed_hist.seconds:.1f} s)"
+)
 report.measure(
-    "C6", init_decay_log10=init_decay, trained_lag_s=g_trained[:, s], trained_over_init_log10=gain_s,
-    max_step_ratio=ratios, init_lag_s=g_init[:, s], random_lag_s=g_random[:, s],
-)  # fmt: skip
+    "C6",
+    init_decay_log10=init_decay,
+    trained_lag_s=g_trained[:, s],
+    trained_over_init_log10=gain_s,
+    max_step_ratio=ratios,
+    init_lag_s=g_init[:, s],
+    random_lag_s=g_random[:, s],
+)
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(5.5, 3))
 for j in range(2 * n):
     acc_j = speed_hist.accuracy[:, j]
-    ax.plot(np.arange(1, len(acc_j) + 1), acc_j, color="C3" if j < n else "C0", lw=1,
-            label=("default init" if j == 0 else "TWM init" if j == n else None))  # fmt: skip
+    ax.plot(
+        np.arange(1, len(acc_j) + 1),
+        acc_j,
+        color="C3" if j < n else "C0",
+        lw=1,
+        label=(
+            "default init" if j == 0 else "TWM init" if j == n else None
+        ),
+    )
 ax.axhline(0.99, color="0.6", lw=0.8)
 ax.set_xlabel("training step")
 ax.set_ylabel("batch bit accuracy")
@@ -777,13 +1096,19 @@ plt.show()
 # %% tags=["nbval-check-output"]
 print(f"Fibonacci TWM == recursion (30 steps): {fib_exact}")
 print(
-    f"LBC: trajectory error < 1e-6: {lbc['max_traj_err'] < 1e-6}; eigenvalue error < 1e-8: {lbc['max_eig_err'] < 1e-8}"
+    f"LBC: trajectory error < 1e-6: {lbc['max_traj_err'] < 1e-6}; "
+    f"eigenvalue error < 1e-8: {lbc['max_eig_err'] < 1e-8}"
 )
 print(f"SBC == attention-only transformer (< 1e-10): {sbc_diff < 1e-10}")
 F_T1 = tasks.decode_task_id((255, 0, 0), 8, 8)
-print(f"paper T1 (255, 0, 0): F {F_T1.shape}, y(t) = y(t-8): {np.array_equal(F_T1[:8], np.eye(8))}")
+print(
+    f"paper T1 (255, 0, 0): F {F_T1.shape}, y(t) = y(t-8): "
+    f"{np.array_equal(F_T1[:8], np.eye(8))}"
+)
 for tid in tasks.PAPER_TASKS.values():
-    lam = analysis.eigenvalues(tasks.phi_from_operator(tasks.decode_task_id(tid, 8, 8), 8, 8))
+    lam = analysis.eigenvalues(
+        tasks.phi_from_operator(tasks.decode_task_id(tid, 8, 8), 8, 8)
+    )
     print(f"{tid}: |λ|>0.9 of Phi = {(np.abs(lam) > 0.9).sum()}")
 
 # %%

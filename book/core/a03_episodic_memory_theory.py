@@ -58,8 +58,21 @@ import importlib.util
 import subprocess
 import sys
 
-if "google.colab" in sys.modules and importlib.util.find_spec("rnnbook") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "rnnbook @ git+https://github.com/rnn-memory-book/rnn-memory-book@main"], check=True)
+if (
+    "google.colab" in sys.modules
+    and importlib.util.find_spec("rnnbook") is None
+):
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "rnnbook @ git+https://github.com/rnn-memory-book/rnn-memory-book@main",
+        ],
+        check=True,
+    )
 
 # %%
 import matplotlib.pyplot as plt
@@ -76,17 +89,34 @@ print(ctx.describe())
 # Sizes only: both profiles run the same code.
 P = ctx.pick(
     ci=dict(
-        d=4, s=4, stacks=[(8, 0.0), (64, 0.0), (64, 0.1)],  # (hidden, L2): one batched model each
-        task_ids={"T1": (15, 0, 0), "T2": (33825, 6, 9), "T3": (33825, 0, 0), "T4": (33825, 5, 5)},
-        steps=1500, l2_steps=500, lr=3e-3, batch=64, horizons=(10, 20, 40), threshold=0.96, stop_mse=0.01,
-        patience=20, test_horizon=200, test_batches=8, gsemm_N=24, glyph=["####", "...#", "..#.", ".#.."],
+        d=4, s=4,
+        # (hidden, L2): one batched model each
+        stacks=[(8, 0.0), (64, 0.0), (64, 0.1)],
+        task_ids={
+            "T1": (15, 0, 0), "T2": (33825, 6, 9),
+            "T3": (33825, 0, 0), "T4": (33825, 5, 5),
+        },
+        steps=1500, l2_steps=500, lr=3e-3, batch=64, horizons=(10, 20, 40),
+        threshold=0.96, stop_mse=0.01, patience=20,
+        test_horizon=200, test_batches=8, gsemm_N=24,
+        glyph=["####", "...#", "..#.", ".#.."],
     ),
     full=dict(
-        d=8, s=8, stacks=[(h, l2) for h in (32, 64, 128) for l2 in (0.0, 1e-3, 0.1, 10.0)],
+        d=8, s=8,
+        stacks=[
+            (h, l2)
+            for h in (32, 64, 128)
+            for l2 in (0.0, 1e-3, 0.1, 10.0)
+        ],
         task_ids=tasks.PAPER_TASKS,
-        steps=3000, l2_steps=3000, lr=1e-3, batch=64, horizons=(10, 20, 40, 60, 100), threshold=0.96, stop_mse=0.01, patience=50,
+        steps=3000, l2_steps=3000, lr=1e-3, batch=64,
+        horizons=(10, 20, 40, 60, 100),
+        threshold=0.96, stop_mse=0.01, patience=50,
         test_horizon=200, test_batches=8, gsemm_N=96,
-        glyph=["##.#.##.", ".#.#.#..", "##.#.##.", ".#.#..#.", "##.#.##.", "........", "........", "........"],
+        glyph=[
+            "##.#.##.", ".#.#.#..", "##.#.##.", ".#.#..#.",
+            "##.#.##.", "........", "........", "........",
+        ],
     ),
 )  # fmt: skip
 d, s = P["d"], P["s"]
@@ -110,7 +140,7 @@ n_mem = s * d  # number of variable memories: s subspaces of d dimensions
 # seeds, data streams and settings; retrained here, not loaded): A01 C4 and C2/C3 below judge
 # the same eight trained models.
 
-# %%
+# %% tags=["hide-input"]
 # fmt: off
 report = claims.Report(ctx, title="Episodic Memory Theory: the mechanistic interpretation of RNNs")
 ev, ctl, cx = claims.evidence, claims.control, claims.context
@@ -226,12 +256,13 @@ report.preregistration()
 
 # %%
 def gsemm_step(V_f, Xi, Phi, relax=400, dt_fast=0.05):
-    """One slow Euler step (dt = T_f) of GSEMM after relaxing V_h and V_d to their fixed points."""
+    """One slow Euler step (dt = T_f) of GSEMM after relaxing V_h and V_d
+    to their fixed points."""
     sig = np.tanh(V_f)
     V_d, V_h = np.zeros_like(V_f), np.zeros(Xi.shape[1])
-    for _ in range(
-        relax
-    ):  # fast populations: T_d dV_d = sig - V_d, T_h dV_h = Xi^T sig + Phi^T Xi^T V_d - V_h
+    # fast populations: T_d dV_d = sig - V_d,
+    # T_h dV_h = Xi^T sig + Phi^T Xi^T V_d - V_h
+    for _ in range(relax):
         V_d += dt_fast * (sig - V_d)
         V_h += dt_fast * (Xi.T @ sig + Phi.T @ Xi.T @ V_d - V_h)
     return Xi @ V_h  # T_f dV_f = Xi V_h - V_f with dt = T_f
@@ -239,7 +270,8 @@ def gsemm_step(V_f, Xi, Phi, relax=400, dt_fast=0.05):
 
 rng = np.random.default_rng(ctx.seeds[0])
 N, M = P["gsemm_N"], 6
-Xi = np.linalg.qr(rng.normal(size=(N, M)))[0]  # orthonormal memories: Xi^+ = Xi^T
+# orthonormal memories: Xi^+ = Xi^T
+Xi = np.linalg.qr(rng.normal(size=(N, M)))[0]
 Phi_g = 0.5 * np.roll(np.eye(M), 1, axis=1)  # memory mu -> mu + 1
 V_f, h = rng.normal(size=N), None
 W_g = Xi @ (np.eye(M) + Phi_g.T) @ Xi.T
@@ -247,7 +279,9 @@ gsemm_err = 0.0
 for _ in range(10):
     h = np.tanh(V_f)
     V_f = gsemm_step(V_f, Xi, Phi_g)
-    gsemm_err = max(gsemm_err, float(np.abs(np.tanh(V_f) - np.tanh(W_g @ h)).max()))
+    gsemm_err = max(
+        gsemm_err, float(np.abs(np.tanh(V_f) - np.tanh(W_g @ h)).max())
+    )
 print(f"max |GSEMM step - RNN step| over 10 steps: {gsemm_err:.1e}")
 
 # %% [markdown]
@@ -269,21 +303,40 @@ print(f"max |GSEMM step - RNN step| over 10 steps: {gsemm_err:.1e}")
 
 # %%
 names, ids = list(P["task_ids"]), list(P["task_ids"].values())
-F_of = {name: tasks.decode_task_id(tid, d, s) for name, tid in zip(names, ids, strict=True)}
-Phi_of = {name: tasks.phi_from_operator(F_of[name], d, s) for name in names}
+F_of = {
+    name: tasks.decode_task_id(tid, d, s)
+    for name, tid in zip(names, ids, strict=True)
+}
+Phi_of = {
+    name: tasks.phi_from_operator(F_of[name], d, s) for name in names
+}
 E = tasks.boundary_embedding(d, s)
 circuit_err = 0.0
 for name in names:
     Xi_c = rng.normal(size=(4 * n_mem, n_mem))  # 4 sd neurons, sd memories
-    W_hh_c, W_hy_c = Xi_c @ Phi_of[name] @ np.linalg.pinv(Xi_c), E.T @ np.linalg.pinv(Xi_c)
+    W_hh_c, W_hy_c = (
+        Xi_c @ Phi_of[name] @ np.linalg.pinv(Xi_c),
+        E.T @ np.linalg.pinv(Xi_c),
+    )
     x_c = rng.choice([-1.0, 1.0], size=(s, d))
-    target = tasks.continue_sequence(torch.tensor(F_of[name])[None], torch.tensor(x_c)[None, None], 100)[0, 0]
-    h_c = Xi_c @ x_c.reshape(-1)  # h(s): the variables x(1..s) stored in subspaces 1..s
+    target = tasks.continue_sequence(
+        torch.tensor(F_of[name])[None], torch.tensor(x_c)[None, None], 100
+    )[0, 0]
+    # h(s): the variables x(1..s) stored in subspaces 1..s
+    h_c = Xi_c @ x_c.reshape(-1)
     for t in range(s, s + 100):
         h_c = W_hh_c @ h_c  # linear circuit, output phase
-        circuit_err = max(circuit_err, float(np.abs(W_hy_c @ h_c - target[t].numpy()).max()))
-    print(f"{name} {ids[names.index(name)]}: circuit vs task recursion, max error {circuit_err:.1e}")
-report.measure("C1", {"gsemm_vs_rnn": gsemm_err, "circuit_vs_task": circuit_err})
+        circuit_err = max(
+            circuit_err,
+            float(np.abs(W_hy_c @ h_c - target[t].numpy()).max()),
+        )
+    print(
+        f"{name} {ids[names.index(name)]}: circuit vs task recursion, "
+        f"max error {circuit_err:.1e}"
+    )
+report.measure(
+    "C1", {"gsemm_vs_rnn": gsemm_err, "circuit_vs_task": circuit_err}
+)
 
 # %% [markdown]
 # ## Training the Table-1 grid as batched models (C2–C4)
@@ -304,27 +357,54 @@ report.measure("C1", {"gsemm_vs_rnn": gsemm_err, "circuit_vs_task": circuit_err}
 # below shows the final MSE, so the shorter budget does not change where they end.
 
 # %%
-grid = [(name, seed) for seed in ctx.seeds for name in names]  # the runs of every stack
-F_stack = tasks.operator_stack([P["task_ids"][name] for name, _ in grid], d, s)
+# the runs of every stack
+grid = [(name, seed) for seed in ctx.seeds for name in names]
+F_stack = tasks.operator_stack(
+    [P["task_ids"][name] for name, _ in grid], d, s
+)
 data_seeds = [1000 * seed + names.index(name) for name, seed in grid]
 rnns, histories, test_acc, inits = {}, {}, {}, {}
 for hidden, l2 in stacks:
     rnn = rnns[hidden, l2] = models.BatchedElmanRNN(
         d, hidden, seeds=[seed for _, seed in grid], device=ctx.device
     )
-    inits[hidden, l2] = {k: v.detach().clone() for k, v in rnn.state_dict().items()}  # for the controls
+    # for the controls
+    inits[hidden, l2] = {
+        k: v.detach().clone() for k, v in rnn.state_dict().items()
+    }
     histories[hidden, l2] = train.fit(
-        rnn, F_stack, d, s, data_seeds=data_seeds, steps=P["steps"] if l2 == 0 else P["l2_steps"], lr=P["lr"], batch=P["batch"],
-        horizons=P["horizons"], threshold=P["threshold"], clip=1.0, weight_decay=l2,
-        target_loss=P["stop_mse"], patience=P["patience"],
-    )  # fmt: skip
+        rnn,
+        F_stack,
+        d,
+        s,
+        data_seeds=data_seeds,
+        steps=P["steps"] if l2 == 0 else P["l2_steps"],
+        lr=P["lr"],
+        batch=P["batch"],
+        horizons=P["horizons"],
+        threshold=P["threshold"],
+        clip=1.0,
+        weight_decay=l2,
+        target_loss=P["stop_mse"],
+        patience=P["patience"],
+    )
     test_acc[hidden, l2] = train.bit_accuracy(
-        rnn, F_stack, d, s, horizon=P["test_horizon"], data_seeds=[10**6 + k for k in data_seeds],
-        batches=P["test_batches"], batch=P["batch"],
-    )  # fmt: skip
+        rnn,
+        F_stack,
+        d,
+        s,
+        horizon=P["test_horizon"],
+        data_seeds=[10**6 + k for k in data_seeds],
+        batches=P["test_batches"],
+        batch=P["batch"],
+    )
     hist = histories[hidden, l2]
-    print(f"hidden {hidden}, L2 {l2:g}: {len(grid)} runs, {hist.steps} steps, {hist.seconds:.1f} s, "
-          f"final batch MSE {np.nanmin(hist.loss[-1]):.3f}..{np.nanmax(hist.loss[-1]):.3f}")  # fmt: skip
+    print(
+        f"hidden {hidden}, L2 {l2:g}: {len(grid)} runs, "
+        f"{hist.steps} steps, {hist.seconds:.1f} s, "
+        f"final batch MSE {np.nanmin(hist.loss[-1]):.3f}.."
+        f"{np.nanmax(hist.loss[-1]):.3f}"
+    )
 
 # %% [markdown]
 # The spectral error is the paper's: keep the eigenvalues with $|\lambda| > 0.9$ of $W_{hh}$ and of
@@ -340,13 +420,29 @@ for hidden, l2 in stacks:
 rows = []
 for hidden, l2 in stacks:
     for i, (name, seed) in enumerate(grid):
-        sp = analysis.spectrum_comparison(rnns[hidden, l2].W_hh[i], Phi_of[name])
-        rows.append(dict(task=name, tid=P["task_ids"][name], hidden=hidden, l2=l2, seed=seed,
-                         acc=float(test_acc[hidden, l2][i]), n=sp["n_learned"], n_theory=sp["n_theory"],
-                         err=float(np.radians(sp["mean_angle_deg"]))))  # fmt: skip
+        sp = analysis.spectrum_comparison(
+            rnns[hidden, l2].W_hh[i], Phi_of[name]
+        )
+        rows.append(
+            dict(
+                task=name,
+                tid=P["task_ids"][name],
+                hidden=hidden,
+                l2=l2,
+                seed=seed,
+                acc=float(test_acc[hidden, l2][i]),
+                n=sp["n_learned"],
+                n_theory=sp["n_theory"],
+                err=float(np.radians(sp["mean_angle_deg"])),
+            )
+        )
 for r in rows:
-    print(f"{r['task']} {r['tid']} h={r['hidden']} L2={r['l2']:g} seed {r['seed']}: acc@{P['test_horizon']} "
-          f"{r['acc']:.3f}, |λ|>0.9: {r['n']} (theory {r['n_theory']}), error {r['err']:.4f} rad")  # fmt: skip
+    print(
+        f"{r['task']} {r['tid']} h={r['hidden']} L2={r['l2']:g} "
+        f"seed {r['seed']}: acc@{P['test_horizon']} {r['acc']:.3f}, "
+        f"|λ|>0.9: {r['n']} (theory {r['n_theory']}), "
+        f"error {r['err']:.4f} rad"
+    )
 
 # %% [markdown]
 # The miniature Table 1 (mean spectral error in radians over converged runs, mean test accuracy
@@ -354,37 +450,60 @@ for r in rows:
 # hidden sizes below $sd$ are set beside the paper's h = 32 row, which never converged).
 
 # %%
-table1 = {  # paper's Table 1 [authors' notebook]: (task, hidden) -> values at L2 = 0, 1e-3, 0.1
-    ("T1", 64): ["— (0.97)", "— (0.88)", "— (0.50)"], ("T1", 128): ["0.0005 (1.00)", "— (0.93)", "— (0.50)"],
-    ("T2", 64): ["0.0075 (1.00)", "— (0.85)", "— (0.50)"], ("T2", 128): ["0.0055 (0.98)", "0.0031 (0.98)", "— (0.50)"],
-    ("T3", 64): ["0.0026 (1.00)", "0.0010 (0.97)", "— (0.50)"], ("T3", 128): ["0.0031 (0.98)", "0.0005 (1.00)", "— (0.50)"],
-    ("T4", 64): ["0.0112 (0.94)", "0.0011 (1.00)", "— (0.50)"], ("T4", 128): ["0.0022 (1.00)", "0.0006 (1.00)", "— (0.50)"],
+# paper's Table 1 [authors' notebook]: (task, hidden) -> values at
+# L2 = 0, 1e-3, 0.1
+table1 = {
+    ("T1", 64):  ["— (0.97)",      "— (0.88)",      "— (0.50)"],
+    ("T1", 128): ["0.0005 (1.00)", "— (0.93)",      "— (0.50)"],
+    ("T2", 64):  ["0.0075 (1.00)", "— (0.85)",      "— (0.50)"],
+    ("T2", 128): ["0.0055 (0.98)", "0.0031 (0.98)", "— (0.50)"],
+    ("T3", 64):  ["0.0026 (1.00)", "0.0010 (0.97)", "— (0.50)"],
+    ("T3", 128): ["0.0031 (0.98)", "0.0005 (1.00)", "— (0.50)"],
+    ("T4", 64):  ["0.0112 (0.94)", "0.0011 (1.00)", "— (0.50)"],
+    ("T4", 128): ["0.0022 (1.00)", "0.0006 (1.00)", "— (0.50)"],
 }  # fmt: skip
 
 
 def paper_cell(name, hidden, l2):
-    """The matching Table-1 entry; a hidden layer below sd maps to the paper's h = 32 (never converged)."""
+    """The matching Table-1 entry; a hidden layer below sd maps to the
+    paper's h = 32 (never converged)."""
     if hidden < n_mem:
         return "h=32: —"
     ph = hidden if hidden in (64, 128) else 64
     l2_col = {0.0: 0, 1e-3: 1, 0.1: 2}.get(l2)
-    return f"h={ph}: {table1[name, ph][l2_col]}" if l2_col is not None else f"h={ph}: (not in notes)"
+    return (
+        f"h={ph}: {table1[name, ph][l2_col]}"
+        if l2_col is not None
+        else f"h={ph}: (not in notes)"
+    )
 
 
 print(f"{'task':4} {'hidden':>6} {'L2':>6}  {'ours':>16}  paper (d=s=8)")
 for name in names:
     for hidden, l2 in stacks:
-        sel = [r for r in rows if r["task"] == name and r["hidden"] == hidden and r["l2"] == l2]
+        sel = [
+            r
+            for r in rows
+            if r["task"] == name
+            and r["hidden"] == hidden
+            and r["l2"] == l2
+        ]
         conv = [r["err"] for r in sel if r["acc"] >= 0.9]
         cell = f"{np.mean(conv):.4f}" if conv else "—"
         acc = np.mean([r["acc"] for r in sel])
-        print(f"{name:4} {hidden:6d} {l2:6g}  {cell + f' ({acc:.2f})':>16}  {paper_cell(name, hidden, l2)}")
+        print(
+            f"{name:4} {hidden:6d} {l2:6g}  {cell + f' ({acc:.2f})':>16}  "
+            f"{paper_cell(name, hidden, l2)}"
+        )
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 2.8))
 for ax, name in zip(axes, names, strict=True):
     i = grid.index((name, ctx.seeds[0]))
-    lam_l, lam_t = analysis.eigenvalues(rnns[big, 0.0].W_hh[i]), analysis.eigenvalues(Phi_of[name])
+    lam_l, lam_t = (
+        analysis.eigenvalues(rnns[big, 0.0].W_hh[i]),
+        analysis.eigenvalues(Phi_of[name]),
+    )
     plots.spectrum(ax, lam_l, lam_t, f"{name} {P['task_ids'][name]}")
 axes[0].set_ylabel(r"Im $\lambda$")
 axes[0].legend(loc="lower left", fontsize=6)
@@ -401,56 +520,132 @@ plt.show()
 # the worst seed.
 
 # %%
-init_rnn = models.BatchedElmanRNN.from_weights(*(inits[big, 0.0][k] for k in ("W_hh", "W_ih", "W_hy")))
+init_rnn = models.BatchedElmanRNN.from_weights(
+    *(inits[big, 0.0][k] for k in ("W_hh", "W_ih", "W_hy"))
+)
 init_acc = train.bit_accuracy(
-    init_rnn, F_stack, d, s, horizon=P["test_horizon"], data_seeds=[10**6 + k for k in data_seeds],
-    batches=P["test_batches"], batch=P["batch"],
-)  # fmt: skip
-main = [r for r in rows if r["hidden"] == big and r["l2"] == 0.0]  # in grid order
+    init_rnn,
+    F_stack,
+    d,
+    s,
+    horizon=P["test_horizon"],
+    data_seeds=[10**6 + k for k in data_seeds],
+    batches=P["test_batches"],
+    batch=P["batch"],
+)
+# in grid order
+main = [r for r in rows if r["hidden"] == big and r["l2"] == 0.0]
 conv_idx = [i for i, r in enumerate(main) if r["acc"] >= 0.9]
 init_sp, rand_sp = {}, {}
 for i in conv_idx:
     name, seed = grid[i]
-    init_sp[i] = analysis.spectrum_comparison(init_rnn.W_hh[i].detach(), Phi_of[name])
-    W_r = torch.randn(big, big, generator=runtime.generator(seed, 500 + i), dtype=torch.float64)
-    rho = float(np.abs(analysis.eigenvalues(rnns[big, 0.0].W_hh[i].detach())).max())
-    rand_sp[i] = analysis.spectrum_comparison(W_r * rho / float(np.abs(analysis.eigenvalues(W_r)).max()), Phi_of[name])
+    init_sp[i] = analysis.spectrum_comparison(
+        init_rnn.W_hh[i].detach(), Phi_of[name]
+    )
+    W_r = torch.randn(
+        big,
+        big,
+        generator=runtime.generator(seed, 500 + i),
+        dtype=torch.float64,
+    )
+    rho = float(
+        np.abs(analysis.eigenvalues(rnns[big, 0.0].W_hh[i].detach())).max()
+    )
+    rand_sp[i] = analysis.spectrum_comparison(
+        W_r * rho / float(np.abs(analysis.eigenvalues(W_r)).max()),
+        Phi_of[name],
+    )
 
 
 def by_seed(rows_, key, worst):
-    """One value per seed: ``worst`` (min or max) of ``key`` over that seed's rows."""
-    return [float(worst(r[key] for r in rows_ if r["seed"] == seed)) for seed in ctx.seeds]
+    """One value per seed: ``worst`` (min or max) of ``key`` over that
+    seed's rows."""
+    return [
+        float(worst(r[key] for r in rows_ if r["seed"] == seed))
+        for seed in ctx.seeds
+    ]
 
 
 def conv_seed(values, worst, empty):
-    """One value per seed over its converged runs (``empty`` when none converged)."""
+    """One value per seed over its converged runs (``empty`` when none
+    converged)."""
     return [
-        float(worst((values[i] for i in conv_idx if grid[i][1] == seed), default=empty)) for seed in ctx.seeds
+        float(
+            worst(
+                (values[i] for i in conv_idx if grid[i][1] == seed),
+                default=empty,
+            )
+        )
+        for seed in ctx.seeds
     ]
 
 
 def frac(flags):
-    return float(np.mean(flags)) if flags else 0.0  # per seed: the fraction of converged runs that match
+    # per seed: the fraction of converged runs that match
+    return float(np.mean(flags)) if flags else 0.0
 
 
 strong = [r for r in rows if r["hidden"] >= n_mem and r["l2"] >= 0.1]
 small = [r for r in rows if r["hidden"] < n_mem and r["l2"] == 0.0]
-c2 = {"min_test_acc": by_seed(main, "acc", min), "init_min_test_acc": by_seed(
-    [dict(seed=seed, acc=float(a)) for (_, seed), a in zip(grid, init_acc, strict=True)], "acc", min)}
-c3 = {
-    "count_match": [frac([float(main[i]["n"] == main[i]["n_theory"]) for i in conv_idx if grid[i][1] == seed])
-                    for seed in ctx.seeds],
-    "max_err_rad": conv_seed({i: main[i]["err"] for i in conv_idx}, max, np.pi),
-    "init_count_match": [frac([float(init_sp[i]["counts_equal"]) for i in conv_idx if grid[i][1] == seed])
-                         for seed in ctx.seeds],
-    "random_max_err_rad": conv_seed({i: np.radians(rand_sp[i]["mean_angle_deg"]) for i in conv_idx}, max, np.pi),
+c2 = {
+    "min_test_acc": by_seed(main, "acc", min),
+    "init_min_test_acc": by_seed(
+        [
+            dict(seed=seed, acc=float(a))
+            for (_, seed), a in zip(grid, init_acc, strict=True)
+        ],
+        "acc",
+        min,
+    ),
 }
-c4 = {"l2_max_acc": by_seed(strong, "acc", max), "l2_max_count": by_seed(strong, "n", max),
-      "small_max_acc": by_seed(small, "acc", max), "no_l2_max_acc": by_seed(main, "acc", max),
-      "no_l2_max_count": by_seed(main, "n", max), "big_max_acc": by_seed(main, "acc", max)}
+c3 = {
+    "count_match": [
+        frac(
+            [
+                float(main[i]["n"] == main[i]["n_theory"])
+                for i in conv_idx
+                if grid[i][1] == seed
+            ]
+        )
+        for seed in ctx.seeds
+    ],
+    "max_err_rad": conv_seed(
+        {i: main[i]["err"] for i in conv_idx}, max, np.pi
+    ),
+    "init_count_match": [
+        frac(
+            [
+                float(init_sp[i]["counts_equal"])
+                for i in conv_idx
+                if grid[i][1] == seed
+            ]
+        )
+        for seed in ctx.seeds
+    ],
+    "random_max_err_rad": conv_seed(
+        {i: np.radians(rand_sp[i]["mean_angle_deg"]) for i in conv_idx},
+        max,
+        np.pi,
+    ),
+}
+c4 = {
+    "l2_max_acc": by_seed(strong, "acc", max),
+    "l2_max_count": by_seed(strong, "n", max),
+    "small_max_acc": by_seed(small, "acc", max),
+    "no_l2_max_acc": by_seed(main, "acc", max),
+    "no_l2_max_count": by_seed(main, "n", max),
+    "big_max_acc": by_seed(main, "acc", max),
+}
 for key, value in {**c2, **c3, **c4}.items():
     print(f"{key}: {np.round(value, 4).tolist()}")
-    runtime.glue(f"a03_{key}", float(min(value) if key.startswith(("min", "init", "random")) else max(value)))
+    runtime.glue(
+        f"a03_{key}",
+        float(
+            min(value)
+            if key.startswith(("min", "init", "random"))
+            else max(value)
+        ),
+    )
 report.measure("C2", c2)
 report.measure("C3", c3)
 report.measure("C4", c4)
@@ -507,7 +702,8 @@ privileged_basis = analysis.privileged_basis
 
 
 def row_concentration(W: torch.Tensor) -> float:
-    """Mean over rows of max_j W_ij^2 / sum_j W_ij^2: 1 for a signed permutation, ~2/h for noise."""
+    """Mean over rows of max_j W_ij^2 / sum_j W_ij^2: 1 for a signed
+    permutation, ~2/h for noise."""
     W2 = W.pow(2)
     return float((W2.max(dim=1).values / W2.sum(dim=1)).mean())
 
@@ -515,43 +711,93 @@ def row_concentration(W: torch.Tensor) -> float:
 # %%
 T1_runs = [grid.index(("T1", seed)) for seed in ctx.seeds]
 rnn = rnns[big, 0.0]
-gens = [torch.Generator().manual_seed(3 * 10**6 + data_seeds[i]) for i in T1_runs]
+gens = [
+    torch.Generator().manual_seed(3 * 10**6 + data_seeds[i])
+    for i in T1_runs
+]
 x_e, y_e, _ = tasks.variable_binding_batch(
-    np.stack([F_of["T1"]] * len(T1_runs)), d, s, 3 * s, 256, gens, device=ctx.device
+    np.stack([F_of["T1"]] * len(T1_runs)),
+    d,
+    s,
+    3 * s,
+    256,
+    gens,
+    device=ctx.device,
 )
 
 
 def basis_scores(net, runs_idx):
-    """C5/C6 statistics per T1 run of a stack, and the last run's basis and Ψ*W_hhΨ."""
+    """C5/C6 statistics per T1 run of a stack, and the last run's basis
+    and Ψ*W_hhΨ."""
     with torch.no_grad():
-        _, H_e = net(x_e, models=torch.tensor(runs_idx, device=ctx.device))  # (runs, batch, T, h)
-    out = {"boundary": [], "state": [], "conc_priv": [], "conc_neur": [], "neuron_best": []}
+        # (runs, batch, T, h)
+        _, H_e = net(x_e, models=torch.tensor(runs_idx, device=ctx.device))
+    out = {
+        "boundary": [],
+        "state": [],
+        "conc_priv": [],
+        "conc_neur": [],
+        "neuron_best": [],
+    }
     for j, i in enumerate(runs_idx):
-        W_hh, W_hy = net.W_hh[i].detach().double(), net.W_hy[i].detach().double()
+        W_hh, W_hy = (
+            net.W_hh[i].detach().double(),
+            net.W_hy[i].detach().double(),
+        )
         Psi, Psi_star = privileged_basis(W_hh, W_hy, s)
         Phi_hat = (Psi_star @ W_hh @ Psi).numpy()
-        out["boundary"].append(float(np.corrcoef(Phi_hat[-d:].ravel(), F_of["T1"].T.ravel())[0, 1]))
-        z = (H_e[j].double() @ Psi_star.T).reshape(256, -1, s, d)  # (batch, t, subspace, dim)
-        hist = torch.stack([y_e[j, :, t - s + 1 : t + 1] for t in range(s - 1, 4 * s)], 1).double()  # last s outputs
-        out["state"].append(float(np.corrcoef(z[:, s - 1 :].ravel(), hist.ravel())[0, 1]))
-        out["conc_priv"].append(row_concentration(torch.as_tensor(Phi_hat)))
+        out["boundary"].append(
+            float(
+                np.corrcoef(Phi_hat[-d:].ravel(), F_of["T1"].T.ravel())[
+                    0, 1
+                ]
+            )
+        )
+        # (batch, t, subspace, dim)
+        z = (H_e[j].double() @ Psi_star.T).reshape(256, -1, s, d)
+        # last s outputs
+        hist = torch.stack(
+            [y_e[j, :, t - s + 1 : t + 1] for t in range(s - 1, 4 * s)], 1
+        ).double()
+        out["state"].append(
+            float(np.corrcoef(z[:, s - 1 :].ravel(), hist.ravel())[0, 1])
+        )
+        out["conc_priv"].append(
+            row_concentration(torch.as_tensor(Phi_hat))
+        )
         out["conc_neur"].append(row_concentration(W_hh))
-        H_s, x_s = H_e[j][:, s - 1].double().numpy(), y_e[j, :, :s].reshape(256, -1).double().numpy()
-        corr = np.corrcoef(np.c_[H_s, x_s].T)[: H_s.shape[1], H_s.shape[1] :]  # neuron x input bit
-        out["neuron_best"].append(float(np.nanmean(np.nanmax(np.abs(corr), axis=0))))
+        H_s, x_s = (
+            H_e[j][:, s - 1].double().numpy(),
+            y_e[j, :, :s].reshape(256, -1).double().numpy(),
+        )
+        # neuron x input bit
+        corr = np.corrcoef(np.c_[H_s, x_s].T)[
+            : H_s.shape[1], H_s.shape[1] :
+        ]
+        out["neuron_best"].append(
+            float(np.nanmean(np.nanmax(np.abs(corr), axis=0)))
+        )
     return out, (W_hh, Psi_star, Phi_hat)
 
 
 c5, (W_hh, Psi_star, Phi_hat) = basis_scores(rnn, T1_runs)
 c5_init, _ = basis_scores(init_rnn, T1_runs)
-print("trained:", {k: [round(v, 3) for v in vals] for k, vals in c5.items()})
-print("before training:", {k: [round(v, 3) for v in vals] for k, vals in c5_init.items()})
+print(
+    "trained:", {k: [round(v, 3) for v in vals] for k, vals in c5.items()}
+)
+print(
+    "before training:",
+    {k: [round(v, 3) for v in vals] for k, vals in c5_init.items()},
+)
 runtime.glue("a03_init_boundary", max(c5_init["boundary"]))
 runtime.glue("a03_init_state", max(c5_init["state"]))
 report.measure(
-    "C5", min_boundary_corr_T1=c5["boundary"], min_state_corr_T1=c5["state"],
-    init_boundary_corr=c5_init["boundary"], init_state_corr=c5_init["state"],
-)  # fmt: skip
+    "C5",
+    min_boundary_corr_T1=c5["boundary"],
+    min_state_corr_T1=c5["state"],
+    init_boundary_corr=c5_init["boundary"],
+    init_state_corr=c5_init["state"],
+)
 
 # %% [markdown]
 # The next figure mirrors the paper's Fig. 4: the trained $W_{hh}$ in the neuron basis, and
@@ -562,7 +808,11 @@ fig, axes = plt.subplots(1, 3, figsize=(9, 3))
 for ax, M_show, title in zip(
     axes,
     [W_hh.numpy(), Phi_hat, Phi_of["T1"]],
-    [r"$W_{hh}$ (neuron basis)", r"$\Psi^* W_{hh} \Psi$", r"theory $\Phi$"],
+    [
+        r"$W_{hh}$ (neuron basis)",
+        r"$\Psi^* W_{hh} \Psi$",
+        r"theory $\Phi$",
+    ],
     strict=True,
 ):
     ax.imshow(M_show, **plots.signed_limits(M_show))
@@ -578,15 +828,23 @@ plt.show()
 # network (repeat copy) and decodes $\Psi^{*} h(t)$, reshaped $s \times d$, at the first $2s + 1$ steps.
 
 # %%
-glyph = torch.tensor([[1.0 if c == "#" else -1.0 for c in row] for row in P["glyph"]])  # (s, d)
+# (s, d)
+glyph = torch.tensor(
+    [[1.0 if c == "#" else -1.0 for c in row] for row in P["glyph"]]
+)
 x_g = torch.zeros(1, 1, 3 * s, d)
 x_g[0, 0, :s] = glyph
 with torch.no_grad():
-    _, H_g = rnn(x_g.to(ctx.device), models=torch.tensor(T1_runs[-1:], device=ctx.device))
-frames = (H_g[0, 0].double().cpu() @ Psi_star.T).reshape(-1, s, d).numpy()  # (T, subspace, dim)
+    _, H_g = rnn(
+        x_g.to(ctx.device),
+        models=torch.tensor(T1_runs[-1:], device=ctx.device),
+    )
+# (T, subspace, dim)
+frames = (H_g[0, 0].double().cpu() @ Psi_star.T).reshape(-1, s, d).numpy()
 neuron_frames = H_g[0, 0].cpu().numpy()
 print(
-    f"glyph rows written over steps 1..{s}; decoded frames {frames.shape}, hidden states {neuron_frames.shape}"
+    f"glyph rows written over steps 1..{s}; "
+    f"decoded frames {frames.shape}, hidden states {neuron_frames.shape}"
 )
 
 # %% tags=["hide-input"]
@@ -597,7 +855,9 @@ for t in range(n_show):
     axes[0, t].imshow(frames[t], **plots.signed_limits(frames[: 3 * s]))
     pad = np.full(side * side, np.nan)
     pad[: neuron_frames.shape[1]] = neuron_frames[t]
-    axes[1, t].imshow(pad.reshape(side, side), **plots.signed_limits(neuron_frames))
+    axes[1, t].imshow(
+        pad.reshape(side, side), **plots.signed_limits(neuron_frames)
+    )
     axes[0, t].set_title(f"t={t + 1}", fontsize=7)
     for ax in axes[:, t]:
         ax.set_xticks([])
@@ -631,11 +891,22 @@ plt.show()
 # on a random Gaussian $W_{hh}$ scaled to each trained network's spectral radius (with the
 # trained $W_{hy}$, which grounds the basis).
 
+
 # %%
 def gains(scores):
     return (
-        [p / n for p, n in zip(scores["conc_priv"], scores["conc_neur"], strict=True)],
-        [p / n for p, n in zip(scores["state"], scores["neuron_best"], strict=True)],
+        [
+            p / n
+            for p, n in zip(
+                scores["conc_priv"], scores["conc_neur"], strict=True
+            )
+        ],
+        [
+            p / n
+            for p, n in zip(
+                scores["state"], scores["neuron_best"], strict=True
+            )
+        ],
     )
 
 
@@ -643,18 +914,42 @@ weight_gain, state_gain = gains(c5)
 init_weight_gain, init_state_gain = gains(c5_init)
 random_weight_gain = []
 for j, i in enumerate(T1_runs):
-    W_r = torch.randn(big, big, generator=runtime.generator(ctx.seeds[j], 700 + j), dtype=torch.float64)
-    W_r *= float(np.abs(analysis.eigenvalues(rnn.W_hh[i].detach())).max()) / float(np.abs(analysis.eigenvalues(W_r)).max())
-    Psi_r, Psi_r_star = privileged_basis(W_r, rnn.W_hy[i].detach().double(), s)
-    random_weight_gain.append(row_concentration(Psi_r_star @ W_r @ Psi_r) / row_concentration(W_r))
+    W_r = torch.randn(
+        big,
+        big,
+        generator=runtime.generator(ctx.seeds[j], 700 + j),
+        dtype=torch.float64,
+    )
+    W_r *= float(
+        np.abs(analysis.eigenvalues(rnn.W_hh[i].detach())).max()
+    ) / float(np.abs(analysis.eigenvalues(W_r)).max())
+    Psi_r, Psi_r_star = privileged_basis(
+        W_r, rnn.W_hy[i].detach().double(), s
+    )
+    random_weight_gain.append(
+        row_concentration(Psi_r_star @ W_r @ Psi_r)
+        / row_concentration(W_r)
+    )
 for seed, cp, cn, sp_, nb in zip(
-    ctx.seeds, c5["conc_priv"], c5["conc_neur"], c5["state"], c5["neuron_best"], strict=True
+    ctx.seeds,
+    c5["conc_priv"],
+    c5["conc_neur"],
+    c5["state"],
+    c5["neuron_best"],
+    strict=True,
 ):
-    print(f"T1 seed {seed}: row concentration {cp:.3f} (privileged) vs {cn:.3f} (neurons); "
-          f"variable read-out {sp_:.3f} (privileged) vs {nb:.3f} (best neuron)")  # fmt: skip
-print(f"weight gain: trained {np.round(weight_gain, 2)}, before training {np.round(init_weight_gain, 2)}, "
-      f"random W_hh {np.round(random_weight_gain, 2)}; state gain: trained {np.round(state_gain, 2)}, "
-      f"before training {np.round(init_state_gain, 2)}")  # fmt: skip
+    print(
+        f"T1 seed {seed}: row concentration {cp:.3f} (privileged) "
+        f"vs {cn:.3f} (neurons); variable read-out {sp_:.3f} "
+        f"(privileged) vs {nb:.3f} (best neuron)"
+    )
+print(
+    f"weight gain: trained {np.round(weight_gain, 2)}, "
+    f"before training {np.round(init_weight_gain, 2)}, "
+    f"random W_hh {np.round(random_weight_gain, 2)}; "
+    f"state gain: trained {np.round(state_gain, 2)}, "
+    f"before training {np.round(init_state_gain, 2)}"
+)
 runtime.glue("a03_weight_gain", min(weight_gain))
 runtime.glue("a03_state_gain", min(state_gain))
 runtime.glue("a03_neuron_best", float(np.mean(c5["neuron_best"])))
@@ -662,9 +957,13 @@ runtime.glue("a03_init_weight_gain", min(init_weight_gain))
 runtime.glue("a03_random_weight_gain", min(random_weight_gain))
 runtime.glue("a03_init_state_gain", max(init_state_gain))
 report.measure(
-    "C6", min_weight_gain=weight_gain, min_state_gain=state_gain, init_weight_gain=init_weight_gain,
-    random_weight_gain=random_weight_gain, init_state_gain=init_state_gain,
-)  # fmt: skip
+    "C6",
+    min_weight_gain=weight_gain,
+    min_state_gain=state_gain,
+    init_weight_gain=init_weight_gain,
+    random_weight_gain=random_weight_gain,
+    init_state_gain=init_state_gain,
+)
 
 # %% [markdown]
 # The privileged basis concentrates the weights at least {glue:text}`a03_weight_gain:.1f` times more
@@ -693,10 +992,16 @@ report.measure(
 
 # %% tags=["nbval-check-output"]
 for tid in tasks.PAPER_TASKS.values():
-    lam = analysis.eigenvalues(tasks.phi_from_operator(tasks.decode_task_id(tid, 8, 8), 8, 8))
-    print(f"paper task {tid}: |λ|>0.9 of Phi = {(np.abs(lam) > 0.9).sum()} of 64")
+    lam = analysis.eigenvalues(
+        tasks.phi_from_operator(tasks.decode_task_id(tid, 8, 8), 8, 8)
+    )
+    print(
+        f"paper task {tid}: "
+        f"|λ|>0.9 of Phi = {(np.abs(lam) > 0.9).sum()} of 64"
+    )
 print(
-    f"GSEMM reduction exact (< 1e-6): {gsemm_err < 1e-6}; circuit == task recursion (< 1e-9): {circuit_err < 1e-9}"
+    f"GSEMM reduction exact (< 1e-6): {gsemm_err < 1e-6}; "
+    f"circuit == task recursion (< 1e-9): {circuit_err < 1e-9}"
 )
 
 # %%
