@@ -79,7 +79,8 @@ return {raw: raw, math: math, typeset: typeset, mathjax: !!window.MathJax};
 # exempt: they are hidden until a reader opens them).
 SCROLLING_CODE = """
 return Array.from(document.querySelectorAll('div.cell_input pre'))
-  .filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)
+  .filter(p => p.closest('details:not([open])') === null && p.offsetParent !== null)
+  .filter(p => p.scrollWidth > p.clientWidth + 1)
   .map(p => p.textContent.split('\\n').reduce((a, l) => l.length > a.length ? l : a, '').slice(0, 60));
 """
 
@@ -88,13 +89,18 @@ def test_scroll_check_fails_on_a_code_cell_that_scrolls(server, browser):
     """A deliberately broken page (one 200-character code line) fails the scroll check."""
     page = next(HTML.glob("book/core/a01_*.html"))
     text = page.read_text()
-    marker = '<div class="cell_input docutils container">'
-    assert marker in text
+    visible = '<div class="cell docutils container">'  # an untagged (shown) code cell
+    assert visible in text
     long_cell = (
-        marker + '<div class="highlight-ipython3 notranslate"><div class="highlight"><pre>' + "x" * 200
+        '<div class="cell docutils container"><div class="cell_input docutils container">'
+        '<div class="highlight-ipython3 notranslate"><div class="highlight"><pre>'
+        + "x = "
+        + "1 + " * 60
+        + "1"
+        + "</pre></div></div></div></div>"
     )
     bad = page.with_name("_broken_width_test.html")
-    bad.write_text(text.replace(marker, long_cell + "</pre></div></div></div>" + marker, 1))
+    bad.write_text(text.replace(visible, long_cell + visible, 1))
     try:
         browser.get(f"{server}/{bad.relative_to(HTML).as_posix()}")
         assert browser.execute_script(SCROLLING_CODE), "the check did not see the 200-character line"
