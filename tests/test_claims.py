@@ -196,3 +196,16 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     claims.atomic_write_text(target, '{"a": 1}')
     assert json.loads(target.read_text()) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_an_illustration_is_judged_like_an_empirical_claim_and_keeps_its_kind():
+    c = claims.Claim(
+        "I1",
+        "toy",
+        "illustration",
+        None,
+        [evidence("sync", ">=", 0.9), control("sync_uncoupled", of="sync", what="K=0")],
+    )
+    assert c.judge({"sync": 0.95, "sync_uncoupled": 0.2}) == claims.REPRODUCED
+    assert c.judge({"sync": 0.95, "sync_uncoupled": 0.93}) == claims.INCONCLUSIVE
+    assert c.as_json()["kind"] == "illustration"

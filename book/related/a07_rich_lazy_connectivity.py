@@ -111,8 +111,10 @@ S = len(ctx.seeds)
 #   measure with the effective rank, averaged over the three tasks, to be at least 0.8 in the
 #   paper's direction on average over the seeds: the magnitude pre-registered for this chapter
 #   and in the research notes (whose rule 1 asks ρ ≤ −0.8 for ΔW). The notes' rule 2,
-#   KA(full rank) − KA(rank 1) ≥ 0.1, is a fourth evidence check, and the one that earns
-#   "partly" on its own. The control shuffles which rank each network is labelled with (a
+#   KA(full rank) − KA(rank 1) ≥ 0.1, is a fourth evidence check. C1 has no partial rule: the
+#   rule written before the first run gave "partly" for *any* one measure, which the claims
+#   model cannot declare, and choosing one check now, after earlier runs showed which checks
+#   pass, would be a rule fitted to the result. The control shuffles which rank each network is labelled with (a
 #   fixed random permutation per task and seed) and must fail the same rules.
 # - **C2** keeps its rules (ratio ≥ 1.5 from the notes' rule 3, rank correlation ≤ −0.8); its
 #   control is the same ratio between two independent full-rank initialisations.
@@ -151,7 +153,7 @@ report.claim(
         ctx_("acc_full", "decision accuracy, full rank", over="mean", tol=0.02),
         ctx_("loss_final", "training loss, last 50 steps, all networks", tol=0.002),
     ],
-    partial=["KA_gap"])
+)
 report.claim(
     "C2", "Two-layer linear network: averaged over tasks, low-rank initialisation moves the "
     "tangent kernel more than full rank (same norm).", kind="empirical",
@@ -1067,8 +1069,9 @@ report.tolerances("../../data/a07_variation.json")
 #   Allen Institute's mouse V1 model) and not the paper's connectivity; the radius-matched
 #   matrix is ours.
 # - **Not reproduced.** The weight change does not fall with effective rank in our miniature, and
-#   no measure reaches the pre-registered rank correlation of 0.8; C1 is "partly" only through the
-#   notes' kernel-alignment rule (full rank at least 0.1 more aligned than rank one). Our Dale
+#   no measure reaches the pre-registered rank correlation of 0.8, so C1 is not reproduced,
+#   although the notes' kernel-alignment rule (full rank at least 0.1 more aligned than rank
+#   one) passes. Our Dale
 #   matrix is much richer than its effective rank predicts (C4); a matrix of the same spectral
 #   radius without cell types is richer than the trend too on two of three seed sets. A possible reason for C1: 1,000 steps instead of 10,000 and the loss at every time
 #   step, which the fixation outputs dominate; the full profile tests the first.
@@ -1080,7 +1083,7 @@ report.tolerances("../../data/a07_variation.json")
 #   the pooled statistic of one task moved from −0.13 to 0.37, since one runaway network reorders
 #   many pairs; per seed, a network can only reorder its own seed's four ranks. The threshold,
 #   0.8, is unchanged; the notes' rule 2 (KA gap ≥ 0.1) is restored as a fourth evidence check
-#   that gives "partly" alone. C2 gained a control, C3 was split into a construction (C3a, the
+#   (with no partial rule: a partial rule chosen after earlier runs would be fitted to them). C2 gained a control, C3 was split into a construction (C3a, the
 #   old rule) and an empirical claim on partial alignment against κ (C3b, rule fixed before it
 #   was run), and C4's spectral twin was replaced by a radius-matched matrix and gained a control;
 #   C4's old partial rule (2 of 3 tasks) is a second evidence check on the same count.

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from rnnbook.claims import atomic_write_text
 from rnnbook.machine.layout import PROFILES, Chapter, RunnerError
 from rnnbook.machine.stamps import inputs_stamp, outputs_hash, results_hash, sha256_bytes
 
@@ -80,20 +81,6 @@ def resolve_profile(profile: str | None) -> str:
             "or set BOOK_ALLOW_CPU_FULL=1 to run the full profile on the CPU anyway (slow)"
         )
     return value
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def scratch_dir(root: Path) -> Path:
@@ -195,8 +182,8 @@ def run_chapter(ch: Chapter, profile: str | None = None, timeout_s: int = 1800) 
         if problems:
             raise RunnerError(f"chapter {ch.id} executed but is not publishable: {problems[0]}")
         ch.results(prof).parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(ch.results(prof), (json.dumps(results, indent=2) + "\n").encode())
-        write_atomic(ch.ipynb, (nbformat.writes(executed) + "\n").encode())
+        atomic_write_text(ch.results(prof), json.dumps(results, indent=2) + "\n")
+        atomic_write_text(ch.ipynb, nbformat.writes(executed) + "\n")
         print(f"{ch.id}: {wall} s, profile {prof}, device {results.get('device')}", flush=True)
         for c in results["claims"]:
             print(f"  {c['id']} ({c['kind']}): {c['verdict']}")
@@ -258,9 +245,7 @@ def variation(ch: Chapter, seed_sets: Sequence[str], threads: Sequence[int] = (1
                 }
             )
     payload = {"chapter": ch.id, "seed_sets": list(seed_sets), "threads": list(threads), "checks": table}
-    write_atomic(
-        ch.root / "data" / f"{ch.id}_variation.json", (json.dumps(payload, indent=1) + "\n").encode()
-    )
+    atomic_write_text(ch.root / "data" / f"{ch.id}_variation.json", json.dumps(payload, indent=1) + "\n")
     for row in table:
         vals = ", ".join(f"{k}: {v}" for k, v in row["values"].items())
         print(

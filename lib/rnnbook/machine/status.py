@@ -19,11 +19,11 @@ from rnnbook.claims import (
     PARTLY,
     REPRODUCED,
     VERIFIED,
+    atomic_write_text,
     check_cell,
     format_value,
 )
 from rnnbook.machine.checks import stale_inputs
-from rnnbook.machine.execute import write_atomic
 from rnnbook.machine.layout import PROFILES, RunnerError, chapters
 
 README_START, README_END = "<!-- chapters:start -->", "<!-- chapters:end -->"
@@ -248,6 +248,6 @@ def status_problems(root: Path) -> list[str]:
 
 
 def write_status(root: Path) -> None:
-    write_atomic(root / "book" / "status.md", status_markdown(root).encode())
+    atomic_write_text(root / "book" / "status.md", status_markdown(root))
     if (root / "README.md").exists():
-        write_atomic(root / "README.md", _readme_with_table(root).encode())
+        atomic_write_text(root / "README.md", _readme_with_table(root))
