@@ -1,20 +1,23 @@
 """The house style for figures, applied explicitly with :func:`use_style` (never at import).
 
+The style is seaborn's ``whitegrid`` theme with its colour-blind palette, at the book's small
+figure size. :func:`seed_band` and :func:`seed_points` draw what most chapters show: a curve
+or a value per seed, with the spread across seeds visible rather than averaged away.
+
 Introduced in A01.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
+import seaborn as sns
 
-# seaborn's "colorblind" palette, written out so that seaborn is not a dependency.
-COLORBLIND: tuple[str, ...] = (
-    "#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc",
-    "#ca9161", "#fbafe4", "#949494", "#ece133", "#56b4e9",
-)  # fmt: skip
+COLORBLIND: tuple[str, ...] = tuple(sns.color_palette("colorblind").as_hex())
 DIVERGING = "RdBu_r"  # for signed matrices and hidden states (colour-blind safe)
 
 STYLE: dict[str, Any] = {
@@ -22,11 +25,9 @@ STYLE: dict[str, Any] = {
     "savefig.dpi": 80,
     "figure.figsize": (6.4, 3.6),
     "figure.constrained_layout.use": True,
-    "axes.prop_cycle": mpl.cycler(color=COLORBLIND),
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
+    "grid.alpha": 0.4,
     "axes.titlesize": 11,
     "axes.labelsize": 10,
     "legend.frameon": False,
@@ -37,8 +38,80 @@ STYLE: dict[str, Any] = {
 
 
 def use_style() -> None:
-    """Apply the book's figure style (small PNGs, colour-blind palette, light grid)."""
+    """Apply the book's figure style: seaborn ``whitegrid``, colour-blind palette, small PNGs."""
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind", font_scale=0.9)
     mpl.rcParams.update(STYLE)
+
+
+def seed_band(
+    ax: Any,
+    x: Sequence[float] | np.ndarray,
+    values: Any,
+    label: str | None = None,
+    color: str | None = None,
+    **kw: Any,
+) -> Any:
+    """Mean over seeds as a line, the full range over seeds (min to max) as a band.
+
+    ``values`` has shape ``(seeds, len(x))``. The band is seaborn's percentile interval at 100 %,
+    so a single bad seed widens it instead of vanishing into a standard error.
+    """
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 2 or v.shape[1] != len(x):
+        raise ValueError(f"values must be (seeds, {len(x)}), got {v.shape}")
+    frame = pd.DataFrame(
+        {
+            "x": np.tile(np.asarray(x, dtype=float), v.shape[0]),
+            "y": v.ravel(),
+            "seed": np.repeat(np.arange(v.shape[0]), v.shape[1]),
+        }
+    )
+    return sns.lineplot(data=frame, x="x", y="y", ax=ax, errorbar=("pi", 100), label=label, color=color, **kw)
+
+
+def seed_points(ax: Any, groups: Mapping[str, Any], ylabel: str = "", threshold: float | None = None) -> Any:
+    """One column per group (trained, control, ...): every seed as a dot, the mean as a bar.
+
+    ``threshold`` draws the claim's rule as a dashed line, so the reader sees which seeds pass.
+    """
+    frame = pd.DataFrame(
+        [
+            (name, float(v))
+            for name, vals in groups.items()
+            for v in np.atleast_1d(np.asarray(vals, dtype=float))
+        ],
+        columns=["group", "value"],
+    )
+    order = list(groups)
+    sns.barplot(
+        data=frame,
+        x="group",
+        y="value",
+        order=order,
+        ax=ax,
+        errorbar=None,
+        alpha=0.35,
+        hue="group",
+        palette=COLORBLIND[: len(order)],
+        legend=False,
+    )
+    sns.stripplot(
+        data=frame,
+        x="group",
+        y="value",
+        order=order,
+        ax=ax,
+        hue="group",
+        palette=COLORBLIND[: len(order)],
+        size=5,
+        jitter=0.15,
+        legend=False,
+    )
+    if threshold is not None:
+        ax.axhline(threshold, color="0.3", ls="--", lw=1, label="rule")
+    ax.set_xlabel("")
+    ax.set_ylabel(ylabel)
+    return ax
 
 
 def signed_limits(*arrays: Any) -> dict[str, float]:
