@@ -74,3 +74,36 @@ def test_privileged_basis_recovers_phi_of_a_hidden_repeat_copy_circuit():
     W_bad = torch.randn(d, hidden, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     Psi_bad, Psi_star_bad = analysis.privileged_basis(W_hh, W_bad, s)
     assert not torch.allclose(Psi_star_bad @ W_hh @ Psi_bad, Phi, atol=1e-3)
+
+
+def test_persistent_coordinates_drop_the_transient_entries():
+    d, s = 4, 4
+    repeat = tasks.phi_from_operator(tasks.decode_task_id((15, 0, 0), d, s), d, s)
+    assert analysis.persistent_coordinates(repeat).tolist() == list(range(s * d))
+    for tid in [(33825, 0, 0), (33825, 6, 9), (33825, 5, 5)]:  # compose copy and two variants
+        Phi = tasks.phi_from_operator(tasks.decode_task_id(tid, d, s), d, s)
+        keep = analysis.persistent_coordinates(torch.as_tensor(Phi))
+        assert len(keep) == 10  # 4 + 3 + 2 + 1 entries on cycles
+        # dim a is stored in subspaces a+1..s: entry (subspace k, dim a) has index (k-1)*d + a
+        assert keep.tolist() == sorted((k - 1) * d + a for a in range(d) for k in range(a + 1, s + 1))
+
+
+def test_reduced_privileged_basis_recovers_phi_of_a_hidden_compose_circuit():
+    d, s, hidden = 4, 4, 24
+    for tid in [(33825, 0, 0), (33825, 6, 9)]:
+        F = tasks.decode_task_id(tid, d, s)
+        Phi = torch.as_tensor(tasks.phi_from_operator(F, d, s))
+        P = models.random_orthonormal(hidden, s * d, seed=3)
+        W_hh, _, W_hy = models.twm_weights(d, s, hidden, F=F, basis=P)
+        keep = analysis.persistent_coordinates(Phi)
+        Psi, Psi_star = analysis.privileged_basis(W_hh, W_hy, s, keep=keep)
+        assert Psi.shape == (hidden, len(keep)) and Psi_star.shape == (len(keep), hidden)
+        k = torch.as_tensor(keep)
+        assert torch.allclose(Psi_star @ W_hh @ Psi, Phi[k][:, k], atol=1e-10)
+        assert torch.allclose(Psi, P[:, k], atol=1e-10)  # the memory directions themselves
+        # the full (un-reduced) Krylov basis does not give Phi on a compose task
+        Psi_f, Psi_star_f = analysis.privileged_basis(W_hh, W_hy, s)
+        assert not torch.allclose(Psi_star_f @ W_hh @ Psi_f, Phi, atol=1e-3)
+        # hidden states of the linear circuit decode to the stored entries
+        y = torch.randn(5, s * d, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+        assert torch.allclose((y @ P.T) @ Psi_star.T, y[:, k], atol=1e-10)

@@ -84,13 +84,42 @@ def input_grounded_basis(W_hh: torch.Tensor, W_ih: torch.Tensor, s: int) -> torc
     return torch.cat(blocks, dim=-1)
 
 
-def privileged_basis(W_hh: torch.Tensor, W_hy: torch.Tensor, s: int) -> tuple[torch.Tensor, torch.Tensor]:
+def persistent_coordinates(Phi: np.ndarray | torch.Tensor, cut: float = 0.8) -> np.ndarray:
+    """Indices of the memory coordinates of ``Phi`` that lie on its persistent cycles.
+
+    Coordinate ``i`` is kept when deleting row and column ``i`` from ``Phi`` lowers the number of
+    eigenvalues with ``|lambda| > cut``; the other coordinates are transient (a stored entry that
+    no output ever reads again, a nilpotent direction). Repeat copy keeps all ``s*d``
+    coordinates; compose copy at ``d = s = 4`` keeps ``4 + 3 + 2 + 1 = 10``. This is the rank
+    reduction of the paper's privileged-basis algorithm (step 4), written from its description.
+
+    Introduced in A03.
+    """
+    A = Phi.detach().cpu().double().numpy() if isinstance(Phi, torch.Tensor) else np.asarray(Phi, float)
+    count = int((np.abs(np.linalg.eigvals(A)) > cut).sum())
+    keep = []
+    for i in range(A.shape[0]):
+        minor = np.delete(np.delete(A, i, axis=0), i, axis=1)
+        if int((np.abs(np.linalg.eigvals(minor)) > cut).sum()) < count:
+            keep.append(i)
+    return np.array(keep, dtype=int)
+
+
+def privileged_basis(
+    W_hh: torch.Tensor, W_hy: torch.Tensor, s: int, keep: np.ndarray | torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The output-grounded variable-memory basis ``Psi`` ``(h, s*d)`` and its dual ``Psi* = Psi^+``.
 
     The readout reads subspace ``s``, so ``G = W_hy^+`` spans it; the shift carries subspace ``s``
     to subspace ``k`` in ``s - k`` steps: ``Psi_k = normalise(W_hh^(s-k) G)`` column by column.
     For ``W_hh = P Phi P^+``, ``W_hy = E_s^T P^+`` with orthonormal ``P`` (a repeat-copy circuit in a
-    hidden basis) ``Psi* W_hh Psi = Phi`` exactly. No rank reduction (the paper's step 4).
+    hidden basis) ``Psi* W_hh Psi = Phi`` exactly.
+
+    ``keep`` (indices into the ``s*d`` columns, e.g. ``persistent_coordinates(Phi)``) reduces the
+    rank: only those columns are kept and the dual is the pseudo-inverse of the reduced basis,
+    shapes ``(h, r)`` and ``(r, h)``. For a compose-copy circuit in a hidden basis the reduced
+    basis gives ``Psi* W_hh Psi = Phi[keep][:, keep]`` exactly; without it the basis of a compose
+    task is a Krylov basis that mixes the transient coordinates in.
 
     Introduced in A03.
     """
@@ -99,6 +128,8 @@ def privileged_basis(W_hh: torch.Tensor, W_hy: torch.Tensor, s: int) -> tuple[to
         blocks.insert(0, W_hh @ blocks[0])  # Psi_k = W_hh^(s-k) G
     Psi = torch.cat(blocks, dim=1)
     Psi = Psi / Psi.norm(dim=0, keepdim=True)
+    if keep is not None:
+        Psi = Psi[:, torch.as_tensor(np.asarray(keep), dtype=torch.long, device=Psi.device)]
     return Psi, torch.linalg.pinv(Psi)
 
 
