@@ -85,6 +85,36 @@ return Array.from(document.querySelectorAll('div.cell_input pre'))
 """
 
 
+# Tables in the page's text (the status page's scoreboard, counts and claims tables) must fit
+# the text column: wider than their container means the reader scrolls sideways.
+WIDE_TABLES = """
+return Array.from(document.querySelectorAll('main table'))
+  .filter(t => t.closest('div.cell_output') === null && t.offsetParent !== null)
+  .filter(t => t.getBoundingClientRect().width > t.parentElement.clientWidth + 1)
+  .map(t => (t.querySelector('th, td') || t).textContent.trim().slice(0, 40)
+        + ' (' + Math.round(t.getBoundingClientRect().width) + ' > '
+        + t.parentElement.clientWidth + ' px)');
+"""
+
+
+def test_table_check_fails_on_a_table_wider_than_the_text(server, browser):
+    """A deliberately broken status page (a table of long unbreakable cells) fails the check."""
+    page = HTML / "book" / "status.html"
+    text = page.read_text()
+    wide = (
+        "<table><tr>" + ("<td>" + "x" * 60 + "</td>") * 4 + "</tr></table>"
+    )
+    bad = page.with_name("_broken_table_test.html")
+    anchor = '<div class="scoreboard">'  # in the page's text, not the print-only header
+    assert anchor in text
+    bad.write_text(text.replace(anchor, wide + anchor, 1))
+    try:
+        browser.get(f"{server}/{bad.relative_to(HTML).as_posix()}")
+        assert browser.execute_script(WIDE_TABLES), "the check did not see the 240-character row"
+    finally:
+        bad.unlink()
+
+
 def test_scroll_check_fails_on_a_code_cell_that_scrolls(server, browser):
     """A deliberately broken page (one 200-character code line) fails the scroll check."""
     page = next(HTML.glob("book/core/a01_*.html"))
@@ -152,6 +182,9 @@ def test_page_loads_with_all_figures(server, browser, page):
     assert math_problems(browser, page) == []
     scrolling = browser.execute_script(SCROLLING_CODE)
     assert scrolling == [], f"{page}: code cells that scroll sideways, starting: {scrolling}"
+    if page.endswith("status.html"):
+        wide = browser.execute_script(WIDE_TABLES)
+        assert wide == [], f"{page}: tables wider than the text: {wide}"
     if "/a" in page:
         figures = browser.execute_script(
             "return Array.from(document.images).filter(i => i.src.includes('_images')).length"
