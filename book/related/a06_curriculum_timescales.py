@@ -73,6 +73,8 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import seaborn as sns
 import torch
 import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression
@@ -1167,20 +1169,19 @@ for ax, t in zip(axs, P["tasks"]):
         title=f"{t}: its heads, every N' ≤ N_final",
     )
     ax.legend(fontsize=8)
-groups = [("single, final", "forget_decode"), ("single, when it\nsolved N_final − 2", "decode_before"),
-          ("multi twin, final", "decode_multi"), ("single, final:\nthe bit only", "bit_decode")]  # fmt: skip
-for g, (_, key) in enumerate(groups):
-    v = np.array(c2_forget[key])
-    for ti, t in enumerate(P["tasks"]):
-        axs[-1].scatter(np.full(len(idx[t, "single"]), g + 0.12 * (2 * ti - 1)), v[ti * len(ctx.seeds) : (ti + 1) * len(ctx.seeds)],
-                        s=14, color=plots.COLORBLIND[2 + ti], label=t if g == 0 else None)  # fmt: skip
+groups = [("single,\nfinal", "forget_decode"), ("single, when\nN_final − 2\nwas solved", "decode_before"),
+          ("multi twin,\nfinal", "decode_multi"), ("single: the\nbit only", "bit_decode")]  # fmt: skip
+# one dot per network: c2_forget lists the parity seeds, then the DMS seeds
+rows = [(lb, t, v) for lb, key in groups
+        for t, v in zip(np.repeat(P["tasks"], len(ctx.seeds)), c2_forget[key])]  # fmt: skip
+sns.stripplot(data=pd.DataFrame(rows, columns=["group", "task", "acc"]), x="group", y="acc", hue="task",
+              dodge=True, jitter=0.1, size=4, palette=plots.COLORBLIND[2:4], ax=axs[-1])  # fmt: skip
 axs[-1].axhline(0.65, color="k", lw=0.8, ls="--")
-axs[-1].set_xticks(
-    range(len(groups)), [lb for lb, _ in groups], fontsize=7
-)
+axs[-1].tick_params(axis="x", labelsize=7)
 axs[-1].set(
     ylabel="fresh linear readout, test accuracy",
     ylim=(0.4, 1.02),
+    xlabel="",
     title="decoding the N_final − 2 task",
 )
 axs[-1].legend(fontsize=7)

@@ -878,8 +878,8 @@ fig, axs = plt.subplots(1, 3, figsize=(12, 3.4))
 for ax, m in zip(axs, MEASURES):
     for i, t in enumerate(TASKS):
         c = plots.COLORBLIND[i]
-        ax.plot(erank_sweep, sweep[m][i], "o-", color=c, label=t)
-        ax.plot(np.tile(erank_sweep, S), meas[m][i, :, : len(R)].flatten(), "o", color=c, alpha=0.25, ms=3)
+        # mean over seeds, band = min..max over the S seeds
+        plots.seed_band(ax, erank_sweep, meas[m][i, :, : len(R)], label=t, color=c, marker="o")
         ax.plot([erank_dale], [meas[m][i, :, len(R)].mean()], "*", color=c, ms=13, mec="k", mew=0.6)
         ax.plot([erank_radius], [meas[m][i, :, len(R) + 1].mean()], "D", color=c, ms=6, mfc="w", mew=1.2)
     ax.set(xscale="log", xlabel="effective rank of initial $W_{rec}$", ylabel=LABEL[m])

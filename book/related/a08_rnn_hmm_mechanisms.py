@@ -1255,10 +1255,9 @@ axs[0].axhline(0, color="0.6", lw=0.6)
 axs[0].axvline(0, color="0.6", lw=0.6)
 axs[0].set(xlabel="steps from output switch", ylabel="pre-activation $u_i$", title=f"activity around {len(ev)} switches")
 axs[0].legend(fontsize=8)
-axs[1].bar([0, 1], [rates["intact"], rates["kick"]], color=plots.COLORBLIND[:2])
-axs[1].errorbar([2], [np.mean(rates["random"])], yerr=[np.std(rates["random"])], fmt="o", color=plots.COLORBLIND[2])
-axs[1].set(xticks=[0, 1, 2], xticklabels=["intact", f"{c4['k']} kick\nsilenced", f"{c4['k']} random\nsilenced"],
-           ylabel="switch rate", title="ablation (new noise)")
+plots.seed_points(axs[1], {"intact": rates["intact"], f"{c4['k']} kick\nsilenced": rates["kick"],
+                            f"{c4['k']} random\nsilenced": rates["random"]}, ylabel="switch rate")  # fmt: skip
+axs[1].set(title="ablation (new noise; dots: draws)")
 plt.show()
 
 # %% [markdown]
