@@ -417,3 +417,30 @@ def test_the_claims_table_must_agree_with_the_results(executed, tmp_path):
             if "rnnbook" in out.get("metadata", {}):
                 out["metadata"]["rnnbook"]["claims"]["C1"] = "not reproduced"
     assert any("claims table disagrees" in p for p in runner.notebook_problems(nb, ch))
+
+
+def test_profile_only_code_is_found(tmp_path):
+    """Code that only the full profile runs: a branch on the profile, or a ci size of zero/empty."""
+    from rnnbook.machine.checks import profile_only_problems
+    from rnnbook.machine.layout import Chapter
+
+    (tmp_path / "book" / "core").mkdir(parents=True)
+    ch = Chapter("a97", "book/core/a97_x", tmp_path)
+    ch.py.write_text(
+        "P = ctx.pick(ci=dict(n=4, arms=[], iters=0, lr=0.1), full=dict(n=64, arms=['gru'], iters=9, lr=0.1))\n"
+        "extra = runtime.pick(ctx.profile, ci=False, full=True)\n"
+        "if ctx.profile == 'full':\n    report.measure('C1', x=1)\n"
+        "y = 3 if P['n'] > 8 else 4\n"  # a size test: allowed
+        "z = [a for a in P['arms'] if a != 'full']\n"
+    )
+    found = profile_only_problems(ch)
+    assert any("sets arms to []" in p for p in found)
+    assert any("sets iters to 0" in p for p in found)
+    assert any("line 2 sets to False" in p for p in found)
+    assert any("line 3 branches on the profile" in p for p in found)
+    assert any("line 6 branches on the profile" in p for p in found)  # the 'full' string in a filter
+    assert len(found) == 5, found
+    ch.py.write_text(
+        "P = ctx.pick(ci=dict(n=4, iters=2), full=dict(n=64, iters=9))\nif P['iters']:\n    pass\n"
+    )
+    assert profile_only_problems(ch) == []

@@ -9,6 +9,7 @@ notebook's claims table must agree with the results file.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -288,6 +289,84 @@ def source_problems(ch: Chapter) -> list[str]:
             problems.append(
                 f"{ch.id}: {ch.doc}.py line {n} has a control character {CONTROL_CHARS.search(line).group()!r}"
             )
+    return problems
+
+
+# Every code path runs in ci: the profile chooses sizes, never code. Two patterns make code that
+# only the full profile executes, and the check rejects both: a branch on the profile itself, and
+# a ``pick`` whose ci value is empty or zero (a loop over ``[]``, ``if P["iters"]:`` with 0).
+
+
+def _falsy_literal(node: ast.AST) -> bool:
+    """``False``, ``0``, ``None``, ``""``, ``[]``, ``()``, ``{}`` written as literals."""
+    if isinstance(node, ast.Constant):
+        return not node.value
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return not node.elts
+    if isinstance(node, ast.Dict):
+        return not node.keys
+    return False
+
+
+def _mentions_profile(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr == "profile":
+            return True
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id == "profile":
+            return True
+        if isinstance(sub, ast.Constant) and sub.value in ("full", "ci"):
+            return True
+    return False
+
+
+def _settings(node: ast.AST) -> dict[str, ast.AST] | None:
+    """The keyword values of a ``dict(...)`` call or the items of a ``{...}`` literal."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+        return {k.arg: k.value for k in node.keywords if k.arg}
+    if isinstance(node, ast.Dict):
+        return {
+            k.value: v for k, v in zip(node.keys, node.values, strict=True) if isinstance(k, ast.Constant)
+        }
+    return None
+
+
+def profile_only_problems(ch: Chapter) -> list[str]:
+    """Code that only the full profile would execute (issue: every code path runs in CI)."""
+    problems = []
+    tree = ast.parse(ch.py.read_text())
+    for node in ast.walk(tree):
+        tests = []
+        if isinstance(node, ast.If | ast.IfExp | ast.While):
+            tests.append(node.test)
+        if isinstance(node, ast.comprehension):
+            tests += node.ifs
+        if any(_mentions_profile(t) for t in tests):
+            problems.append(
+                f"{ch.id}: line {tests[0].lineno} branches on the profile; the profile may choose sizes, "
+                "not code (run the branch at tiny size in ci)"
+            )
+        is_pick = isinstance(node, ast.Call) and (
+            (isinstance(node.func, ast.Attribute) and node.func.attr == "pick")
+            or (isinstance(node.func, ast.Name) and node.func.id == "pick")
+        )
+        if not is_pick:
+            continue
+        kw = {k.arg: k.value for k in node.keywords if k.arg}
+        if "ci" not in kw or "full" not in kw:
+            continue
+        ci, full = _settings(kw["ci"]), _settings(kw["full"])
+        pairs = (
+            [(None, kw["ci"], kw["full"])]
+            if ci is None or full is None
+            else [(key, ci[key], full.get(key, ci[key])) for key in ci]
+        )
+        for key, c, f in pairs:
+            if _falsy_literal(c) and not _falsy_literal(f):
+                name = f" {key}" if key else ""
+                problems.append(
+                    f"{ch.id}: line {c.lineno} sets{name} to {ast.unparse(c)} in ci only: the code it "
+                    "gates never runs in ci (use a tiny non-zero size)"
+                )
     return problems
 
 
