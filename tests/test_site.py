@@ -101,9 +101,7 @@ def test_table_check_fails_on_a_table_wider_than_the_text(server, browser):
     """A deliberately broken status page (a table of long unbreakable cells) fails the check."""
     page = HTML / "book" / "status.html"
     text = page.read_text()
-    wide = (
-        "<table><tr>" + ("<td>" + "x" * 60 + "</td>") * 4 + "</tr></table>"
-    )
+    wide = "<table><tr>" + ("<td>" + "x" * 60 + "</td>") * 4 + "</tr></table>"
     bad = page.with_name("_broken_table_test.html")
     anchor = '<div class="scoreboard">'  # in the page's text, not the print-only header
     assert anchor in text
