@@ -16,13 +16,14 @@ NBVAL_ENV := BOOK_PROFILE=ci BOOK_PROGRESS=0 BOOK_THREADS=1 OMP_NUM_THREADS=1 MK
              MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 \
              MKL_CBWR=AVX2,STRICT ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
 
-.PHONY: help venv book run stale status test lint unit check-book nbval compare site site-check browser \
+.PHONY: help venv book run full stale status test lint unit check-book nbval compare site site-check browser \
         env-check clean wheelhouse bench
 
 help:
 	@echo "make book                      build the site into _build/html (re-executes stale chapters)"
 	@echo "make test                      every check CI runs"
 	@echo "make run CHAPTER=a01 [PROFILE=ci|full]   execute one chapter and update its notebook and results"
+	@echo "make full [CHAPTER=a01] [EXECUTOR=inline|local|slurm]   full profile, resumable (estimate first)"
 	@echo "make stale                     list chapters whose notebook is out of date"
 	@echo "make bench                     benchmark batched training and parallel scans (results/bench.json)"
 	@echo "make wheelhouse                wheels of the execution tools for an offline GPU machine"
@@ -36,6 +37,10 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m rnnbook.runner run "$(CHAPTER)" $(if $(PROFILE),--profile $(PROFILE))
+
+# The full profile: every chapter (or CHAPTER=a01), resumable; EXECUTOR=local|slurm uses submitit.
+full: $(STAMP)
+	$(BIN)/python -m rnnbook.runner full $(CHAPTER) $(if $(EXECUTOR),--executor $(EXECUTOR))
 
 stale: $(STAMP)
 	$(BIN)/python -m rnnbook.runner stale

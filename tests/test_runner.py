@@ -444,3 +444,36 @@ def test_profile_only_code_is_found(tmp_path):
         "P = ctx.pick(ci=dict(n=4, iters=2), full=dict(n=64, iters=9))\nif P['iters']:\n    pass\n"
     )
     assert profile_only_problems(ch) == []
+
+
+def test_full_runs_resume_and_estimate_first(tmp_path):
+    """`runner full` prints an estimate, runs what has no current full results, then skips it."""
+    book = make_book(tmp_path)
+    r = run_cli(book, "full")
+    assert r.returncode == 2 and "BOOK_ALLOW_CPU_FULL=1" in r.stderr  # no GPU, not allowed
+    (book / "data" / "full_profile_times.json").write_text(
+        json.dumps({"a98": {"seconds": 120, "machine": "a test", "how": "made up"}})
+    )
+    r = run_cli(book, "full", env={"BOOK_ALLOW_CPU_FULL": "1"})
+    assert r.returncode == 0, r.stderr + r.stdout
+    first = r.stdout.splitlines()
+    assert first[0] == "a98: about 2 min (made up, a test)"
+    assert first[1].startswith("1 chapter(s) to run, estimated 2 min")
+    res = json.loads((book / "results/a98.full.json").read_text())
+    assert res["profile"] == "full" and res["claims"][0]["checks"][0]["value"] == 465
+    r = run_cli(book, "full", "a98", env={"BOOK_ALLOW_CPU_FULL": "1"})
+    assert "a98: results/a98.full.json is current; skipped" in r.stdout
+    assert "nothing to run" in r.stdout
+
+
+def test_full_runs_as_submitit_jobs(tmp_path):
+    """The cluster path, through submitit's local executor: one job per chapter, same files."""
+    pytest.importorskip("submitit")
+    book = make_book(tmp_path)
+    r = run_cli(book, "full", "a98", "--executor", "local", env={"BOOK_ALLOW_CPU_FULL": "1"})
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert "a98: about ? (no estimate: never run)" in r.stdout
+    assert "submitted as job" in r.stdout and "[a98] done:" in r.stdout
+    res = json.loads((book / "results/a98.full.json").read_text())
+    assert res["profile"] == "full" and res["stamp"]["results_sha256"]
+    assert runner.results_problems(book / "results/a98.full.json", runner.find_chapter("a98", book)) == []

@@ -9,6 +9,7 @@
     python -m rnnbook.runner check                        # the book checks (also run by pytest)
     python -m rnnbook.runner compare _build/ci-results    # fresh ci results vs committed results/
     python -m rnnbook.runner status [--check]             # book/status.md and the README table
+    python -m rnnbook.runner full [a01 ...] [--executor inline|local|slurm]   # resumable full runs
 
 The machinery lives in :mod:`rnnbook.machine` (layout, stamps, execute, checks, compare,
 status); this module only parses arguments and re-exports its main functions.
@@ -31,6 +32,7 @@ from rnnbook.machine.checks import (
 )
 from rnnbook.machine.compare import compare, compare_dir
 from rnnbook.machine.execute import resolve_profile, run_chapter, to_notebook, variation
+from rnnbook.machine.full import run_full
 from rnnbook.machine.layout import Chapter, RunnerError, chapters, find_chapter, repo_root
 from rnnbook.machine.stamps import (
     data_hash,
@@ -64,6 +66,7 @@ __all__ = [
     "resolve_profile",
     "results_problems",
     "run_chapter",
+    "run_full",
     "source_hash",
     "stale_chapters",
     "status_markdown",
@@ -91,6 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     var.add_argument("chapter")
     var.add_argument("--seeds", action="append", default=[], help="a seed set, e.g. 2,3 (repeatable)")
     var.add_argument("--threads", default="1,2", help="thread counts to run with the default seeds")
+    full = sub.add_parser("full", help="the full profile of some or all chapters; resumes, estimates first")
+    full.add_argument("chapters", nargs="*", help="chapter ids (default: all)")
+    full.add_argument(
+        "--executor", default="inline", help="inline (here, in turn), local or slurm (submitit)"
+    )
+    full.add_argument("--timeout", type=int, default=4 * 3600, help="seconds per chapter")
+    full.add_argument("--partition", default=None, help="SLURM partition")
     sub.add_parser("check", help="run the book checks")
     cmp_ = sub.add_parser("compare", help="compare fresh ci results with results/")
     cmp_.add_argument("fresh_dir", type=Path)
@@ -118,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "list":
             for ch in chapters(root):
                 print(f"{ch.id}  {ch.doc}.py")
+        elif args.command == "full":
+            slurm = {"slurm_partition": args.partition} if args.partition else {}
+            return 1 if run_full(root, args.chapters, args.executor, args.timeout, slurm) else 0
         elif args.command == "variation":
             threads = [int(t) for t in args.threads.split(",") if t]
             variation(find_chapter(args.chapter, root), args.seeds, threads)
