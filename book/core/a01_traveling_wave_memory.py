@@ -127,6 +127,29 @@ d, s, hidden = P["d"], P["s"], P["hidden"]
 # partial rule, so a claim is either reproduced or not. Per-seed values are judged by their
 # worst seed (`over="min"`/`"max"`); `tol` is how far a re-execution may move a value (see
 # "How the tolerances were obtained").
+#
+# **Added for issue 16, written before the runs that judge them.** (i) C5 and C6 get a second
+# kind of control: a *random orthogonal* $W_{hh}$ (Haar, scaled to the spectral radius of the
+# trained $W_{hh}$, with the trained $W_{ih}$ and $W_{hy}$): a norm-preserving network with no
+# shift structure. Each is judged by the rule of the evidence check it controls and must fail
+# it. (ii) C5 gets the re-entered block alone as evidence (`min_corr_boundary`, ≥ 0.9, the
+# bar of `min_corr_next`), with the sign derived from the construction below (+1 on the exact
+# TWM), not from a result. Its value on these seeds was already known (0.36–0.51 in `ci`,
+# −0.947 in the `full` profile), so this check can only take credit away from C5, never give
+# it. New controls are judged on their most favourable seed, so a control fails only if
+# every seed fails. (iii) C6(b) gets two arms that keep the TWM arm's pre-installed write
+# ($W_{ih} = \Psi E_s$) and readout ($W_{hy} = E_s^\top \Psi^\top$) but replace the shift: an
+# orthogonal $W_{hh}$ (random, Haar) and the identity $W_{hh} = I$. Both are controls of
+# `max_step_ratio` and must fail its rule (≤ 1/3). What they mean for the verdict: if either
+# learns three times faster than the default init as well, the speed-up belongs to the
+# pre-installed write and readout or to a norm-preserving $W_{hh}$, not to the wave, and C6 is
+# inconclusive; if both fail while the TWM arm passes, the speed-up needs the shift.
+# (iv) Reported, not judged (context): the linearisation error of the trained networks (the
+# actual $h(t)$ against $h_{lin}(t) = \sum_k W_{hh}^{t-k} W_{ih} x(k)$) and their tanh
+# saturation; how much of the re-entered vector lies outside the span of $\Psi$; the decoding
+# in the authors' output-grounded basis; the actual over the linearised gradient at lag $s$.
+# Some of these were seen in a scratch probe of the `ci` T1 networks before they were added,
+# which is why none of them is judged.
 
 # %% tags=["hide-input"]
 # fmt: off
@@ -186,12 +209,32 @@ report.claim(
         ev("min_corr_next", ">=", 0.9, "all s blocks of Ψ⁺h(s+1) vs (x(2..s), y(s+1))",
            over="min",
            tol=0.02),
+        ev("min_corr_boundary", ">=", 0.9, "re-entered block of Ψ⁺h(s+1) vs y(s+1) (sign +)",
+           over="min", tol=0.2),
         ctl("init_corr_t_s", "min_corr_t_s", "the same T1 networks before training", over="min",
             tol=2e-4),
         ctl("init_corr_next", "min_corr_next", "the same T1 networks before training", over="min",
             tol=0.02),
+        ctl("init_corr_boundary", "min_corr_boundary", "the same T1 networks before training",
+            over="max", tol=0.5),
+        ctl("rorth_corr_t_s", "min_corr_t_s", "random orthogonal W_hh, trained radius, W_ih, W_hy",
+            over="max", tol=5e-4),
+        ctl("rorth_corr_next", "min_corr_next", "random orthogonal W_hh (as above)", over="max",
+            tol=0.02),
+        ctl("rorth_corr_boundary", "min_corr_boundary", "random orthogonal W_hh (as above)",
+            over="max", tol=0.2),
         cx("min_corr_shifted", "blocks 1..s−1 of Ψ⁺h(s+1) vs x(2..s)", over="min", tol=0.001),
         cx("mean_corr_boundary", "re-entered block vs y(s+1)", over="mean", tol=0.5),
+        cx("boundary_gain", "mean diagonal of the block-s coefficient of W_hh^s W_ih (TWM: 1)",
+           over="mean", tol=0.1),
+        cx("out_of_span", "share of ‖W_hh^s W_ih‖ outside span Ψ (TWM: 0)", over="min",
+           tol=0.01),
+        cx("out_corr_next", "authors' basis Ψ_k = W_hh^(s−k) W_hy⁺: all blocks at s+1",
+           over="min", tol=0.02),
+        cx("lin_err_s", "‖h(s) − h_lin(s)‖ / ‖h(s)‖, trained T1", over="max", tol=0.02),
+        cx("lin_err_2s", "the same at t = 2s (s steps into the output phase)", over="max",
+           tol=0.05),
+        cx("saturation", "share of |h_i(t)| > 0.9, t ≤ 2s, trained T1", over="max", tol=0.01),
     ],
 )
 report.claim(
@@ -210,6 +253,14 @@ report.claim(
             tol=0.01),
         ctl("random_lag_s", "trained_lag_s", "trained W_ih, W_hy; random W_hh, same radius",
             over="min", tol=0.2),
+        ctl("rorth_lag_s", "trained_lag_s", "trained W_ih, W_hy; random orthogonal W_hh, "
+            "same radius", over="max", tol=0.2),
+        ctl("orth_step_ratio", "max_step_ratio", "TWM write/readout, orthogonal W_hh: / default",
+            over="min", tol=0.02),
+        ctl("ident_step_ratio", "max_step_ratio", "TWM write/readout, W_hh = I: / default",
+            over="min", tol=0.1),
+        cx("lin_grad_ratio", "trained T1, lag s: actual / linearised ‖W_hy W_hh^s W_ih‖",
+           over="min", tol=0.05),
     ],
 )
 # fmt: on
@@ -651,7 +702,9 @@ report.measure(
 # theoretical angles by {glue:text}`a01_random_angle:.0f`° or more. What they do not rule out
 # (a point for a later version) is that any near-linear solution of the task would share this
 # fingerprint at the origin: C4 shows that training finds the circuit's linearisation, not that
-# it finds this circuit rather than another with the same spectrum.
+# it finds this circuit rather than another with the same spectrum. The fingerprint is also
+# a statement about the origin: C5 below measures how far the trained trajectories are from
+# their linearisation there (close in the input phase, further in the output phase).
 #
 # ## Hidden traveling waves (C5)
 #
@@ -662,8 +715,65 @@ report.measure(
 # repeat-copy TWM, one step later every block has moved by one and the oldest input has
 # re-entered at the boundary. We test both on held-out sequences for every T1 run.
 
+# %% [markdown]
+# **The sign of the boundary block, derived before it is judged.** Block $k$ of $\Psi^{+}h$ is
+# the coordinate along $\Psi_k$, and $\Psi_s = W_{ih}$ is where an input enters. One step after
+# the input phase, linearly, $h(s+1) = \sum_{k=2}^{s}\Psi_{k-1}x(k) + W_{hh}^{s}W_{ih}\,x(1)$: the
+# shifted blocks are exact for any $W_{hh}$, and all that can differ between networks is the
+# re-entered vector $W_{hh}^{s}W_{ih}$. Its block-$s$ coefficient $C$ (the rows of
+# $\Psi^{+}W_{hh}^{s}W_{ih}$ for block $s$) is what the boundary statistic measures. For the exact
+# TWM of repeat copy, $W_{hh}^{s}W_{ih} = \Psi\,\Phi^{s}E_s = \Psi E_s = \Psi_s$, so $C = +I$ and
+# the correlation with $y(s+1) = x(1)$ is $+1$: the boundary writes the recalled value back
+# into the input's own slot, with the input's sign. A negative correlation therefore does not
+# mean a flipped convention; it means that the part of $W_{hh}^{s}W_{ih}$ inside span $\Psi$ points
+# against the input slot, and its size is then given by $C$ and by how much of
+# $W_{hh}^{s}W_{ih}$ lies outside span $\Psi$ altogether (0 for the exact TWM). The authors'
+# code (`emt-tools`, `get_grounded_bases`) grounds the basis in the *output* instead,
+# $\Psi_s = W_{hy}^{+}$ and $\Psi_k = W_{hh}^{s-k}W_{hy}^{+}$ (our `analysis.privileged_basis`;
+# its rank reduction keeps every block for repeat copy): there block $s$ is
+# the readout's slot, so its sign is fixed by the trained output, and the two groundings agree
+# only when the network writes inputs where it reads outputs, as the exact TWM does. So the
+# rule keeps the sign +, and both quantities (C and the share outside span $\Psi$) are
+# reported. The exact TWM in a random basis is measured first, as a check of the code.
+
 # %%
 T1_runs = [i for i, r in enumerate(runs) if r[0] == "T1"]
+sel = torch.tensor(T1_runs, device=ctx.device)
+trained_T1 = models.BatchedElmanRNN.from_weights(
+    rnn.W_hh[sel].detach(), rnn.W_ih[sel].detach(), rnn.W_hy[sel].detach()
+)
+init_T1 = models.BatchedElmanRNN.from_weights(
+    init_rnn.W_hh[sel], init_rnn.W_ih[sel], init_rnn.W_hy[sel]
+)
+# the random-orthogonal control: Haar W_hh at the trained radius, with
+# the trained W_ih and W_hy
+rho_T1 = [
+    float(np.abs(analysis.eigenvalues(rnn.W_hh[i].detach())).max())
+    for i in T1_runs
+]
+rorth_T1 = models.BatchedElmanRNN.from_weights(
+    torch.stack(
+        [
+            rho_T1[j]
+            * models.random_orthonormal(
+                hidden, hidden, 10**4 + 10 * runs[i][2] + j
+            )
+            for j, i in enumerate(T1_runs)
+        ]
+    ).to(rnn.W_hh),
+    rnn.W_ih[sel].detach(),
+    rnn.W_hy[sel].detach(),
+)
+# the exact TWM of T1 (repeat copy) in a random orthonormal basis
+twm_T1 = models.BatchedElmanRNN.from_weights(
+    *models.twm_weights(
+        d,
+        s,
+        hidden,
+        F=F_stack[T1_runs[0]],
+        basis=models.random_orthonormal(hidden, s * d, ctx.seeds[0]),
+    )
+).to(rnn.W_hh)
 gens = [
     torch.Generator().manual_seed(2 * 10**6 + data_seeds[i])
     for i in T1_runs
@@ -673,108 +783,238 @@ x5, y5, _ = tasks.variable_binding_batch(
 )
 
 
-def wave_decoding(net, runs_idx):
-    """C5's statistics for the given runs of a stack: per run, corr at
-    t = s and t = s+1."""
+# the authors' rank reduction: the coordinates on persistent cycles of
+# Phi (for repeat copy, all s*d of them)
+keep_T1 = analysis.persistent_coordinates(Phis[T1_runs[0]])
+print(f"rank reduction keeps {len(keep_T1)} of {s * d} coordinates")
+
+
+def corr(a, b):
+    """Pearson correlation of two tensors, flattened."""
+    return float(np.corrcoef(a.flatten(), b.flatten())[0, 1])
+
+
+def wave_decoding(net, xs=x5, ys=y5):
+    """C5's statistics for every model of a T1 stack (model j sees
+    xs[j])."""
     with torch.no_grad():
-        _, H = net(x5, models=torch.tensor(runs_idx, device=ctx.device))
-    out = {"t_s": [], "next": [], "shift": [], "boundary": [], "Psi": []}
-    for j, i in enumerate(runs_idx):
-        Psi = analysis.input_grounded_basis(
-            net.W_hh[i].detach(), net.W_ih[i].detach(), s
-        )
+        _, H = net(xs.to(net.W_hh))
+    H = H.double().cpu()
+    keys = ["t_s", "next", "shift", "boundary", "gain", "outside"]
+    out = {k: [] for k in [*keys, "out_next", "lin_s", "lin_2s", "sat"]}
+    out["Psi"] = []
+    for j in range(net.n_models):
+        W_hh = net.W_hh[j].detach().double().cpu()
+        W_ih = net.W_ih[j].detach().double().cpu()
+        Psi = analysis.input_grounded_basis(W_hh, W_ih, s)
+        Psi_dual = torch.linalg.pinv(Psi)
         # (batch, t, block, dim)
-        z = analysis.decode_hidden(H[j], Psi).cpu().reshape(256, -1, s, d)
-        x_in = y5[j, :, :s].cpu()  # x(1..s): block k holds x(k) at t = s
+        z = (H[j] @ Psi_dual.T).reshape(len(H[j]), -1, s, d)
+        # x(1..s): block k holds x(k) at t = s
+        x_in = ys[j, :, :s].double().cpu()
+        y_next = ys[j, :, s : s + 1].double().cpu()
         # x(2..s), then y(s+1)
-        x_next = torch.cat([x_in[:, 1:], y5[j, :, s : s + 1].cpu()], dim=1)
-        out["t_s"].append(
-            float(np.corrcoef(z[:, s - 1].flatten(), x_in.flatten())[0, 1])
+        x_next = torch.cat([x_in[:, 1:], y_next], dim=1)
+        out["t_s"].append(corr(z[:, s - 1], x_in))
+        out["next"].append(corr(z[:, s], x_next))
+        out["shift"].append(corr(z[:, s, : s - 1], x_in[:, 1:]))
+        out["boundary"].append(corr(z[:, s, s - 1], y_next))
+        # the re-entered vector W_hh^s W_ih: its block-s coefficient
+        # and its share outside span Psi
+        v = torch.linalg.matrix_power(W_hh, s) @ W_ih
+        C = (Psi_dual @ v)[(s - 1) * d :]
+        out["gain"].append(float(torch.diagonal(C).mean()))
+        out["outside"].append(
+            float((v - Psi @ (Psi_dual @ v)).norm() / v.norm())
         )
-        out["next"].append(
-            float(np.corrcoef(z[:, s].flatten(), x_next.flatten())[0, 1])
+        # the authors' output-grounded basis
+        _, Psi_out_dual = analysis.privileged_basis(
+            W_hh, net.W_hy[j].detach().double().cpu(), s, keep=keep_T1
         )
-        out["shift"].append(
-            float(
-                np.corrcoef(
-                    z[:, s, : s - 1].flatten(), x_in[:, 1:].flatten()
-                )[0, 1]
+        z_out = (H[j] @ Psi_out_dual.T).reshape(len(H[j]), -1, s, d)
+        out["out_next"].append(corr(z_out[:, s], x_next))
+        # the linearised trajectory h_lin(t) = sum_k W_hh^(t-k) W_ih x(k)
+        h_lin, errs = torch.zeros_like(H[j][:, 0]), []
+        for t in range(2 * s):
+            x_t = xs[j, :, t].double().cpu()
+            h_lin = h_lin @ W_hh.T + x_t @ W_ih.T
+            errs.append(
+                float((H[j][:, t] - h_lin).norm() / H[j][:, t].norm())
             )
-        )
-        out["boundary"].append(
-            float(
-                np.corrcoef(
-                    z[:, s, s - 1].flatten(), y5[j, :, s].cpu().flatten()
-                )[0, 1]
-            )
-        )
+        out["lin_s"].append(errs[s - 1])
+        out["lin_2s"].append(errs[2 * s - 1])
+        sat = (H[j][:, : 2 * s].abs() > 0.9).double().mean()
+        out["sat"].append(float(sat))
+        out.setdefault("lin_curve", []).append(errs)
         out["Psi"].append(Psi)
     return out
 
 
-wave, wave_init = (
-    wave_decoding(rnn, T1_runs),
-    wave_decoding(init_rnn, T1_runs),
+wave_twm = wave_decoding(twm_T1, x5[:1], y5[:1])
+print(
+    f"exact TWM (T1, random basis): boundary corr "
+    f"{wave_twm['boundary'][0]:+.3f}, gain {wave_twm['gain'][0]:+.3f}, "
+    f"outside span {wave_twm['outside'][0]:.1e}"
+)
+wave, wave_init, wave_rorth = (
+    wave_decoding(net) for net in (trained_T1, init_T1, rorth_T1)
 )
 corr_s, corr_next, corr_shift, corr_boundary, Psis = (
     wave[k] for k in ("t_s", "next", "shift", "boundary", "Psi")
 )
-print(f"t = s: corr(blocks, x(1..s)) = {np.round(corr_s, 3)}")
-print(
-    f"t = s+1: corr(all blocks, (x(2..s), y(s+1))) = "
-    f"{np.round(corr_next, 3)}; blocks 1..s-1 vs x(2..s): "
-    f"{np.round(corr_shift, 3)}; re-entered block vs y(s+1): "
-    f"{np.round(corr_boundary, 3)}"
-)
-print(
-    f"before training: t = s {np.round(wave_init['t_s'], 3)}; "
-    f"t = s+1 {np.round(wave_init['next'], 3)}; "
-    f"shifted {np.round(wave_init['shift'], 3)}; "
-    f"re-entered {np.round(wave_init['boundary'], 3)}"
-)
+for label, w in [
+    ("trained", wave),
+    ("before training", wave_init),
+    ("random orthogonal", wave_rorth),
+]:
+    print(
+        f"{label}: t = s {np.round(w['t_s'], 3)}; t = s+1: all blocks "
+        f"{np.round(w['next'], 3)}, shifted {np.round(w['shift'], 3)}, "
+        f"re-entered {np.round(w['boundary'], 3)}; gain C "
+        f"{np.round(w['gain'], 3)}, outside span "
+        f"{np.round(w['outside'], 2)}; authors' basis "
+        f"{np.round(w['out_next'], 3)}"
+    )
+    print(
+        f"   linearisation error t = s {np.round(w['lin_s'], 3)}, "
+        f"t = 2s {np.round(w['lin_2s'], 3)}; share |h| > 0.9: "
+        f"{np.round(w['sat'], 3)}"
+    )
 runtime.glue("a01_corr_next", min(corr_next))
 runtime.glue("a01_corr_shift", min(corr_shift))
 runtime.glue("a01_corr_boundary", float(np.mean(corr_boundary)))
 runtime.glue("a01_init_corr_s", min(wave_init["t_s"]))
 runtime.glue("a01_init_corr_next", min(wave_init["next"]))
+runtime.glue("a01_rorth_corr_s", min(wave_rorth["t_s"]))
+runtime.glue("a01_twm_boundary", wave_twm["boundary"][0])
+runtime.glue("a01_gain", float(np.mean(wave["gain"])))
+runtime.glue("a01_outside", min(wave["outside"]))
+runtime.glue("a01_out_next", min(wave["out_next"]))
+runtime.glue("a01_lin_s", max(wave["lin_s"]))
+runtime.glue("a01_lin_2s", max(wave["lin_2s"]))
+runtime.glue("a01_sat", max(wave["sat"]))
+runtime.glue("a01_rorth_lin_s", min(wave_rorth["lin_s"]))
 report.measure(
     "C5",
     min_corr_t_s=corr_s,
     min_corr_next=corr_next,
+    min_corr_boundary=corr_boundary,
     init_corr_t_s=wave_init["t_s"],
     init_corr_next=wave_init["next"],
+    init_corr_boundary=wave_init["boundary"],
+    rorth_corr_t_s=wave_rorth["t_s"],
+    rorth_corr_next=wave_rorth["next"],
+    rorth_corr_boundary=wave_rorth["boundary"],
     min_corr_shifted=corr_shift,
     mean_corr_boundary=corr_boundary,
+    boundary_gain=wave["gain"],
+    out_of_span=wave["outside"],
+    out_corr_next=wave["out_next"],
+    lin_err_s=wave["lin_s"],
+    lin_err_2s=wave["lin_2s"],
+    saturation=wave["sat"],
 )
 
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 3, figsize=(10, 2.9))
+c5_groups = {
+    "trained": None,
+    "before\ntraining": wave_init,
+    "random\northogonal": wave_rorth,
+}
+for ax, key, title in zip(
+    axes[:2],
+    ["next", "boundary"],
+    ["all blocks at $t = s+1$", "re-entered block alone"],
+    strict=True,
+):
+    plots.seed_points(
+        ax,
+        {g: (w or wave)[key] for g, w in c5_groups.items()},
+        ylabel="correlation",
+        threshold=0.9,
+    )
+    ax.set_title(title)
+t_axis = np.arange(1, 2 * s + 1)
+for (g, w), col in zip(c5_groups.items(), plots.COLORBLIND, strict=False):
+    plots.seed_band(
+        axes[2],
+        t_axis,
+        np.array((w or wave)["lin_curve"]),
+        label=g.replace("\n", " "),
+        color=col,
+    )
+axes[2].axvline(s, color="0.6", lw=0.8)
+axes[2].set_xlabel("time step t")
+axes[2].set_ylabel(r"$\|h - h_{lin}\| / \|h\|$")
+axes[2].set_title("linearisation error (T1)")
+plt.show()
+
 # %% [markdown]
-# The stored inputs travel exactly as a wave: one step after the input phase every block has
-# moved by one. The value that re-enters at the boundary, $x(1)$ (repeat copy), is another
-# matter: its block correlates only {glue:text}`a01_corr_boundary:.2f` with $x(1)$, because the
-# trained network writes it mostly outside the span of $\Psi$ (the output is still right, see
-# the test accuracy). C5's verdict is **inconclusive**, and its evidence fails as well:
+# The exact TWM behaves as derived: its re-entered block correlates
+# {glue:text}`a01_twm_boundary:.3f` with $y(s+1)$, its coefficient is $C = +I$, and nothing of
+# $W_{hh}^{s}W_{ih}$ lies outside span $\Psi$. The trained networks store their inputs and shift
+# them exactly as a wave, but the recalled value does not come back into the input's slot.
+# C5's verdict is **inconclusive** (controls pass), and its evidence fails as well:
 #
 # - **The decoding at $t = s$ cannot tell.** The same networks *before training* decode their
-#   inputs just as well (correlation at least {glue:text}`a01_init_corr_s:.3f`). This is a
-#   construction, not a finding: $\Psi$ is built from each network's own input response, and in
-#   the near-linear regime $h(s) = \sum_k \Psi_k x(k)$ for any $W_{hh}$, so $\Psi^{+}$ recovers
-#   the inputs whenever $\Psi$ has full column rank. The same holds for the shifted blocks one
-#   step later ($W_{hh}\Psi_k = \Psi_{k-1}$ exactly).
+#   inputs just as well (correlation at least {glue:text}`a01_init_corr_s:.3f`), and so do the
+#   random orthogonal networks ({glue:text}`a01_rorth_corr_s:.3f`). This is a construction, not
+#   a finding: $\Psi$ is built from each network's own input response, and in the near-linear
+#   regime $h(s) = \sum_k \Psi_k x(k)$ for any $W_{hh}$, so $\Psi^{+}$ recovers the inputs whenever
+#   $\Psi$ has full column rank. The same holds for the shifted blocks one step later
+#   ($W_{hh}\Psi_k = \Psi_{k-1}$ exactly).
 # - **The part that can fail, fails.** Only the re-entered block distinguishes a trained
-#   traveling-wave memory from a random network. The pre-registered rule scores all $s$ blocks
-#   at $t = s + 1$ together, boundary included; the trained networks reach at most
-#   {glue:text}`a01_corr_next:.3f` there (rule ≥ 0.9), the untrained ones
-#   {glue:text}`a01_init_corr_next:.3f`. No partial rule was declared with this claim, so the
-#   passing $t = s$ check earns nothing. (A draft of this chapter once changed the scored
-#   quantity, after seeing 0.88 < 0.9, to the shifted blocks only, lowest run
-#   {glue:text}`a01_corr_shift:.3f`; that was a loosening after the fact and was reverted. The
-#   shifted-block and boundary readings are reported as context, not judged.)
+#   traveling-wave memory from a random network. It correlates {glue:text}`a01_corr_boundary:.2f`
+#   with $y(s+1)$ on average (rule ≥ 0.9, sign +). The reason is visible in the construction's
+#   terms: the block-$s$ coefficient $C$ of $W_{hh}^{s}W_{ih}$ has a mean diagonal of
+#   {glue:text}`a01_gain:.2f` (exact TWM: 1), and at least {glue:text}`a01_outside:.2f` of the
+#   norm of $W_{hh}^{s}W_{ih}$ lies *outside* span $\Psi$ (exact TWM: 0). The trained network
+#   writes the recalled value almost entirely into directions that the input-grounded basis
+#   does not contain; what the boundary statistic sees is the small residue inside the span,
+#   and the construction fixes neither its size nor its sign. This is how the `full` profile
+#   (run once on a CPU for issue 16, $d = s = 8$, five seeds) can give a strong *negative*
+#   mean correlation (−0.947) while its all-block statistic passes (0.916): a small residue
+#   that points against the input slot. (We measured $C$ and the share outside span $\Psi$ in
+#   `ci` only; at full size this is the explanation the construction allows, not a
+#   measurement.) The sign convention is not at fault (the exact TWM gives +1 in the same
+#   code), so the rule was not changed. The all-block statistic
+#   at $t = s + 1$, the pre-registered rule, also fails here: at most
+#   {glue:text}`a01_corr_next:.3f` (rule ≥ 0.9), against {glue:text}`a01_init_corr_next:.3f`
+#   before training. No partial rule was declared, so the passing $t = s$ check earns nothing.
+#   (A draft of this chapter once changed the scored quantity, after seeing 0.88 < 0.9, to the
+#   shifted blocks only, lowest run {glue:text}`a01_corr_shift:.3f`; that was a loosening after
+#   the fact and was reverted.)
+# - **Where the boundary is.** In the authors' output-grounded basis ($\Psi_s = W_{hy}^{+}$,
+#   `emt-tools`), the all-block correlation at $t = s + 1$ is {glue:text}`a01_out_next:.3f` or
+#   more for the trained networks and near zero for both controls (printed above). Reported,
+#   not judged: we looked at it in a scratch probe before adding it, and its block $s$ is the
+#   readout's slot, which a network with correct outputs fills by training. Together with the
+#   input-grounded numbers it says that the trained networks keep a wave, but write the
+#   recalled value where they *read* outputs, not where they *write* inputs; the exact TWM
+#   uses one slot for both. Which grounding shows "the" wave is a choice of basis; the
+#   authors' code uses the output-grounded one.
+#
+# **Linearisation.** Every statement above, and the basis $\Psi$ itself, is linear. The actual
+# trajectories stay close to the linear ones where C5 decodes: the relative error of
+# $h_{lin}$ is at most {glue:text}`a01_lin_s:.2f` at $t = s$, and no unit of a trained T1
+# network exceeds $|h| > 0.9$ in the first $2s$ steps (largest share
+# {glue:text}`a01_sat:.3f`). The error grows in the output phase, to
+# {glue:text}`a01_lin_2s:.2f` at $t = 2s$: the trained eigenvalues lie slightly outside the
+# unit circle, and the tanh, not the linear map, keeps the oscillation bounded. So the linear
+# picture is adequate for the decoding at $t = s, s + 1$ and for the gradients at lags up to
+# $s$ (C6), and it is an approximation, not an identity, for longer times. The random
+# orthogonal networks are further from linear (error at least
+# {glue:text}`a01_rorth_lin_s:.2f` at $t = s$), which does not rescue them: they still decode
+# the inputs at $t = s$.
 #
 # With $s$ blocks of which $s - 1$ are right by construction and a re-entered block that
-# carries nothing, the all-blocks statistic is about $\sqrt{(s-1)/s}$: 0.87 at $s = 4$ (the
+# carries little, the all-blocks statistic is about $\sqrt{(s-1)/s}$: 0.87 at $s = 4$ (the
 # untrained networks above) but 0.94 at the paper's $s = 8$, above the bar, so at the paper's
-# size this rule would no longer separate trained from untrained networks. A test of the boundary needs the boundary block alone,
-# and the paper's privileged basis (chapter A03; its rank reduction is not implemented yet).
+# size that rule no longer separates trained from untrained networks (the `full` run passed
+# it, 0.916, with a negative boundary). The boundary block alone, added as evidence for this
+# reason, is the test that no construction passes for free; here the trained networks fail
+# it, and so do both controls.
 
 # %% [markdown]
 # To see the waves, we store a small bitmap (the paper used the text "315"; at `ci` size the
@@ -797,7 +1037,7 @@ with torch.no_grad():
     )
 # (t, block, dim)
 z_glyph = (
-    analysis.decode_hidden(H_glyph[0, 0], Psis[0])
+    analysis.decode_hidden(H_glyph[0, 0].double(), Psis[0])
     .cpu()
     .reshape(3 * s, s, d)
 )
@@ -903,13 +1143,6 @@ plt.show()
 # %%
 x_lag = torch.zeros(len(T1_runs), 1, 3 * s, d)
 x_lag[:, :, :s] = glyph
-sel = torch.tensor(T1_runs, device=ctx.device)
-trained_T1 = models.BatchedElmanRNN.from_weights(
-    rnn.W_hh[sel].detach(), rnn.W_ih[sel].detach(), rnn.W_hy[sel].detach()
-)
-init_T1 = models.BatchedElmanRNN.from_weights(
-    init_rnn.W_hh[sel], init_rnn.W_ih[sel], init_rnn.W_hy[sel]
-)
 # (runs, lags)
 g_trained = analysis.per_lag_gradient_norms(
     trained_T1, x_lag.to(ctx.device)
@@ -933,6 +1166,26 @@ random_T1 = models.BatchedElmanRNN.from_weights(
     rnn.W_hy[sel].detach(),
 )
 g_random = analysis.per_lag_gradient_norms(random_T1, x_lag.to(ctx.device))
+g_rorth = analysis.per_lag_gradient_norms(rorth_T1, x_lag.to(ctx.device))
+# the linearised gradient: d o(T) / d x(T-k) = W_hy W_hh^k W_ih
+g_lin = np.array(
+    [
+        [
+            float(
+                (
+                    trained_T1.W_hy[j]
+                    @ torch.linalg.matrix_power(trained_T1.W_hh[j], k)
+                    @ trained_T1.W_ih[j]
+                )
+                .detach()
+                .norm()
+            )
+            for k in range(3 * s)
+        ]
+        for j in range(len(T1_runs))
+    ]
+)
+lin_grad_ratio = g_trained[:, s] / g_lin[:, s]
 # one value per T1 run = per seed
 init_decay = np.log10(g_init[:, 0] / g_init[:, k_far])
 gain_s = np.log10(g_trained[:, s] / g_init[:, s])
@@ -945,44 +1198,47 @@ print(
 )
 print(
     f"at k=s: before training {np.round(g_init[:, s], 4)}; "
-    f"random W_hh (trained radius) {np.round(g_random[:, s], 3)}"
+    f"random W_hh (trained radius) {np.round(g_random[:, s], 3)}; "
+    f"random orthogonal {np.round(g_rorth[:, s], 3)}"
 )
+print(
+    f"trained, lag s: actual / linearised gradient "
+    f"{np.round(lin_grad_ratio, 3)}"
+)
+runtime.glue("a01_rorth_lag_s", float(g_rorth[:, s].min()))
+runtime.glue("a01_lin_grad_ratio", float(lin_grad_ratio.min()))
 runtime.glue("a01_init_lag_s", float(g_init[:, s].max()))
 runtime.glue("a01_random_lag_s", float(g_random[:, s].min()))
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(5.5, 3))
+fig, ax = plt.subplots(figsize=(6, 3.2))
 lags = np.arange(3 * s)
-for j in range(len(T1_runs)):
-    ax.semilogy(
+for g, label, col in [
+    (g_trained, "trained", plots.COLORBLIND[0]),
+    (g_init, "before training", plots.COLORBLIND[1]),
+    (g_random, "random $W_{hh}$, same radius", plots.COLORBLIND[2]),
+    (g_rorth, "random orthogonal $W_{hh}$", plots.COLORBLIND[3]),
+    (g_lin, "trained, linearised", "0.5"),
+]:
+    plots.seed_band(
+        ax,
         lags,
-        g_trained[j],
-        "o-",
-        color="C0",
-        ms=3,
-        label="trained" if j == 0 else None,
+        g,
+        label=label,
+        color=col,
+        ls="--" if "linearised" in label else "-",
     )
-    ax.semilogy(
-        lags,
-        g_init[j],
-        "s--",
-        color="C3",
-        ms=3,
-        label="before training" if j == 0 else None,
-    )
-    ax.semilogy(
-        lags,
-        g_random[j],
-        "^:",
-        color="0.5",
-        ms=3,
-        label="random $W_{hh}$, same radius" if j == 0 else None,
-    )
+ax.set_yscale("log")
 ax.axvline(s, color="0.6", lw=0.8)
+ax.axhline(0.5, color="0.3", ls=":", lw=1)
 ax.set_xlabel("lag k (steps)")
 ax.set_ylabel(r"$\|\partial o(T) / \partial x(T-k)\|_F$")
-ax.set_title("gradient propagation, T1 (paper: gradient_propagation)")
-ax.legend()
+ax.set_title(
+    "gradient propagation, T1, band = range over seeds "
+    "(paper: gradient_propagation)",
+    fontsize=9,
+)
+ax.legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
@@ -990,18 +1246,26 @@ plt.show()
 # gradient reach far back, an RNN that *starts* with the wave structure, $W_{hh} = \Psi S \Psi^{\top}$
 # (block shift, boundary left at zero), $W_{ih} = \Psi E_s$ and $W_{hy} = E_s^\top \Psi^\top$ in a
 # random orthonormal basis $\Psi$, should learn repeat copy with a longer memory ($s = 8$) much
-# faster than the default initialisation. Both start without knowing the task; each run stops at
-# its first batch with 99 % bit accuracy at the last horizon. A default run that has not got
-# there by the step cap counts as the cap, so its ratio is then an upper bound (in favour of
-# the default init).
+# faster than the default initialisation. That arm pre-installs three things at once: the
+# shift, the write and the readout. Two control arms keep the write and the readout and
+# replace only the shift: a random orthogonal $W_{hh}$ (norm-preserving, no wave; the
+# orthogonal init of {footcite}`saxe2014exact`) and the identity $W_{hh} = I$ (every input
+# piles up in the same slot; the identity init of {footcite}`le2015simple`, here with
+# tanh). All arms start without knowing the task (the boundary is zero); each run stops at its first batch with 99 % bit
+# accuracy at the last horizon. A run that has not got there by the step cap counts as the
+# cap, so a ratio against a default run at the cap is an upper bound (in favour of the
+# default init).
 
 # %%
 sd_, ss_, sh_ = P["speed_d"], P["speed_s"], P["speed_hidden"]
 # repeat copy y(t) = y(t - s)
 F_copy = tasks.decode_task_id((2**sd_ - 1, 0, 0), sd_, ss_)
-# default, then TWM
+arms = ["default", "TWM", "orthogonal", "identity"]
+n = len(ctx.seeds)
+# arm a, seed j is model a * n + j; every arm starts from the default
+# init of that seed, then the other arms overwrite their weights
 speed = models.BatchedElmanRNN(
-    sd_, sh_, seeds=ctx.seeds * 2, device=ctx.device
+    sd_, sh_, seeds=ctx.seeds * len(arms), device=ctx.device
 )
 with torch.no_grad():
     for j, seed in enumerate(ctx.seeds):
@@ -1011,16 +1275,20 @@ with torch.no_grad():
             sh_,
             basis=models.random_orthonormal(sh_, sd_ * ss_, seed),
         )
-        k = len(ctx.seeds) + j
-        speed.W_hh[k], speed.W_ih[k], speed.W_hy[k] = (
-            w.to(speed.W_hh) for w in (W_hh, W_ih, W_hy)
-        )
+        # the same write and readout, no shift
+        W_orth = models.random_orthonormal(sh_, sh_, 2 * 10**4 + seed)
+        W_eye = torch.eye(sh_, dtype=torch.float64)
+        for a, W_a in enumerate([W_hh, W_orth, W_eye], start=1):
+            k = a * n + j
+            speed.W_hh[k], speed.W_ih[k], speed.W_hy[k] = (
+                w.to(speed.W_hh) for w in (W_a, W_ih, W_hy)
+            )
 speed_hist = train.fit(
     speed,
     np.stack([F_copy] * len(speed.W_hh)),
     sd_,
     ss_,
-    data_seeds=ctx.seeds * 2,
+    data_seeds=ctx.seeds * len(arms),
     steps=P["speed_steps"],
     lr=3e-3,
     batch=P["batch"],
@@ -1032,62 +1300,88 @@ hit = np.where(
     speed_hist.steps_to_target > 0,
     speed_hist.steps_to_target,
     P["speed_steps"],
-)
-n = len(ctx.seeds)
-ratios = hit[n:] / hit[:n]
-print(
-    f"repeat copy d={sd_}, s={ss_}: steps to 99% default "
-    f"{hit[:n].tolist()}, TWM init {hit[n:].tolist()}"
-)
-print(
-    f"ratio TWM/default per seed: {np.round(ratios, 3)} "
-    f"({speed_hist.seconds:.1f} s)"
-)
+).reshape(len(arms), n)
+step_ratio = {arm: hit[a] / hit[0] for a, arm in enumerate(arms)}
+for a, arm in enumerate(arms):
+    print(
+        f"repeat copy d={sd_}, s={ss_}, {arm} init: steps to 99% "
+        f"{hit[a].tolist()}, ratio to default "
+        f"{np.round(step_ratio[arm], 3).tolist()}"
+    )
+print(f"({speed_hist.seconds:.1f} s)")
+runtime.glue("a01_orth_ratio", float(step_ratio["orthogonal"].min()))
+runtime.glue("a01_ident_ratio", float(step_ratio["identity"].min()))
 report.measure(
     "C6",
     init_decay_log10=init_decay,
     trained_lag_s=g_trained[:, s],
     trained_over_init_log10=gain_s,
-    max_step_ratio=ratios,
+    max_step_ratio=step_ratio["TWM"],
     init_lag_s=g_init[:, s],
     random_lag_s=g_random[:, s],
+    rorth_lag_s=g_rorth[:, s],
+    orth_step_ratio=step_ratio["orthogonal"],
+    ident_step_ratio=step_ratio["identity"],
+    lin_grad_ratio=lin_grad_ratio,
 )
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(5.5, 3))
-for j in range(2 * n):
-    acc_j = speed_hist.accuracy[:, j]
-    ax.plot(
-        np.arange(1, len(acc_j) + 1),
-        acc_j,
-        color="C3" if j < n else "C0",
-        lw=1,
-        label=(
-            "default init" if j == 0 else "TWM init" if j == n else None
-        ),
-    )
-ax.axhline(0.99, color="0.6", lw=0.8)
-ax.set_xlabel("training step")
-ax.set_ylabel("batch bit accuracy")
-ax.set_title(f"repeat copy, d={sd_}, s={ss_}: learning speed")
-ax.legend()
+fig, axes = plt.subplots(1, 2, figsize=(9.5, 3))
+for a, arm in enumerate(arms):
+    for j in range(n):
+        acc_j = speed_hist.accuracy[:, a * n + j]
+        axes[0].plot(
+            np.arange(1, len(acc_j) + 1),
+            acc_j,
+            color=plots.COLORBLIND[a],
+            lw=1,
+            label=f"{arm} init" if j == 0 else None,
+        )
+axes[0].axhline(0.99, color="0.6", lw=0.8)
+axes[0].set_xlabel("training step")
+axes[0].set_ylabel("batch bit accuracy")
+axes[0].set_title(f"repeat copy, d={sd_}, s={ss_}: learning speed")
+axes[0].legend(fontsize=7)
+plots.seed_points(
+    axes[1],
+    {arm: step_ratio[arm] for arm in arms[1:]},
+    ylabel="steps to 99 % / default init's",
+    threshold=1 / 3,
+)
+axes[1].set_title("ratio per seed (cap counts as the cap)")
 plt.show()
 
 # %% [markdown]
 # C6 is **inconclusive**. Its evidence checks all pass: before training the gradient falls by
 # more than 100× over 11 steps, the trained T1 networks keep it above 0.5 at lag $s$, and
-# the wave initialisation learns repeat copy with $s = 8$ in a fraction of the steps. But the
-# control of (a) passes: with the trained $W_{ih}$ and $W_{hy}$ and a *random* $W_{hh}$ of the
-# same spectral radius (no shift structure), the gradient at lag $s$ is still at least
-# {glue:text}`a01_random_lag_s:.2f`, above the rule's 0.5 (the networks before training:
-# {glue:text}`a01_init_lag_s:.3f`). So the pre-registered absolute bar measures mostly the spectral
-# radius that training reached, not the wave. The trained networks do carry more gradient than
-# the random ones (see the figure), which a rule relative to this control
-# could test; we do not change the rule after the fact. The verdict is a **knife-edge**: with
-# the seed set {4, 5} the random control falls just below 0.5 and C6 reads "reproduced" (see
-# the tolerance table at the end). Part (b) has no control of its own in `ci` (see
-# "Differences from the paper").
+# the wave initialisation learns repeat copy with $s = 8$ in a fraction of the steps. But
+# three of its controls pass, and each says something different:
 #
+# - **(a), random $W_{hh}$.** With the trained $W_{ih}$ and $W_{hy}$ and a *random* Gaussian
+#   $W_{hh}$ of the same spectral radius (no shift structure), the gradient at lag $s$ is still
+#   at least {glue:text}`a01_random_lag_s:.2f`; with a random *orthogonal* $W_{hh}$ of that
+#   radius it reaches {glue:text}`a01_rorth_lag_s:.2f` on one seed or more. Both are judged
+#   by the rule's 0.5 (the networks before training: {glue:text}`a01_init_lag_s:.3f`). So the
+#   pre-registered absolute bar measures mostly the spectral radius that training reached,
+#   not the wave. The trained networks carry more gradient than the random ones (figure),
+#   which a rule relative to these controls could test; we do not change the rule after the
+#   fact.
+# - **(b), orthogonal init.** The arm with the same pre-installed write and readout and a
+#   random orthogonal $W_{hh}$ instead of the shift learns repeat copy nearly as fast as the
+#   wave arm: ratio to the default init {glue:text}`a01_orth_ratio:.2f` or less on every
+#   seed, inside the rule's 1/3. By the meaning declared before the run, the speed-up is not
+#   specific to the wave: a norm-preserving $W_{hh}$ with the same write and readout gives
+#   most of it. The identity arm, which keeps the write and readout but stores every input in
+#   the same slot, does not learn the task within the cap (ratio at least
+#   {glue:text}`a01_ident_ratio:.2f`): it fails, as a control should.
+#
+# **Linearisation.** The gradient argument ($\partial h(s)/\partial x(1) = \Psi_1$, no power of
+# $\mu$) is linear. For the trained T1 networks the actual gradient at lag $s$ is at least
+# {glue:text}`a01_lin_grad_ratio:.2f` of the linearised one $\lVert W_{hy} W_{hh}^{s} W_{ih} \rVert$
+# (the dashed line in the figure): the tanh costs little at this lag, so the linear argument
+# describes the trained networks' gradients here. It does not separate them from the
+# controls, which are linear-enough too.
+
 # ## Claims
 #
 # The cell below prints only what no profile, device or seed changes (exact constructions and
@@ -1126,10 +1420,9 @@ print(path.name)
 # a mismatch. We measured it: the runner's `variation` re-executed this chapter in `ci` with the
 # default seeds {0, 1} and with two other seed sets, {2, 3} and {4, 5} (disjoint, same size).
 # Each `tol` is at least the largest change between seed sets, rounded up to a 1-2-5 step.
-# The 2-thread path was measured afterwards on a quiet machine
-# (`python -m rnnbook.runner variation a01 --threads 2`, which keeps the seed-set runs): every
-# value agreed exactly with the 1-thread run, so the thread-path rule (`tol` ≥ 3 × the thread
-# change) holds for every check, and the table below checks it.
+# The same variation run re-executed the chapter with 1 and 2 torch threads: every value
+# agreed exactly, so the thread-path rule (`tol` ≥ 3 × the thread change) holds for every
+# check, and the table below checks it. The verdicts are the same on all three seed sets.
 
 # %%
 report.tolerances("../../data/a01_variation.json")
@@ -1143,8 +1436,9 @@ report.tolerances("../../data/a01_variation.json")
 #   10 → 20 → 40, two seeds. The paper (and the `full` profile) uses $d = s = 8$, 128 hidden
 #   units, the paper's task ids, learning rate 1e-3, 20,000 steps, curriculum up to 100, five seeds. The
 #   wave-init experiment uses $d = 4$, $s = 8$, 64 units and at most 600 steps in `ci`
-#   ($d = s = 8$, 128 units, 6,000 steps in `full`). The `full` profile has not been run on a
-#   GPU yet; its sizes only were checked on a CPU for a few steps.
+#   ($d = s = 8$, 128 units, 6,000 steps in `full`), now in four arms. The `full` profile was
+#   run once on a 2-core CPU for issue 16 (24.6 min; all six verdicts "reproduced" under the
+#   checks of that time), before the controls and the boundary check of this version.
 # - **Reconstructed.** The paper's full text was not available. The TWM equations, Theorem 3.1,
 #   the gradient argument and the list of figures come from the abstract, the authors'
 #   companion code (task family, decoder) and a public blog summary. Our own choices: the
@@ -1158,13 +1452,18 @@ report.tolerances("../../data/a01_variation.json")
 #   whether it recovers the boundary block. C5's rule, written before the first run, includes the
 #   boundary block; the wave alone (shifted blocks) holds by construction in the linear regime,
 #   for trained and untrained networks alike (see C5).
-# - **Shared runs with A03.** A03's L2 = 0 stack at hidden 64 repeats this chapter's training
-#   exactly (same seeds, data streams and settings), so C4 here and A03's C2/C3 judge the same
-#   eight trained models; their agreement is not independent evidence.
-# - **Controls** (the networks before training; random $W_{hh}$ with the trained spectral
-#   radius) are ours, added so that every empirical check can be seen to fail where it should.
-#   C6(b), the learning-speed comparison, has no control of its own in `ci`: its natural controls
-#   (orthogonal and identity initialisations) are new training runs, left to a later version.
+# - **Which runs are this chapter's.** C4–C6 count only the models trained in this chapter:
+#   the eight listed under C4 in `ci` (T1–T4 × seeds {0, 1}; 4 tasks × 5 seeds in `full`), of
+#   which C5 and C6(a) use the T1 runs, plus the wave-speed runs of C6(b) (4 arms × 2 seeds).
+#   Until issue 16, A03's L2 = 0 stack at hidden 64 repeated the C4 training exactly (same
+#   seeds, data streams and settings), so the same models were counted in both chapters;
+#   A03 now trains on its own seeds, and its agreement with C4 is a separate sample.
+# - **Controls** (the networks before training; random Gaussian and random orthogonal $W_{hh}$
+#   with the trained spectral radius; for C6(b) the orthogonal and identity arms) are ours,
+#   added so that every empirical check can be seen to fail where it should. The authors'
+#   basis (output-grounded, `emt-tools`) appears in C5 as context; its rank reduction
+#   (`analysis.persistent_coordinates`) keeps every coordinate for repeat copy, so it is not
+#   needed for T1.
 # - **Early stopping.** A run stops once its batch MSE stays below 0.01 at the last horizon; the
 #   paper trained for a fixed number of epochs. Perfect *bit* accuracy at horizon 40 is not a
 #   good stopping signal: in our trials repeat-copy runs stopped that way after ~350 steps
