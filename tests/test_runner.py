@@ -171,6 +171,12 @@ def test_library_hash_follows_the_chapter_imports(tmp_path):
     }
     assert runner.imported_modules("import rnnbook\n", pkg) == {"a", "b", "c", "d"}
     assert runner.imported_modules("if True:\n    from rnnbook import d\n", pkg) == {"d"}
+    # the book machine's command line is not a dependency, even where a docstring names it
+    (pkg / "runner.py").write_text("w = 4\n")
+    assert runner.imported_modules(
+        '"""python -m rnnbook.runner run a01"""\nfrom rnnbook import a\n', pkg
+    ) == {"a"}
+    assert runner.imported_modules("import rnnbook\n", pkg) == {"a", "b", "c", "d"}
 
 
 def test_chapter_data_files_make_its_notebook_stale(executed):

@@ -166,6 +166,7 @@ def run_chapter(ch: Chapter, profile: str | None = None, timeout_s: int = 1800) 
         wall = round(time.perf_counter() - t0, 1)
         clean_executed(executed)
         results["wall_s"] = wall
+        results["date"] = time.strftime("%Y-%m-%d", time.gmtime())  # UTC day of the run
         stamp = {**inputs_stamp(ch.root, ch), "outputs_sha256": outputs_hash(executed)}
         results["stamp"] = stamp
         results["stamp"]["results_sha256"] = results_hash(results)

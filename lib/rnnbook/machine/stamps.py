@@ -33,6 +33,9 @@ def source_hash(ch: Chapter) -> str:
 
 
 _MODULE_STRING = re.compile(r"\brnnbook\.(\w+)")
+# The book machine's command line: chapters never run it (docstrings name it, e.g.
+# "python -m rnnbook.runner variation"), so a change to it leaves every chapter current.
+NOT_SCIENCE = {"runner"}
 
 
 def imported_modules(source: str, pkg: Path) -> set[str]:
@@ -43,7 +46,7 @@ def imported_modules(source: str, pkg: Path) -> set[str]:
     strings (``importlib.import_module("rnnbook.x")``) count too. A source that does not parse
     counts as importing every module (the safe side).
     """
-    every = {p.stem for p in pkg.glob("*.py") if p.stem != "__init__"}
+    every = {p.stem for p in pkg.glob("*.py") if p.stem != "__init__"} - NOT_SCIENCE
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -66,7 +69,7 @@ def imported_modules(source: str, pkg: Path) -> set[str]:
                     names |= every if alias.name == "*" else {alias.name}
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             names |= set(_MODULE_STRING.findall(node.value))
-    return {n for n in names if (pkg / f"{n}.py").exists()}
+    return {n for n in names - NOT_SCIENCE if (pkg / f"{n}.py").exists()}
 
 
 def library_modules(source: str, pkg: Path) -> list[Path]:

@@ -162,12 +162,30 @@ def status_markdown(root: Path) -> str:
         lines.append(f"| {link} | {res['profile']} | {_count_cells(n)} |")
     for prof, t in total.items():
         lines.append(f"| **all chapters** | {prof} | {_count_cells(t)} |")
-    lines += ["", "## Runs", "", "| Chapter | Profile and device | Runtime | Seeds |", "|---|---|---|---|"]
-    for res in rows:
-        lines.append(
-            f"| {res['chapter'].upper()} · {res['title']} | {res['profile']}, {res['device']} | "
-            f"{res['wall_s']:.0f} s | {', '.join(map(str, res['seeds']))} |"
-        )
+    lines += [
+        "",
+        "## Runs",
+        "",
+        "Every chapter in both profiles: where a profile has not run, the row says why and how long",
+        "it is expected to take (`make full CHAPTER=aNN` runs it; see the README).",
+        "",
+        "| Chapter | Profile | Run | Seeds |",
+        "|---|---|---|---|",
+    ]
+    by_key = {(r["chapter"], r["profile"]): r for r in rows}
+    for ch in chapters(root):
+        for prof in PROFILES:
+            res = by_key.get((ch.id, prof))
+            title = f"{ch.id.upper()} · {res['title']}" if res else ch.id.upper()
+            if res is None:
+                lines.append(f"| {title} | {prof} | {_not_run(root, ch, prof)} | |")
+                continue
+            when = f", {res['date']}" if res.get("date") else ""
+            stale = f"; stale: {', '.join(res['_stale'])} changed since" if res["_stale"] else ""
+            lines.append(
+                f"| {title} | {prof} | {res['wall_s']:.0f} s on {res['device']}{when}{stale} | "
+                f"{', '.join(map(str, res['seeds']))} |"
+            )
     for res in rows:
         lines += [
             "",
@@ -187,6 +205,17 @@ def status_markdown(root: Path) -> str:
             cells = [claim, checks, c["verdict"]]
             lines.append("| " + " | ".join(_md_cell(x) for x in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _not_run(root: Path, ch: Any, prof: str) -> str:
+    """Why a profile has no results, and its expected time where one is known."""
+    if prof == "ci":
+        return "not run (`make run CHAPTER=" + ch.id + " PROFILE=ci`)"
+    from rnnbook.machine.full import estimate  # full imports the checks this module uses
+
+    seconds, source = estimate(root, ch)
+    expected = f"; expected {seconds / 60:.0f} min ({source})" if seconds is not None else ""
+    return "**not run**: no GPU has been lent to this book, and no full run on a CPU is committed" + expected
 
 
 def _rel_from_book(doc: str) -> str:
