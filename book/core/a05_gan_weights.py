@@ -37,14 +37,16 @@
 #   than on noise or on an untrained generator, and sees every class (paper, MNIST: mean
 #   entropy 0.208 for the WGAN vs 0.482 untrained, 2.115 noise, 0.006 data).
 # - **C2** "a study into the similarity of the discriminator and generator networks": the
-#   best-match cosine similarity of $G$'s kernels to $D$'s has the paper's histogram (authors'
-#   notebook: 4,096 kernels, range 0.455–0.855, mean 0.647).
+#   best-match cosine similarity of $G$'s kernels to $D$'s, read against what random kernels
+#   of the same shape give (authors' notebook: 4,096 kernels, range 0.455–0.855, mean 0.647;
+#   no null shown). **C2b**: our statistic is the authors' (a port of their function).
 # - **C3** Is that similarity more than chance? (a) the paper's own histogram against random
 #   kernels of the same shape; (b) our trained pairs against a freshly initialised $D$,
 #   shuffled kernels, and a channel-order-free measure. *Our question, not the paper's claim.*
 # - **C4** "both the networks may have a similar structure with experimental evidence with a
 #   novel shared architecture": (a) the shared GAN trains as well as the baseline (paper:
-#   entropy 0.209 vs 0.208); (b) its shared kernels really are identical after every update.
+#   entropy 0.209 vs 0.208), and better than generators whose layer is frozen at kernels $D$
+#   never trained; (b) its shared kernels really are identical after every update.
 # ```
 
 # %% tags=["hide-cell"]
@@ -79,17 +81,21 @@ print(ctx.describe())
 # and sharing rule).
 P = ctx.pick(
     ci=dict(img=8, h=16, k=5, z_dim=32, g_extra=0, d_widths=[16, 16],
-            batch=16, steps=800, n_critic=1, lr=1e-3, clip=0.1,
+            batch=16, steps=700, n_critic=1, lr=1e-3, clip=0.1,
             n_eval=4000, null_reps=10, rho_null=200),
     full=dict(img=28, h=64, k=5, z_dim=100, g_extra=3,
               d_widths=[64, 64, 32, 16], batch=64, steps=3000,
               n_critic=5, lr=5e-5, clip=0.01, n_eval=4000, null_reps=10,
               rho_null=200),
 )  # fmt: skip
-# seeds; every seed trains one baseline and one shared GAN
+# seeds; every seed trains one GAN per arm, all from the same weights
 S = len(ctx.seeds)
-# models trained side by side: baselines 0..S-1, shared GANs S..2S-1
-M = 2 * S
+# G's layer 1: its own (baseline), D's copied after every D update
+# (shared), frozen at its initial random kernels, frozen at D's
+# initial kernels
+ARMS = ("baseline", "shared", "frozen random", "frozen D-init")
+# models trained side by side: arm a holds models a*S..a*S+S-1
+M = len(ARMS) * S
 dev = ctx.device
 # (out, in, k, k) of the layer the paper compared
 PAPER_SHAPE = (64, 64, 5, 5)
@@ -102,11 +108,34 @@ PAPER_SHAPE = (64, 64, 5, 5)
 # of a 4,000-sample mean; every digit class must receive at least 4 % of the samples, the notes'
 # threshold. (An earlier version of this chapter used 2 %, a drift from the notes that it did not
 # declare; the notes' 4 % is restored.) For the similarity claims, 0.05 is a quarter of the
-# half-width of the paper's histogram. C4b is an implementation guard (a construction); every
-# other claim is empirical and has a negative control, the same statistic where it must fail:
-# shuffled pixels (C1), random kernels (C2, C3a), an untrained or unrelated discriminator (C3b),
-# and a shared layer swapped for random kernels (C4a). `tol` says how far a re-run on another
-# CPU or thread count may move each number (derived at the end of the chapter).
+# half-width of the paper's histogram. C2b and C4b are implementation guards (constructions);
+# every other claim is empirical and has a negative control, the same statistic where it must
+# fail: shuffled pixels (C1), random kernels (C2, C3a), an untrained discriminator or the
+# discriminator of another seed (C3b), and, for C4a, three generators whose layer holds kernels
+# $D$ never trained. `tol` says how far a re-run on another CPU or thread count may move each
+# number (derived at the end of the chapter).
+#
+# Two rules were rewritten for this version, before the new runs, and are stricter than the
+# old ones. **C2** used to ask whether our statistic has the paper's mean and range; random
+# kernels of the paper's shape meet that rule (mean {glue:text}`a05_null_mean:.3f`,
+# {glue:text}`a05_null_in_range:.4f` of the values in range), so it could
+# not fail for a reason that matters. It now asks for an *excess over chance*: the mean
+# best-match cosine of trained $G$ against trained $D$ must exceed the same statistic with $D$
+# replaced by random Gaussian kernels of the same shape by at least 0.05; its control is one more
+# random kernel set in place of $D$. The rule is relative to a null of the same shape, so it
+# applies at our miniature's shape as at the paper's. **C4a** gains two arms trained alongside
+# the baseline and the shared GAN, from the same weights and data: $G$'s shared layer frozen
+# for the whole run at its own random initial kernels, and frozen at $D$'s initial kernels (the
+# kernels the shared GAN starts from, before $D$ has learned anything). What each must show,
+# declared now: both must *fail* C4a's rel_gap rule, that is, train clearly worse than the
+# baseline. If a generator whose layer never learns trains as well, then that layer need not
+# learn at all, and a shared GAN that trains as well says nothing about $D$'s kernels being
+# what $G$ needs: C4a is then inconclusive. The two frozen arms are draws from the same
+# distribution (both initial kernel sets are independent draws of the same initialiser), so we
+# expect them to agree with each other; the second one isolates what $D$'s training of the
+# kernels adds to the shared GAN. **C3b** judges the cross-seed pair as a control of the
+# $\rho$ check: $G$ against the trained $D$ of every other seed (the mean over them) must fail
+# the rule that $G$ against its own $D$ passes.
 
 # %% tags=["hide-input"]
 # fmt: off
@@ -127,16 +156,20 @@ report.claim(
         X("H_data", "the same for held-out digits", tol=0.0001),
     ])
 report.claim(
-    "C2", "The generator and discriminator learn similar weights: best-match cosine of each G "
-    "kernel over D's kernels (paper's histogram).", kind="empirical",
-    paper="4,096 kernels (5×5, 64→64): range 0.455–0.855, mean 0.647",
+    "C2", "The generator and discriminator learn similar weights: the best-match cosine of each "
+    "G kernel over D's kernels exceeds what random kernels of D's shape give.", kind="empirical",
+    paper="4,096 kernels (5×5, 64→64): range 0.455–0.855, mean 0.647; no null shown",
     checks=[
-        E("mean_dev", "<=", 0.05, "|mean − 0.647|, trained G vs D, paper's kernel shape", tol=0),
-        E("frac_in_range", ">=", 0.9, "share of values in [0.455, 0.855], the same kernels", tol=0),
-        K("mean_dev_random", "mean_dev", "Gaussian kernels of the paper's shape", tol=0.0005),
-        K("frac_in_range_random", "frac_in_range", "the same random kernels", tol=5e-05),
-        X("mean_here", "mean at this profile's kernel shape", tol=0.002),
-        X("frac_in_range_here", "share in range at this profile's kernel shape", tol=0.05),
+        E("excess", ">=", 0.05, "s(G, trained D) − s(G, random D), same shape (per seed)", tol=0.02),
+        K("excess_random", "excess", "one more random kernel set in place of D", tol=0.005),
+        X("s_here", "s(G, trained D), this profile's kernel shape", tol=0.02),
+        X("null_here", "s(G, random D), mean over draws", tol=0.02),
+    ])
+report.claim(
+    "C2b", "Our statistic s is the authors' (a port of their get_similarity gives the same "
+    "values on our kernels).", kind="construction", paper="Weights_Analyser.ipynb",
+    checks=[
+        E("max_abs_diff", "<=", 1e-5, "max |s_book − s_port|, every kernel, every seed", tol=1e-6),
     ])
 report.claim(
     "C3a", "The paper's similarity histogram lies above chance (random kernels of the "
@@ -156,13 +189,14 @@ report.claim(
     "C3b", "In our trained GANs, G–D kernel similarity exceeds chance. [our question]",
     kind="empirical", paper="not tested in the paper", partial=["rho_excess"],
     checks=[
-        E("gap_init", ">=", 0.05, "s(G, trained D) − s(G, initial D)", tol=0.01),
-        E("gap_shuffled", ">=", 0.05, "s(G, trained D) − s(G, D's kernels shuffled)", tol=0.01),
+        E("gap_init", ">=", 0.05, "s(G, trained D) − s(G, initial D)", tol=0.05),
+        E("gap_shuffled", ">=", 0.05, "s(G, trained D) − s(G, D's kernels shuffled)", tol=0.02),
         E("rho_excess", ">", 0, "ρ(G, trained D) − 99th pct of ρ, random D", tol=0.1),
         K("rho_excess_init", "rho_excess", "the same with D at initialisation", tol=0.1),
-        K("rho_excess_cross", "rho_excess", "the same, trained D of another seed", tol=0.1),
-        X("s_trained", "mean best-match cosine s(G, trained D)", tol=0.002),
-        X("rho_null_q99", "99th percentile of the seed-mean ρ with random D", tol=0.02),
+        K("rho_excess_cross", "rho_excess", "the same, mean over the trained Ds of the other "
+          "seeds", tol=0.1),
+        X("s_trained", "mean best-match cosine s(G, trained D)", tol=0.02),
+        X("rho_null_q99", "99th percentile of the seed-mean ρ with random D", tol=0.05),
     ])
 report.claim(
     "C4a", "The shared architecture (one layer of G uses D's kernels) trains as well as the "
@@ -170,18 +204,24 @@ report.claim(
     checks=[
         E("rel_gap", "<=", 0.25, "(H_shared − H_base) / (H_untrained − H_base)", tol=0.2),
         E("margin", ">=", 0.1, "min(H_noise, H_untrained) − H_shared, nats (per seed)", tol=0.05),
-        E("min_share", ">=", 0.04, "smallest share of a digit class", over="min", tol=0.02),
-        K("rel_gap_swapped", "rel_gap", "shared G, shared layer swapped for random", tol=0.1),
-        X("H_shared", "mean entropy of the shared GANs' samples (nats)", tol=0.05),
+        E("min_share", ">=", 0.04, "smallest share of a digit class", over="min", tol=0.05),
+        K("rel_gap_swapped", "rel_gap", "shared G, shared layer swapped for random", tol=0.2),
+        K("rel_gap_frozen_random", "rel_gap", "G's layer frozen at its random initial kernels",
+          tol=0.2),
+        K("rel_gap_frozen_init", "rel_gap", "G's layer frozen at D's initial kernels", tol=0.2),
+        X("H_shared", "mean entropy of the shared GANs' samples (nats)", tol=0.1),
         X("H_base", "the same for the baselines", tol=0.2),
+        X("H_frozen_random", "the same, layer frozen at random kernels", tol=0.1),
+        X("H_frozen_init", "the same, layer frozen at D's initial kernels", tol=0.1),
     ])
 report.claim(
     "C4b", "In the shared architecture the shared weights are identical in G and D after every "
-    "update.", kind="construction", paper="copy after each round of D updates; G's optimiser "
-    "excludes the layer",
+    "update; in the frozen arms G's layer never moves.", kind="construction",
+    paper="copy after each round of D updates; G's optimiser excludes the layer",
     checks=[
         E("max_abs_diff", "==", 0.0, "max |W_G − W_D|, shared layer, every G update", tol=0),
         E("unchecked_steps", "==", 0, "generator steps after which that was not checked", tol=0),
+        E("frozen_moved", "==", 0.0, "max |W_G − W_G(0)|, frozen arms, end of training", tol=0),
     ])
 # fmt: on
 
@@ -319,8 +359,8 @@ print(f"classifier accuracy on held-out digits {acc:.3f}; entropy: "
 # The paper has $n = 3$ extra generator layers and $D$ widths $h, h, h/2, h/4$ with $h = 64$;
 # `ci` uses $h = 16$, $n = 0$ and two discriminator layers.
 #
-# All $2S$ GANs (a baseline and a shared one per seed) are trained at once: their channels are
-# stacked and every convolution is *grouped*, one group per model, so the models never mix.
+# All $4S$ GANs (four arms per seed, below) are trained at once: their channels are stacked
+# and every convolution is *grouped*, one group per model, so the models never mix.
 
 # %%
 def conv(x, w, b, stride=1):
@@ -333,25 +373,27 @@ def conv(x, w, b, stride=1):
 
 
 def conv_to_one(x, w, b):
-    """The same for O = 1, through a block-diagonal weight (CPUs are
-    slow on one-channel groups)."""
+    """The same for O = 1: one depthwise convolution per input channel,
+    summed over each model's channels (CPUs are slow on one-channel
+    groups)."""
     m, _, c, k, _ = w.shape
-    eye = torch.eye(m, device=w.device)[:, :, None, None, None]
-    w_block = (eye * w[:, 0][None]).reshape(m, m * c, k, k)
-    return F.conv2d(x, w_block, b.flatten(), padding=k // 2)
+    y = F.conv2d(
+        x, w.reshape(m * c, 1, k, k), padding=k // 2, groups=m * c
+    )
+    return y.unflatten(1, (m, c)).sum(2) + b.view(1, m, 1, 1)
 
 
 def stacked(shape, gens, std=0.02):
     """One draw per seed from N(0, std²) truncated at 2 std (the authors'
-    conv initialiser), repeated for the seed's baseline and shared model,
-    so that both start from the same weights."""
+    conv initialiser), repeated for every arm of the seed, so that all
+    arms start from the same weights."""
     draws = [
         nn.init.trunc_normal_(
             torch.empty(shape), 0, std, -2 * std, 2 * std, generator=g
         )
         for g in gens
     ]
-    return nn.Parameter(torch.stack(draws + draws).to(dev))
+    return nn.Parameter(torch.stack(draws * len(ARMS)).to(dev))
 
 
 def zeros(shape):
@@ -439,7 +481,7 @@ class Discriminator(nn.Module):
 # Both networks use RMSProp (decay 0.9, as TensorFlow's default), $n_{\text{critic}}$ updates of
 # $D$ per update of $G$. The paper's $c = 0.01$, learning rate $5\cdot10^{-5}$ and
 # $n_{\text{critic}} = 5$ learn too slowly for a one-minute budget; `ci` uses $c = 0.1$,
-# $10^{-3}$ and 1, with batches of 16, on 800 generator steps (`full`: the paper's values, 3,000 steps).
+# $10^{-3}$ and 1, with batches of 16, on 700 generator steps (`full`: the paper's values, 3,000 steps).
 #
 # **Sharing.** After each round of $D$ updates, the shared GAN copies $D$'s shared kernel and
 # bias into $G$'s shared layer, and $G$'s optimiser never moves that layer:
@@ -449,8 +491,13 @@ class Discriminator(nn.Module):
 # $$
 #
 # The copy happens before $G$'s forward pass: an in-place copy after it would change a tensor
-# that autograd saved. Each seed's baseline and shared GAN start from the same weights and
-# see the same real images and latent codes, so they differ only by the sharing.
+# that autograd saved.
+#
+# **Frozen arms (C4a's controls).** Two more GANs per seed keep $G$'s shared layer out of $G$'s
+# optimiser too, but never copy anything into it: in one it stays at $G$'s own random initial
+# kernels, in the other it holds $D$'s *initial* kernels, copied once before the first step.
+# All four arms of a seed start from the same weights and see the same real images and latent
+# codes, so they differ only in what fills that one layer.
 
 # %%
 gens = [torch.Generator().manual_seed(seed) for seed in ctx.seeds]
@@ -458,9 +505,18 @@ G, D = Generator(gens), Discriminator(gens)
 assert G.W[1].shape == D.W[1].shape, (
     "the shared layer must have the same kernel shape in G and D"
 )
-is_shared = (torch.arange(M) >= S).to(dev)
-# broadcasts over a layer's (out, in, k, k)
+arm = (torch.arange(M) // S).to(dev)
+is_shared = arm == ARMS.index("shared")
+# G's optimiser never moves layer 1 of the shared and frozen arms
+frozen = arm != ARMS.index("baseline")
+# broadcast over a layer's (out, in, k, k)
 shared_5d = is_shared.view(M, 1, 1, 1, 1)
+frozen_5d = frozen.view(M, 1, 1, 1, 1)
+with torch.no_grad():  # the D-init arm: D's initial kernels, once
+    d_init_5d = (arm == ARMS.index("frozen D-init")).view(M, 1, 1, 1, 1)
+    G.W[1].copy_(torch.where(d_init_5d, D.W[1], G.W[1]))
+    G.b[1].copy_(torch.where(d_init_5d[:, :, 0, 0, 0], D.b[1], G.b[1]))
+G_W1_start = G.W[1].detach().clone()
 opt_d = torch.optim.RMSprop(D.parameters(), lr=P["lr"], alpha=0.9)
 opt_g = torch.optim.RMSprop(G.parameters(), lr=P["lr"], alpha=0.9)
 # the freshly initialised D, a control for C3
@@ -470,19 +526,19 @@ X_train_dev = X_train.to(dev)
 
 
 def latent(B, streams=gens):
-    """Per seed, B codes from U(-1, 1), the same for the seed's baseline
-    and shared model."""
+    """Per seed, B codes from U(-1, 1), the same for every arm."""
     z = torch.stack(
         [torch.rand(B, P["z_dim"], generator=g) * 2 - 1 for g in streams]
     )
-    return torch.cat([z, z]).transpose(0, 1).to(dev)  # (B, M, z_dim)
+    z = torch.cat([z] * len(ARMS))
+    return z.transpose(0, 1).to(dev)  # (B, M, z_dim)
 
 
 def real_images(B):
     idx = torch.stack(
         [torch.randint(n_train, (B,), generator=g) for g in gens]
     )
-    idx = torch.cat([idx, idx]).to(dev)
+    idx = torch.cat([idx] * len(ARMS)).to(dev)
     return X_train_dev[idx].transpose(0, 1)  # (B, M, s, s)
 
 
@@ -516,9 +572,9 @@ def g_step():
     loss = loss_vs(D(G(latent(P["batch"]))), 1.0)
     opt_g.zero_grad(set_to_none=True)
     loss.backward()
-    # G's optimiser never moves a shared layer
-    G.W[1].grad.masked_fill_(shared_5d, 0.0)
-    G.b[1].grad.masked_fill_(is_shared[:, None], 0.0)
+    # G's optimiser never moves a shared or frozen layer
+    G.W[1].grad.masked_fill_(frozen_5d, 0.0)
+    G.b[1].grad.masked_fill_(frozen[:, None], 0.0)
     opt_g.step()
     D.requires_grad_(True)
 
@@ -550,12 +606,12 @@ def scores(images):
     return np.array([h for h, _ in out]), torch.stack([s for _, s in out])
 
 
-untrained = sample(P["n_eval"])
+# a reference, not a score: half as many samples
+untrained = sample(P["n_eval"] // 2)
 H_untrained, _ = scores(untrained)
-print(
-    "untrained generators, mean entropy per model:",
-    np.round(H_untrained, 3),
-)
+for a, name in enumerate(ARMS):
+    print(f"untrained generators, {name:13s} arm, mean entropy per seed:",
+          np.round(H_untrained[a * S:(a + 1) * S], 3))  # fmt: skip
 
 # %%
 # shared GANs: G's layer 1 <- D's layer 1 (baselines keep their own)
@@ -580,11 +636,15 @@ for step in range(1, P["steps"] + 1):
     max_diff, checks = max(max_diff, diff.item()), checks + 1
     if step in checkpoints:
         late.append(sample(P["n_eval"] // len(checkpoints)))
-base_gap = (G.W[1] - D.W[1])[~is_shared].abs().max().item()
+base_gap = (G.W[1] - D.W[1])[~frozen].abs().max().item()
+# C4b: the frozen arms' layer 1 against its value before step 1
+frozen_moved = (
+    (G.W[1] - G_W1_start)[frozen & ~is_shared].abs().max().item()
+)
 print(
     f"{P['steps']} generator steps; shared layer: "
     f"max |W_G - W_D| = {max_diff} (shared GANs), "
-    f"{base_gap:.3f} (baselines)"
+    f"{base_gap:.3f} (baselines); frozen arms moved by {frozen_moved}"
 )
 
 # %% [markdown]
@@ -594,8 +654,9 @@ print(
 # (n_eval, M, s, s): four checkpoints, the last one at the end
 trained = torch.cat(late)
 H_trained, shares = scores(trained)
-base, shrd = slice(0, S), slice(S, M)
-H_u = float(H_untrained.mean())
+base, shrd = slice(0, S), slice(S, 2 * S)
+# all arms but the D-init one start as the baselines do
+H_u = float(H_untrained[base].mean())
 H_base = float(H_trained[base].mean())
 H_shared = float(H_trained[shrd].mean())
 closure = (H_u - H_base) / (H_u - H_data)
@@ -620,8 +681,9 @@ def grid(images, n=5):
 
 
 panels = [("held-out digits", X_test[:25]), ("uniform noise", torch.rand(25, P["img"], P["img"], generator=noise_gen)),
-          ("untrained G", untrained[:25, 0]), ("baseline G", late[-1][:25, 0]), ("shared G", late[-1][:25, S])]  # fmt: skip
-fig, axes = plt.subplots(1, 5, figsize=(9, 2.2))
+          ("untrained G", untrained[:25, 0]), ("baseline G", late[-1][:25, 0]), ("shared G", late[-1][:25, S]),
+          ("G, layer frozen", late[-1][:25, 2 * S])]  # fmt: skip
+fig, axes = plt.subplots(1, 6, figsize=(10.5, 2.2))
 for ax, (title, imgs) in zip(axes, panels, strict=True):
     ax.imshow(grid(imgs.numpy()), cmap="gray_r", vmin=0, vmax=1)
     ax.set_title(title)
@@ -639,10 +701,10 @@ for x, part in ((3, base), (4, shrd)):
 ax1.set(xticks=range(5), xticklabels=[*refs, "baseline", "shared"], ylabel="mean entropy of the classifier (nats)",
         title="sample quality (lower is better)")  # fmt: skip
 ax2.plot(range(10), share_data.numpy(), "k--", label="held-out data")
-for m in range(M):
+for m in range(2 * S):
     ax2.plot(range(10), shares[m].numpy(), "o-" if m < S else "s:", color=plots.COLORBLIND[0 if m < S else 1], alpha=0.7,
              label=("baseline" if m == 0 else "shared" if m == S else None))  # fmt: skip
-ax2.axhline(0.02, color="grey", lw=1)
+ax2.axhline(0.04, color="grey", lw=1, ls="--")  # the coverage rule
 ax2.set(xticks=range(10), xlabel="digit class assigned by the classifier", ylabel="share of samples")
 ax2.legend()
 plt.show()
@@ -677,11 +739,16 @@ runtime.glue("a05_closure_shuffled", (H_u - H_shuffled) / (H_u - H_data))
 #
 # The shared GANs reach {glue:text}`a05_H_shared:.3f` nats (baselines
 # {glue:text}`a05_H_base:.3f`); the rule asks for at least three quarters of the baseline's
-# improvement over the untrained generator, plus C1's other checks. The control asks whether
-# the shared layer matters at all: the final shared generators, their shared layer swapped for
-# Gaussian kernels with the same norm per kernel (no retraining), must fall short of the rule.
+# improvement over the untrained generator, plus C1's other checks. Three controls must fail
+# the same rule. The first asks whether $G$ uses the layer at all: the final shared
+# generators, their shared layer swapped for Gaussian kernels with the same norm per kernel
+# (no retraining). The other two ask whether $G$ needs *$D$'s* kernels in that layer, or any
+# kernels: the two frozen arms, trained alongside from the same weights, whose layer holds
+# random kernels, or $D$'s kernels before $D$ learned anything, for the whole run.
 # After every generator update the shared kernels of $G$ and $D$ were compared bit for bit
-# (printed above: 0 is identical), while each baseline's two layers drift apart freely.
+# (printed above: 0 is identical), and the frozen layers were compared with their starting
+# values at the end (0: they never moved), while each baseline's two layers drift apart
+# freely.
 
 
 # %%
@@ -696,7 +763,7 @@ def swapped_samples(gen):
         / R.flatten(3).norm(dim=3)[..., None, None]
     )
     G.W[1].copy_(torch.where(shared_5d, R, keep))
-    out = sample(P["n_eval"])
+    out = sample(P["n_eval"] // 2)
     G.W[1].copy_(keep)
     return out
 
@@ -705,35 +772,76 @@ H_swapped, _ = scores(
     swapped_samples(torch.Generator().manual_seed(ctx.seeds[0]))
 )
 H_b = H_trained[base]
-report.measure(
-    "C4a",
-    rel_gap=(H_trained[shrd] - H_b) / (H_u - H_b),
+fr_rand, fr_init = slice(2 * S, 3 * S), slice(3 * S, 4 * S)
+
+
+def rel_gap(H):
+    """Per seed: (H_arm − H_base) / (H_untrained − H_base)."""
+    return (H - H_b) / (H_u - H_b)
+
+
+c4a = dict(
+    rel_gap=rel_gap(H_trained[shrd]),
     margin=H_ref - H_trained[shrd],
     min_share=shares[shrd].min(1).values,
-    rel_gap_swapped=(H_swapped[shrd] - H_b) / (H_u - H_b),
+    rel_gap_swapped=rel_gap(H_swapped[shrd]),
+    rel_gap_frozen_random=rel_gap(H_trained[fr_rand]),
+    rel_gap_frozen_init=rel_gap(H_trained[fr_init]),
     H_shared=H_shared, H_base=H_base,
+    H_frozen_random=float(H_trained[fr_rand].mean()),
+    H_frozen_init=float(H_trained[fr_init].mean()),
 )  # fmt: skip
+report.measure("C4a", c4a)
 report.measure(
-    "C4b", max_abs_diff=max_diff, unchecked_steps=P["steps"] - checks
-)
+    "C4b", max_abs_diff=max_diff, unchecked_steps=P["steps"] - checks,
+    frozen_moved=frozen_moved,
+)  # fmt: skip
 runtime.glue("a05_H_swapped", float(H_swapped[shrd].mean()))
+for key in ("H_frozen_random", "H_frozen_init"):
+    runtime.glue(f"a05_{key}", c4a[key])
+for key in ("rel_gap", "rel_gap_frozen_random", "rel_gap_frozen_init"):
+    runtime.glue(f"a05_{key}", float(np.mean(c4a[key])))
+runtime.glue("a05_c4a_min_share", float(shares[shrd].min()))
+runtime.glue("a05_frozen_min_share", float(shares[2 * S:].min()))
+for a, name in enumerate(ARMS):
+    part = slice(a * S, (a + 1) * S)
+    low = shares[part].min(1).values.numpy()
+    print(f"{name:13s} entropy per seed {np.round(H_trained[part], 3)}, "
+          f"rel_gap {np.round(rel_gap(H_trained[part]), 3)}, "
+          f"smallest class share {np.round(low, 4)}")  # fmt: skip
 print(
     "shared GANs with the shared layer swapped for random kernels, "
     "entropy per seed:",
     np.round(H_swapped[shrd], 3),
 )
-print(
-    "smallest class share per seed, shared GANs:",
-    np.round(shares[shrd].min(1).values.numpy(), 4),
-)
+
+# %% tags=["hide-input"]
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.5, 3.3), width_ratios=[1.5, 1])
+groups = {"shared": c4a["rel_gap"], "frozen\nrandom": c4a["rel_gap_frozen_random"],
+          "frozen\nD-init": c4a["rel_gap_frozen_init"], "shared,\nswapped": c4a["rel_gap_swapped"]}  # fmt: skip
+plots.seed_points(ax1, groups, ylabel="rel_gap (0 = baseline, 1 = untrained)", threshold=0.25)
+ax1.set_title("C4a: each arm against its seed's baseline")
+groups = {name.replace(" ", "\n"): shares[a * S:(a + 1) * S].min(1).values for a, name in enumerate(ARMS)}
+plots.seed_points(ax2, groups, ylabel="smallest class share", threshold=0.04)
+ax2.set_title("coverage")
+plt.show()
 
 # %% [markdown]
-# The shared GANs meet the rule, and the control fails it: with random kernels in place of
-# $D$'s, the same generators' entropy rises to {glue:text}`a05_H_swapped:.3f` nats, so $G$ does
-# rely on the kernels it borrows. The coverage check is a knife edge, though: with the notes'
-# 4 % per class restored, the smallest class share of one shared GAN lies within a fraction of
-# a percent of the threshold, closer than the spread between seeds (marked fragile in the table
-# below), and other seed sets can fall on either side (see how the tolerances were obtained).
+# The swap control fails the rule, as it must: with random kernels in place of $D$'s, the same
+# generators' entropy rises to {glue:text}`a05_H_swapped:.3f` nats, so a trained $G$ relies on
+# the kernels it was trained with. But the frozen arms train as well as the baseline and as
+# the shared GAN: rel_gap {glue:text}`a05_rel_gap_frozen_random:.3f` with the layer frozen at
+# random kernels and {glue:text}`a05_rel_gap_frozen_init:.3f` frozen at $D$'s initial kernels
+# (entropies {glue:text}`a05_H_frozen_random:.3f` and {glue:text}`a05_H_frozen_init:.3f`
+# nats), against {glue:text}`a05_rel_gap:.3f` for the shared GAN. Both pass the rule they
+# were declared to fail, so C4a is **inconclusive**: in this generator a layer that never
+# learns costs nothing, the layers around it adapt to whatever kernels it holds, and the shared
+# GAN's success says nothing about $D$'s kernels suiting $G$. The coverage check of the shared
+# GANs is, besides, a knife edge: the smallest class share of a shared GAN is
+# {glue:text}`a05_c4a_min_share:.4f` against the notes' 0.04, within the spread between seeds
+# (marked fragile in the table below), and other seed sets and thread counts fall on either
+# side of it (see how the tolerances were obtained); the frozen arms' smallest share is
+# {glue:text}`a05_frozen_min_share:.4f`.
 
 # %% [markdown]
 # ## C2 · The paper's similarity statistic
@@ -747,7 +855,10 @@ print(
 # $$
 #
 # and shows the histogram of the $h^2$ values $s_{oi}$; we copy the counts of the authors'
-# histogram (4,096 values, 20 bins) from their notebook.
+# histogram (4,096 values, 20 bins) from their notebook. Below our one-line version of $s$
+# sits a port of the authors' function (their loops, their TensorFlow kernel layout
+# $(k, k, \text{in}, \text{out})$, the inner double loop written as one product): C2b checks
+# that the two agree on our kernels.
 
 # %%
 def best_match_cosine(W_g, W_d):
@@ -756,6 +867,21 @@ def best_match_cosine(W_g, W_d):
     a = F.normalize(W_g.reshape(-1, W_g.shape[-1] ** 2), dim=1)
     b = F.normalize(W_d.reshape(-1, W_d.shape[-1] ** 2), dim=1)
     return (a @ b.T).max(dim=1).values
+
+
+def authors_similarity(a, b):
+    """Port of get_similarity (authors' Weights_Analyser notebook): a, b
+    in TensorFlow's (k, k, in, out) layout; for each slice a[:, :, i, o],
+    in their loop order, its largest cosine with any slice of b."""
+    k = a.shape[0]
+    slices = b.reshape(k * k, -1)  # one column per slice of b
+    slices = slices / np.linalg.norm(slices, axis=0)
+    best = []
+    for i in range(a.shape[2]):
+        for o in range(a.shape[3]):
+            u = a[:, :, i, o].reshape(k * k)
+            best.append(np.max((u / np.linalg.norm(u)) @ slices))
+    return np.array(best)
 
 
 PAPER_COUNTS = np.array([
@@ -773,23 +899,57 @@ W_G, W_D = G.W[1].detach().cpu(), D.W[1].detach().cpu()
 stat_trained = torch.stack(
     [best_match_cosine(W_G[m], W_D[m]) for m in range(S)]
 )
-frac_in = (
-    ((stat_trained >= PAPER_EDGES[0]) & (stat_trained <= PAPER_EDGES[-1]))
-    .float().mean().item()
+
+# C2b: the port, on TensorFlow's layout; its order is (in, out)
+tf_layout = lambda W: W.permute(2, 3, 1, 0).numpy()  # noqa: E731
+port = np.stack([
+    authors_similarity(tf_layout(W_G[m]), tf_layout(W_D[m]))
+    for m in range(S)
+])  # fmt: skip
+h_out, h_in = W_G.shape[1:3]
+ours = stat_trained.reshape(S, h_out, h_in).transpose(1, 2).flatten(1)
+port_diff = float(np.abs(port - ours.numpy()).max())
+report.measure("C2b", max_abs_diff=port_diff)
+
+# C2: the same statistic with D replaced by Gaussian kernels of its shape
+c2_gen = torch.Generator().manual_seed(ctx.seeds[0])
+
+
+def s_random(m):
+    R = torch.randn(W_D[m].shape, generator=c2_gen)
+    return best_match_cosine(W_G[m], R).mean().item()
+
+
+s_here = stat_trained.mean(1).numpy()
+null_here = np.array([
+    np.mean([s_random(m) for _ in range(P["null_reps"])]) for m in range(S)
+])  # fmt: skip
+report.measure(
+    "C2",
+    excess=s_here - null_here,
+    excess_random=np.array([s_random(m) for m in range(S)]) - null_here,
+    s_here=float(s_here.mean()), null_here=float(null_here.mean()),
 )  # fmt: skip
-paper_shape = tuple(W_G.shape[1:]) == PAPER_SHAPE
+print(
+    f"s(G, trained D) per seed {np.round(s_here, 3)}; with D random "
+    f"{np.round(null_here, 3)}; the authors' function (port) gives mean "
+    f"{port.mean():.4f}, max |difference| {port_diff:.1e}"
+)
 runtime.glue("a05_stat_trained", stat_trained.mean().item())
+runtime.glue("a05_null_here", float(null_here.mean()))
+runtime.glue("a05_excess", float((s_here - null_here).mean()))
+runtime.glue("a05_port_diff", port_diff)
 runtime.glue("a05_paper_mean", paper_mean)
 
 # %% [markdown]
 # Our trained baselines give a mean best-match cosine of {glue:text}`a05_stat_trained:.3f`
-# (paper {glue:text}`a05_paper_mean:.3f`). At `ci` size this comparison is not meaningful: how
-# large a maximum over $h^2$ cosines of 25-dimensional vectors is depends on $h$, so C2's
-# evidence is measured only at the paper's shape (the `full` profile). Its control, random
-# kernels of the paper's shape, can be measured here, in the next section: they pass C2's rule
-# (mean within 0.05 of the paper's, {glue:text}`a05_null_in_range:.3f` of the values in its
-# range). The rule cannot tell trained kernels from random ones, so whatever trained kernels
-# give at the paper's shape, C2 is **inconclusive**, in `ci` and in `full` alike.
+# (paper {glue:text}`a05_paper_mean:.3f`, at 64 rather than 16 channels: how large a maximum
+# over $h^2$ cosines of 25-dimensional vectors is depends on $h$, so the two numbers cannot be
+# compared directly). What can be compared at any shape is the excess over chance: with $D$'s
+# kernels replaced by Gaussian ones of the same shape, the same generators give
+# {glue:text}`a05_null_here:.3f`, so trained $D$ adds {glue:text}`a05_excess:.3f`, against the
+# 0.05 that C2's rule asks for. The authors' own function, ported, gives the same values to
+# within {glue:text}`a05_port_diff:.0e` (C2b).
 #
 # ## C3 · How large is the statistic by chance?
 #
@@ -842,30 +1002,6 @@ runtime.glue("a05_gap_random", c3a["gap_random"])
 in_range = lambda v: (  # noqa: E731
     ((v >= PAPER_EDGES[0]) & (v <= PAPER_EDGES[-1])).float().mean().item()
 )
-report.measure(
-    "C2",
-    mean_dev=(
-        abs(stat_trained.mean().item() - paper_mean)
-        if paper_shape else None
-    ),
-    frac_in_range=frac_in if paper_shape else None,
-    mean_dev_random=abs(null.mean().item() - paper_mean),
-    frac_in_range_random=in_range(null),
-    mean_here=stat_trained.mean().item(),
-    frac_in_range_here=frac_in,
-    note="" if paper_shape else (
-        f"trained kernels {tuple(W_G.shape[1:])}, "
-        f"not the paper's {PAPER_SHAPE}: "
-        "the evidence is measured only at the paper's shape "
-        "(full profile); the control is measured here"
-    ),
-)  # fmt: skip
-if not paper_shape and report.verdict("C2") != claims.INCONCLUSIVE:
-    report.untestable(
-        "C2",
-        f"trained kernels {tuple(W_G.shape[1:])}, "
-        f"not the paper's {PAPER_SHAPE}",
-    )
 runtime.glue("a05_null_in_range", in_range(null))
 for key in ("null_mean", "null_min", "null_max", "overlap",
             "paper_below_null_q01", "paper_above_null_q99"):  # fmt: skip
@@ -952,16 +1088,24 @@ ctl = {"trained": [], "init": [], "shuffled": [], "random": [],
        "cross-seed": []}  # fmt: skip
 rho = {"trained": [], "init": [], "cross-seed": []}
 for m in range(S):
-    others = {"trained": W_D[m], "init": D_init[m],
-              "shuffled": shuffled(W_D[m], ctl_gen),
-              "random": torch.randn(W_D[m].shape, generator=ctl_gen),
-              "cross-seed": W_D[(m + 1) % S]}  # fmt: skip
+    others = {
+        "trained": W_D[m], "init": D_init[m],
+        "shuffled": shuffled(W_D[m], ctl_gen),
+        "random": torch.randn(W_D[m].shape, generator=ctl_gen),
+    }  # fmt: skip
     for key, W in others.items():
-        if key != "cross-seed" or S > 1:
-            ctl[key].append(best_match_cosine(W_G[m], W))
-    for key in rho:
-        if key != "cross-seed" or S > 1:
-            rho[key].append(spatial_similarity(W_G[m], others[key]))
+        ctl[key].append(best_match_cosine(W_G[m], W))
+    for key in ("trained", "init"):
+        rho[key].append(spatial_similarity(W_G[m], others[key]))
+    # cross-seed: the trained D of every other seed (mean over them)
+    cross = [n for n in range(S) if n != m]
+    if cross:
+        ctl["cross-seed"].append(torch.stack(
+            [best_match_cosine(W_G[m], W_D[n]) for n in cross]
+        ).mean(0))
+        rho["cross-seed"].append(float(np.mean(
+            [spatial_similarity(W_G[m], W_D[n]) for n in cross]
+        )))  # fmt: skip
 # null of the tested quantity, the mean over seeds of rho, with D
 # replaced by random kernels
 rho_null = [
@@ -1045,13 +1189,15 @@ print(
 # distinct candidates is a worse match. The channel-free measure does find something: $\rho$ is
 # {glue:text}`a05_c3b_rho:.2f` for the trained pairs, above the 99th percentile of chance
 # ({glue:text}`a05_c3b_rho_null_q99:.2f`), while the untrained $D$ gives
-# {glue:text}`a05_rho_init:.2f`. But a $G$ compared with the $D$ of *another* seed scores as
-# high ({glue:text}`a05_rho_cross:.2f`): the two networks share a mild preference for the same
-# spatial patterns, which comes from training on digits, not from the two being adversaries.
-# That cross-seed pair is a negative control of the $\rho$ check: it must fail the rule and it
-# passes, so C3b is **inconclusive**: the one check that passes cannot tell adversaries from
-# unrelated networks trained on the same digits. (In an earlier version the cross-seed value was
-# shown beside the rule but not judged, and C3b read "partly".)
+# {glue:text}`a05_rho_init:.2f`. But a $G$ compared with the $D$s of the *other* seeds scores
+# as high ({glue:text}`a05_rho_cross:.2f`, the mean over them): the two networks share a mild
+# preference for the same spatial patterns, which comes from training on digits, not from the
+# two being adversaries. That cross-seed comparison is part of C3b's rule, a negative control
+# of the $\rho$ check declared with it: it must fail the rule and it passes, so C3b is
+# **inconclusive**: the one check that passes cannot tell adversaries from unrelated networks
+# trained on the same digits. (In an earlier version the cross-seed value was shown beside the
+# rule but not judged, and C3b read "partly"; the control now averages over all other seeds
+# instead of pairing each seed with the next one.)
 #
 # The first kernels of each network (in the style of the authors' visualisation; the shared
 # GAN's kernels are $D$'s by construction):
@@ -1109,7 +1255,7 @@ x_chk, w_chk, b_chk = (
     torch.zeros(3, 1),
 )
 print(
-    "block-diagonal conv == grouped conv:",
+    "depthwise-and-sum conv == grouped conv:",
     bool(torch.allclose(
         conv_to_one(x_chk, w_chk, b_chk), conv(x_chk, w_chk, b_chk),
         atol=1e-5,
@@ -1142,15 +1288,18 @@ print(report.write().name)
 # (`python -m rnnbook.runner variation a05 --seeds 3,4,5 --seeds 6,7,8`). The table gives, per
 # check, the change between the two thread paths, the largest change between seed sets, and the
 # verdicts seen. Each `tol` is at least three times the thread-path change and at least the
-# seed-set change, rounded up to a 1-2-5 step; the cell fails if a `tol` is below the
-# thread-path change. All verdicts but C4a's are the same in every run. C4a is a knife edge:
-# "reproduced" with the default seeds, where the smallest class share of a shared GAN clears the
-# notes' 4 % by a fraction of a percent, and "not reproduced" with {3, 4, 5} and {6, 7, 8},
-# where it falls below. C2 is inconclusive in every run because its control, random kernels,
-# passes in every run; C3b is inconclusive in every run because its cross-seed control passes in
-# every run. Between one and two threads the trained GANs differ as much as between seed sets
-# (training amplifies the last bits of a different summation order), so their tolerances are set
-# by three times the thread-path change; the random-kernel statistics agree to 1e-7.
+# seed-set change, rounded up to a 1-2-5 step (C2b's difference is float rounding and gets
+# 10⁻⁶); the cell fails if a `tol` is below the thread-path change. Every claim has the same
+# verdict in every run: C1 reproduced, C2 and C3a not reproduced, C3b and C4a inconclusive, C2b
+# and C4b verified. C4a's own evidence is still a knife edge: the smallest class share of a
+# shared GAN lies below the notes' 4 % with the default seeds and with {6, 7, 8}, above it with
+# two threads and with {3, 4, 5}. That no longer decides the verdict, because both frozen arms
+# pass C4a's rel_gap rule in every run, far inside its threshold, and make C4a inconclusive
+# whatever the coverage does. C2 fails in every run (trained $D$ is *less* similar to $G$ than
+# random kernels are) while its control fails too; C3b's cross-seed control passes in every
+# run. Between one and two threads the trained GANs differ about as much as between seed sets
+# (training amplifies the last bits of a different summation order), so their tolerances are
+# set by three times the thread-path change; the random-kernel statistics agree to 10⁻⁷.
 
 # %%
 report.tolerances("../../data/a05_variation.json")
@@ -1163,12 +1312,14 @@ report.tolerances("../../data/a05_variation.json")
 #   paper's MNIST CNN: its entropies are on a different scale (data 0.006 and noise 2.115 in the
 #   paper), so we compare within the chapter only, and we add class coverage.
 # - **Scale (`ci`, a miniature).** $h = 16$ channels instead of 64, one generator layer after
-#   the shared one instead of four, two discriminator layers instead of four, batch 16, 800
+#   the shared one instead of four, two discriminator layers instead of four, batch 16, 700
 #   generator steps with one critic step each, learning rate $10^{-3}$ and clipping at 0.1
 #   (paper: batch 64, 50,000 steps, five critic steps, $5\cdot10^{-5}$, 0.01). The `full`
 #   profile uses the paper's architecture and optimiser settings but 3,000 instead of 50,000
-#   generator steps to fit eight minutes on one GPU; it has not been run yet (no GPU was
-#   available to us), only constructed and stepped on a CPU.
+#   generator steps, sized for eight minutes on one GPU when it trained two arms; it has not
+#   been run yet (no GPU was available to us), and with four arms it may need fewer steps.
+#   The `ci` run went from 800 to 700 steps when the two frozen arms were added, to stay
+#   within its one-minute budget.
 # - **Reconstructed.** The paper's text was unavailable. Architecture, loss, clipping, RMSProp,
 #   the copy rule and the authors' numbers (entropies, the similarity histogram) come from the
 #   authors' repository and the outputs stored in its notebook; the pass rules, the nulls of
@@ -1176,26 +1327,56 @@ report.tolerances("../../data/a05_variation.json")
 #   checkpoints (the authors sampled the final model) are ours. We share kernel *and* bias
 #   (the repository's weight-study variant shares only the kernel); PyTorch pads "same"
 #   convolutions symmetrically where TensorFlow pads stride-2 ones asymmetrically.
-# - **Rules restored and controls added.** Class coverage is judged at the research notes' 4 %
-#   per class (an earlier version used 2 % without saying so). Every empirical claim now carries
-#   a negative control judged by its own rule; C3b's cross-seed comparison, once shown beside
-#   the rule, is now one of them, and C2's random-kernel null is judged against C2's rule.
-# - **What does not reproduce.** The statistic itself is reproducible, but the paper's
+# - **Rules restored, rewritten and controls added.** Class coverage is judged at the research
+#   notes' 4 % per class (an earlier version used 2 % without saying so). Every empirical claim
+#   carries a negative control judged by its own rule. C2's rule, once "mean and range as in
+#   the paper's histogram", a rule that random kernels meet, now asks for an excess over random
+#   kernels of the same shape, which makes it testable at our miniature's shape (it was "not
+#   testable", then "inconclusive"). C4a gained two arms, $G$'s layer frozen at random kernels
+#   and at $D$'s initial kernels, declared as controls before they were run. C3b's cross-seed
+#   control compares each $G$ with the $D$s of all other seeds instead of one.
+# - **What does not reproduce.** The statistic itself is the authors' (C2b), but the paper's
 #   histogram matches random kernels of the same shape on average (C3a; it is wider, with
-#   excess in both tails), and on our trained GANs the statistic falls *below* its controls
-#   (C3b). The channel-free $\rho$ finds a weak common spatial preference, as strong between a
-#   $G$ and the $D$ of another seed as within a pair: no evidence that the two networks learn
-#   similar weights *because* they are adversaries. The shared architecture does train (C4a):
-#   its samples are as confident as the baseline's and $G$ depends on the borrowed kernels (the
-#   random-kernel swap ruins it), but with the notes' 4 % coverage rule the verdict rests on a
-#   knife edge: the default seeds pass by a fraction of a percent, while the seed sets {3, 4, 5}
-#   and {6, 7, 8} each have a shared GAN that gives one digit class less than 4 % of its
-#   samples, so they read "not reproduced" (verdicts per seed set in the tolerances table). $G$ can *work with* $D$'s kernels, which does not mean it
-#   would have learned them.
+#   excess in both tails), and on our trained GANs the statistic falls *below* chance (C2: not
+#   reproduced) and below its controls (C3b). The channel-free $\rho$ finds a weak common
+#   spatial preference, as strong between a $G$ and the $D$s of other seeds as within a pair:
+#   no evidence that the two networks learn similar weights *because* they are adversaries.
+#   The shared architecture does train (C4a): its samples are as confident as the baseline's
+#   and a trained $G$ depends on the kernels in that layer (the random-kernel swap ruins it).
+#   But a $G$ whose layer is frozen at kernels no one trained does as well, so the shared GAN's
+#   success is no evidence that $D$'s kernels suit $G$: C4a is inconclusive in every seed set,
+#   whatever its coverage knife edge does. $G$ can *work with* $D$'s kernels, as it can work
+#   with random ones.
 # - **A rule corrected during development.** The first version of the $\rho$ check compared
 #   the mean over seeds with the 99th percentile of *single-seed* chance values, two different
 #   quantities, and its verdict depended on the seed set. The null is now the same mean over
 #   seeds with random kernels in place of $D$; no threshold was changed.
+#
+# ## Versus the authors' code
+#
+# The authors' repository `arjunkaruvally/Shared-WGAN` {footcite}`karuvally2018sharedwgan`
+# (TensorFlow 1, Python 2; last commit March 2018) holds two
+# versions of the model: `models.py`, which `driver.py` runs, and
+# `experimental_models/shared_wgan.py`, the variant whose $64\times64\times5\times5$ kernels
+# the weight notebook (`Weights_Analyser.ipynb`) analyses. We read both and ran neither (no
+# TensorFlow 1 here); the statistic we ported and ran (C2b).
+#
+# | What | Authors' code | This chapter | Same? | What follows |
+# |---|---|---|---|---|
+# | Similarity $s_{oi}$ | `get_similarity`: every $5\times5$ slice of $G$'s kernel, TensorFlow layout $(k, k, \text{in}, \text{out})$, best cosine over all slices of $D$'s | `best_match_cosine` | same | a port of their function gives our values to {glue:text}`a05_port_diff:.0e` (C2b): their histogram and ours are one statistic |
+# | Shared layer | weight-study variant: second convolution, $h\to h$, stride 1 in $G$ and 2 in $D$; `models.py` shares the *first* one, $1\to h$ | second, $h\to h$ | as the weight study | the notebook's kernel shape confirms which variant it analysed |
+# | What is copied | weight-study variant: the kernel only, and $G$'s optimiser still trains that layer's bias; `models.py`: kernel and bias | kernel and bias | differs | none: batch norm follows the layer in $G$ and removes any per-channel constant |
+# | Loss | $\tanh$ of the score into sigmoid cross-entropy, labels $\pm1$ | the same | same | – |
+# | Clipping | every variable of $D$, batch-norm scale and offset included, to $\pm0.01$ before each $D$ step | the same rule; $\pm0.1$ in `ci` | value differs in `ci` | `ci` learns faster; `full` uses 0.01 |
+# | Optimiser | TensorFlow 1 RMSProp: decay 0.9, $\epsilon = 10^{-10}$, mean-square accumulator starts at **1** | PyTorch RMSprop: $\alpha = 0.9$, $\epsilon = 10^{-8}$, accumulator starts at 0 | differs | their first hundred or so updates are damped (a gradient $g \ll 1$ moves a weight by about $\eta g$ instead of $\eta\,\mathrm{sign}(g)$ while $0.9^n$ dominates the accumulator); ours move at full speed from the first step |
+# | Critic schedule | weight-study variant: 100 $D$ steps per $G$ step for the first 25 $G$ steps and every 500th, else 5; `models.py`: always 5 | constant: 5 (`full`), 1 (`ci`) | differs | no critic warm-up here |
+# | Codes of $G$'s step | weight-study variant: a new batch every `generator_train`-th $G$ step, default 1 | a new batch every step | same at the default | – |
+# | Initialisation | convolutions: normal truncated at 2 std, std 0.02; linear layers: normal, std 0.02; biases 0 | truncated normal everywhere | differs slightly | none expected: cosines ignore scale, and the draws are random either way |
+# | Padding | "SAME": a stride-2 layer pads one pixel more at the bottom and right | symmetric | differs | $D$'s maps are shifted by a pixel; sizes agree |
+# | Sample quality | MNIST CNN (two convolutions, dense layer, dropout); entropy per sample; 10 batches of 64 samples from the final model | softmax regression on digits; 4,000 samples pooled over four late checkpoints; class coverage added | differs | entropies on another scale: compare within the chapter only |
+# | Batch norm when sampling | training mode | training mode | same | – |
+# | Runs | one run per architecture, fixed graph seeds | three seeds, four arms each | differs | the paper's 0.208 against 0.209 is one pair of runs, without a spread |
+# | The baseline's weights | the weight-study variant always shares (no switch); `visualizer.py` restores a separate "baseline" checkpoint whose training script is not in the repository | the same code with sharing off | unknown | – |
 #
 # ## References
 #
