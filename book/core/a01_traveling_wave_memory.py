@@ -1221,8 +1221,8 @@ lags = np.arange(3 * s)
 for g, label, col in [
     (g_trained, "trained", plots.COLORBLIND[0]),
     (g_init, "before training", plots.COLORBLIND[1]),
-    (g_random, "random $W_{hh}$, same radius", plots.COLORBLIND[2]),
-    (g_rorth, "random orthogonal $W_{hh}$", plots.COLORBLIND[3]),
+    (g_rorth, "random orthogonal $W_{hh}$", plots.COLORBLIND[2]),
+    (g_random, "random $W_{hh}$, same radius", plots.COLORBLIND[3]),
     (g_lin, "trained, linearised", "0.5"),
 ]:
     plots.seed_band(
@@ -1349,7 +1349,7 @@ axes[0].set_title(f"repeat copy, d={sd_}, s={ss_}: learning speed")
 axes[0].legend(fontsize=7)
 plots.seed_points(
     axes[1],
-    {arm: step_ratio[arm] for arm in arms[1:]},
+    {arm: step_ratio[arm] for arm in arms},
     ylabel="steps to 99 % / default init's",
     threshold=1 / 3,
 )
