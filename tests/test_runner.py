@@ -438,6 +438,7 @@ def test_profile_only_code_is_found(tmp_path):
         "if ctx.profile == 'full':\n    report.measure('C1', x=1)\n"
         "y = 3 if P['n'] > 8 else 4\n"  # a size test: allowed
         "z = [a for a in P['arms'] if a != 'full']\n"
+        "for _ in range(P['iters']):\n    pass\n"
     )
     found = profile_only_problems(ch)
     assert any("sets arms to []" in p for p in found)

@@ -330,10 +330,37 @@ def _settings(node: ast.AST) -> dict[str, ast.AST] | None:
     return None
 
 
+def _gating_keys(tree: ast.AST) -> set[str]:
+    """Setting keys (``P["key"]``) read where they decide whether code runs: an ``if``/``while``
+    test, a conditional expression, or what a ``for`` loop or comprehension iterates over."""
+    places: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If | ast.IfExp | ast.While):
+            places.append(node.test)
+        elif isinstance(node, ast.For):
+            places.append(node.iter)
+        elif isinstance(node, ast.comprehension):
+            places += [node.iter, *node.ifs]
+    return {
+        sub.slice.value
+        for place in places
+        for sub in ast.walk(place)
+        if isinstance(sub, ast.Subscript)
+        and isinstance(sub.slice, ast.Constant)
+        and isinstance(sub.slice.value, str)
+    }
+
+
 def profile_only_problems(ch: Chapter) -> list[str]:
-    """Code that only the full profile would execute (issue: every code path runs in CI)."""
+    """Code that only the full profile would execute (issue: every code path runs in CI).
+
+    Two patterns: a branch on the profile itself, and a setting that is zero or empty in ci
+    (but not in full) and decides whether code runs (``if P["iters"]:``, ``for c in P["cells"]``,
+    ``range(P["n"])``). A zero used as a plain number (``1 + P["extra"]`` layers) is a size.
+    """
     problems = []
     tree = ast.parse(ch.py.read_text())
+    gating = _gating_keys(tree)
     for node in ast.walk(tree):
         tests = []
         if isinstance(node, ast.If | ast.IfExp | ast.While):
@@ -355,11 +382,10 @@ def profile_only_problems(ch: Chapter) -> list[str]:
         if "ci" not in kw or "full" not in kw:
             continue
         ci, full = _settings(kw["ci"]), _settings(kw["full"])
-        pairs = (
-            [(None, kw["ci"], kw["full"])]
-            if ci is None or full is None
-            else [(key, ci[key], full.get(key, ci[key])) for key in ci]
-        )
+        if ci is None or full is None:  # a single value: flagged when falsy in ci only
+            pairs = [(None, kw["ci"], kw["full"])]
+        else:
+            pairs = [(key, ci[key], full.get(key, ci[key])) for key in ci if key in gating]
         for key, c, f in pairs:
             if _falsy_literal(c) and not _falsy_literal(f):
                 name = f" {key}" if key else ""
@@ -387,6 +413,7 @@ def check_book(root: Path) -> list[str]:
             continue
         problems += source_problems(ch)
         problems += code_width_problems(ch)
+        problems += profile_only_problems(ch)
         if not (root / "data" / f"{ch.id}_variation.json").exists():
             problems.append(
                 f"{ch.id}: no data/{ch.id}_variation.json (python -m rnnbook.runner variation {ch.id} --seeds ...)"
