@@ -32,7 +32,8 @@
 # ```{admonition} Claims tested
 # :class: tip
 # C1–C3 are constructions (identities and exact equivalences, verified rather than reproduced);
-# C4–C6 are empirical, each with a negative control.
+# C4–C6 are empirical, each with negative controls (the networks before training, random
+# and random orthogonal $W_{hh}$; for C6(b), orthogonal and identity initialisations).
 #
 # - **C1** "a theoretical model of neural working memory" built from "traveling wave dynamics
 #   within a neural lattice" represents state histories exactly (Theorem 3.1 [reconstructed];
@@ -1466,8 +1467,9 @@ report.tolerances("../../data/a01_variation.json")
 #   the eight listed under C4 in `ci` (T1–T4 × seeds {0, 1}; 4 tasks × 5 seeds in `full`), of
 #   which C5 and C6(a) use the T1 runs, plus the wave-speed runs of C6(b) (4 arms × 2 seeds).
 #   Until issue 16, A03's L2 = 0 stack at hidden 64 repeated the C4 training exactly (same
-#   seeds, data streams and settings), so the same models were counted in both chapters;
-#   A03 now trains on its own seeds, and its agreement with C4 is a separate sample.
+#   seeds, data streams and settings), so the same models were counted in both chapters.
+#   A03 now trains its own networks (other hidden sizes, its own initial-weight seeds and
+#   data streams), so no trained model is counted in both chapters.
 # - **Controls** (the networks before training; random Gaussian and random orthogonal $W_{hh}$
 #   with the trained spectral radius; for C6(b) the orthogonal and identity arms) are ours,
 #   added so that every empirical check can be seen to fail where it should. The authors'
