@@ -682,7 +682,7 @@ def grid(images, n=5):
 
 panels = [("held-out digits", X_test[:25]), ("uniform noise", torch.rand(25, P["img"], P["img"], generator=noise_gen)),
           ("untrained G", untrained[:25, 0]), ("baseline G", late[-1][:25, 0]), ("shared G", late[-1][:25, S]),
-          ("G, layer frozen", late[-1][:25, 2 * S])]  # fmt: skip
+          ("G, frozen random", late[-1][:25, 2 * S])]  # fmt: skip
 fig, axes = plt.subplots(1, 6, figsize=(10.5, 2.2))
 for ax, (title, imgs) in zip(axes, panels, strict=True):
     ax.imshow(grid(imgs.numpy()), cmap="gray_r", vmin=0, vmax=1)
@@ -817,7 +817,7 @@ print(
 
 # %% tags=["hide-input"]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.5, 3.3), width_ratios=[1.5, 1])
-groups = {"shared": c4a["rel_gap"], "frozen\nrandom": c4a["rel_gap_frozen_random"],
+groups = {"baseline": np.zeros(S), "shared": c4a["rel_gap"], "frozen\nrandom": c4a["rel_gap_frozen_random"],
           "frozen\nD-init": c4a["rel_gap_frozen_init"], "shared,\nswapped": c4a["rel_gap_swapped"]}  # fmt: skip
 plots.seed_points(ax1, groups, ylabel="rel_gap (0 = baseline, 1 = untrained)", threshold=0.25)
 ax1.set_title("C4a: each arm against its seed's baseline")
