@@ -100,7 +100,7 @@ P = ctx.pick(
         ac_steps=1000, ac_burn=100, ac_trials=8,
         stream=1000, stream_warmup=100, stream_trials=4,
         n_ablate=8, eps=[0.05, 0.1, 0.2, 0.4], n_draws=2,
-        gated=[], gated_steps=0,
+        gated=["gru", "lstm"], gated_steps=20,
         retrain_steps=200, decode_batches=(4, 2),
     ),
     full=dict(
@@ -1776,11 +1776,13 @@ plt.show()
 #
 # The same two curricula train gated networks, which have no explicit $\tau$: their forget and
 # update gates set the timescales. We train GRUs and LSTMs on N-parity with both curricula for
-# the same number of steps and compare the $N$ reached. This needs the full profile: in the
-# ci miniature the list of gated cells is empty and the claim is not testable at this scale.
+# the same number of steps and compare the $N$ reached. This needs the full profile: the ci
+# miniature trains them for only {glue:text}`a06_gated_steps` steps, so that the code runs, and
+# does not judge the claim.
 
 # %%
 c5 = {}
+runtime.glue("a06_gated_steps", P["gated_steps"])
 for ci_, cell in enumerate(P["gated"]):
     g_nets = [("parity", k, s) for s in ctx.seeds for k in ALL]
     g_run = train(g_nets, P["gated_steps"], cell=cell, tag=10 + ci_)
@@ -1790,11 +1792,12 @@ for ci_, cell in enumerate(P["gated"]):
         f"{cell}: N solved, single-head {Ng[0::2].tolist()}, "
         f"multi-head {Ng[1::2].tolist()}"
     )
-if P["gated"]:
-    report.measure("C5", c5)
-else:
+report.measure("C5", c5)
+if P["gated_steps"] < 1000:  # a smoke run of the code path
     report.untestable(
-        "C5", "GRU/LSTM training runs in the full profile only"
+        "C5", f"ci trains the gated cells for {P['gated_steps']} "
+        "steps (the code path runs; the networks have not learned "
+        "yet); the full profile trains them for 3,000"
     )
 
 # %% [markdown]

@@ -91,10 +91,10 @@ P = ctx.pick(
         s4_iters=400, s4_batch=32, s4_lr=2e-3,
         s4_givens=list(range(4, 13)), s4_hard=6,
         s4_test=900, s4_test_grids=48,
-        s9_demo=3, s9_train_pool=0, s9_test_pool=0,
-        s9_hidden=96, s9_train_steps=32, s9_test_steps=64,
-        s9_iters=0, s9_batch=64, s9_lr=1e-3, s9_max_givens=34,
-        s9_extra=[0, 2, 4, 6, 8, 10], s9_time_s=270,
+        s9_demo=3, s9_train_pool=2, s9_test_pool=2,
+        s9_hidden=96, s9_train_steps=2, s9_test_steps=4,
+        s9_iters=2, s9_batch=4, s9_lr=1e-3, s9_max_givens=34,
+        s9_extra=[0, 16], s9_time_s=270,
         pc_hidden=32, pc_train_steps=8, pc_iters=3, pc_batch=16,
         pc_lr=1e-3, pc_test=64, pc_time_s=60,
     ),
@@ -698,7 +698,8 @@ print(f"one round completes {round4.float().mean():.3f} of the test "
 # Training draws a pool puzzle, applies a random validity-preserving symmetry (digit relabelling,
 # row/column permutations within bands and stacks, band/stack permutations, transposition) and adds
 # a random number of extra givens up to 34 (the paper's maximum). Test puzzles come from a separate
-# pool. In the `ci` profile we only generate and check a few puzzles.
+# pool. The `ci` profile runs the whole path at toy size (two training and two test puzzles, two
+# updates) so that every line executes, and does not judge the claim.
 
 # %%
 t0 = time.process_time()
@@ -712,20 +713,19 @@ print("\n".join(" ".join(str(v) if v else "." for v in row)
                 for row in demo_p[0].reshape(9, 9)))
 
 
-def pool(count, seed, workers=None):
+def pool(count, seed, chunks=8):
     """count minimal 9x9 puzzles (and solutions), generated in parallel
-    worker processes."""
-    workers = workers or os.cpu_count() or 1
-    if count == 0:
-        return np.zeros((0, 81), np.int64), np.zeros((0, 81), np.int64)
-    chunks = [
-        (count // workers + (w < count % workers), 3, 1000 * seed + w)
-        for w in range(workers)
+    worker processes. The puzzles depend on count and seed only: a fixed
+    number of chunks, each with its own seed, shared among the cores."""
+    parts_ = [
+        (count // chunks + (w < count % chunks), 3, 1000 * seed + w)
+        for w in range(chunks)
     ]
+    workers = min(os.cpu_count() or 1, chunks)
     # workers run numpy only, never CUDA
     with mp.get_context("fork").Pool(workers) as p:
         parts = p.starmap(sudoku.generate_puzzles,
-                          [c for c in chunks if c[0]])
+                          [c for c in parts_ if c[0]])
     return (np.concatenate([a for a, _ in parts]),
             np.concatenate([s for _, s in parts]))
 
@@ -821,26 +821,26 @@ if P["s9_iters"]:
     plt.show()
 
 # %%
-if P["s9_iters"]:
-    last = ok9[-1]
-    by_givens = {str(g): float(last[giv9 == g].float().mean())
-                 for g in range(int(giv9.min()), int(giv9.max()) + 1)
-                 if (giv9 == g).sum() >= 20}
-    acc_min9 = float(last[minimal9].float().mean())
-    report.measure(
-        "C5", acc_minimal=acc_min9,
-        acc_32plus=float(last[giv9 >= 32].float().mean()),
-        untrained_32plus=float(
-            ok9_untrained[-1, giv9 >= 32].float().mean()),
-        acc_minimal_half=acc_min9,
-        note=f"{done9} updates; accuracy by givens at step 64: "
-             f"{by_givens}")  # fmt: skip
-else:
+last = ok9[-1]
+by_givens = {str(g): float(last[giv9 == g].float().mean())
+             for g in range(int(giv9.min()), int(giv9.max()) + 1)
+             if (giv9 == g).sum() >= 20}
+acc_min9 = float(last[minimal9].float().mean())
+report.measure(
+    "C5", acc_minimal=acc_min9,
+    acc_32plus=float(last[giv9 >= 32].float().mean()),
+    untrained_32plus=float(
+        ok9_untrained[-1, giv9 >= 32].float().mean()),
+    acc_minimal_half=acc_min9,
+    note=f"{done9} updates; accuracy by givens at the last step: "
+         f"{by_givens}")  # fmt: skip
+if P["s9_iters"] < 1000:  # ci: a smoke run of the whole code path
     report.untestable(
-        "C5", "9×9 training needs minutes on a GPU (full profile); "
-        "ci only generates and checks "
-        f"{len(demo_p)} puzzles (unique: {int(sum(demo_unique))} "
-        f"of {len(demo_p)})")  # fmt: skip
+        "C5", f"ci trains the 9×9 network for {done9} updates on "
+        f"{len(train9[0])} puzzles (the code path runs, not judged); "
+        "9×9 training needs minutes on a GPU (full profile). ci also "
+        f"generates and checks {len(demo_p)} puzzles (unique: "
+        f"{int(sum(demo_unique))} of {len(demo_p)})")  # fmt: skip
 print(report.verdict("C5"))
 
 # %% [markdown]
@@ -941,29 +941,29 @@ axs[1].legend(fontsize=7, ncol=2)
 plt.show()
 
 # %%
-# the ci smoke run's accuracies are untrained noise: not judged
-if ctx.profile == "full":
-    with torch.no_grad():
-        rrn_pc0 = RRN(ctx.seeds, 42, P["pc_hidden"], 16,
-                      torch.arange(8).repeat(8, 1), graph_output=True,
-                      tag=5).to(dev)
-        ok0q = (rrn_pc0(Xq.to(dev).expand(S, -1, -1, -1),
-                        P["pc_train_steps"]).argmax(-1).cpu()[..., 0]
-                == Yq[:, 0])
-    acc0_q = torch.stack(
-        [ok0q[:, :, Jq == j].float().mean((1, 2)) for j in range(8)], 1)
-    report.measure(
-        "C6", acc_last_0=float(acc_q[-1, 0]),
-        gain_3plus=float((acc_q[-1, 3:] - acc_q[0, 3:]).mean()),
-        untrained_gain_3plus=float(
-            (acc0_q[-1, 3:] - acc0_q[0, 3:]).mean()),
-        note=f"{done_pc} updates; last-step accuracy by jumps "
-             f"{[round(float(a), 3) for a in acc_q[-1]]}")  # fmt: skip
-else:
+# the untrained twin is the control; ci runs it all, judges nothing
+with torch.no_grad():
+    rrn_pc0 = RRN(ctx.seeds, 42, P["pc_hidden"], 16,
+                  torch.arange(8).repeat(8, 1), graph_output=True,
+                  tag=5).to(dev)
+    ok0q = (rrn_pc0(Xq.to(dev).expand(S, -1, -1, -1),
+                    P["pc_train_steps"]).argmax(-1).cpu()[..., 0]
+            == Yq[:, 0])
+acc0_q = torch.stack(
+    [ok0q[:, :, Jq == j].float().mean((1, 2)) for j in range(8)], 1)
+report.measure(
+    "C6", acc_last_0=float(acc_q[-1, 0]),
+    gain_3plus=float((acc_q[-1, 3:] - acc_q[0, 3:]).mean()),
+    untrained_gain_3plus=float(
+        (acc0_q[-1, 3:] - acc0_q[0, 3:]).mean()),
+    note=f"{done_pc} updates; last-step accuracy by jumps "
+         f"{[round(float(a), 3) for a in acc_q[-1]]}")  # fmt: skip
+if P["pc_iters"] < 1000:  # ci: a smoke run, untrained noise
     report.untestable(
         "C6", "the ci profile steps the Pretty-CLEVR model only "
-        f"{done_pc} times (a smoke run); training it to the paper's "
-        "regime needs the full profile's GPU minutes")  # fmt: skip
+        f"{done_pc} times (a smoke run; the code path runs, not "
+        "judged); training it to the paper's regime needs the full "
+        "profile's GPU minutes")  # fmt: skip
 report.untestable("C7", "bAbI must be downloaded (Facebook Research), "
                   "and the book builds offline")
 print(report.verdicts())
