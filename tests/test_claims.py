@@ -209,3 +209,19 @@ def test_an_illustration_is_judged_like_an_empirical_claim_and_keeps_its_kind():
     assert c.judge({"sync": 0.95, "sync_uncoupled": 0.2}) == claims.REPRODUCED
     assert c.judge({"sync": 0.95, "sync_uncoupled": 0.93}) == claims.INCONCLUSIVE
     assert c.as_json()["kind"] == "illustration"
+
+
+def test_a_control_that_could_not_be_measured_does_not_count_as_failing(tmp_path, monkeypatch):
+    """A NaN or None control (e.g. a cross-seed control run with one seed) leaves the claim
+    inconclusive: only a measured control that fails the rule supports the evidence."""
+    good = dict(acc=[0.95, 0.93], gap=0.3, steps=10)
+    for unmeasured in (float("nan"), None, [float("nan"), float("nan")]):
+        report = make_report(tmp_path, monkeypatch)
+        report.measure("C1", acc_untrained=unmeasured, **good)
+        assert report.verdict("C1") == claims.INCONCLUSIVE, unmeasured
+        row = next(c for c in report.as_json() if c["id"] == "C1")
+        assert claim_problems(json.loads(json.dumps(row)), "t.json") == []  # the check re-derives it
+    report = make_report(tmp_path, monkeypatch)
+    report.measure("C1", acc_untrained=[0.5, 0.5], **good)
+    assert report.verdict("C1") == claims.REPRODUCED
+    assert claims.verdict_of("empirical", {"acc": True}, [None], []) == claims.INCONCLUSIVE

@@ -218,13 +218,30 @@ class Measured:
         return out
 
 
+def measured_value(value: Any) -> bool:
+    """Whether a check has a value at all: ``None`` and NaN mean "could not be measured".
+
+    (Stored values keep non-finite floats as strings, so NaN may arrive as ``"nan"``.)
+    """
+    if value is None or value == "nan":
+        return False
+    return not (isinstance(value, float) and math.isnan(value))
+
+
 def verdict_of(
-    kind: str, evidence_passed: Mapping[str, bool], controls_passed: Sequence[bool], partial: Sequence[str]
+    kind: str,
+    evidence_passed: Mapping[str, bool],
+    controls_passed: Sequence[bool | None],
+    partial: Sequence[str],
 ) -> str:
-    """The verdict rule itself, on pass/fail flags (used by :class:`Claim` and the book checks)."""
+    """The verdict rule itself, on pass/fail flags (used by :class:`Claim` and the book checks).
+
+    A control flag of ``None`` is a control that could not be measured in this run (e.g. a
+    cross-seed control with one seed): it did not fail, so the claim is inconclusive.
+    """
     if kind == CONSTRUCTION:
         return VERIFIED if all(evidence_passed.values()) else NOT_REPRODUCED
-    if any(controls_passed):
+    if any(p is None or p for p in controls_passed):
         return INCONCLUSIVE
     if all(evidence_passed.values()):
         return REPRODUCED
@@ -318,7 +335,11 @@ class Claim:
         return verdict_of(
             self.kind,
             {m.check.name: bool(m.passed) for m in ev},
-            [bool(m.passed) for m in self.measured if m.check.role == CONTROL],
+            [
+                bool(m.passed) if measured_value(m.value) else None
+                for m in self.measured
+                if m.check.role == CONTROL
+            ],
             self.partial,
         )
 

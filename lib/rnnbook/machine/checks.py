@@ -25,6 +25,7 @@ from rnnbook.claims import (
     NOT_TESTABLE,
     ROLES,
     VERDICTS,
+    measured_value,
     passes,
     verdict_of,
 )
@@ -216,7 +217,7 @@ def claim_problems(c: Mapping[str, Any], name: str) -> list[str]:
         want = verdict_of(
             c["kind"],
             {n: bool(k["passed"]) for n, k in evidence.items()},
-            [bool(k["passed"]) for k in controls],
+            [bool(k["passed"]) if measured_value(k["value"]) else None for k in controls],
             c["partial"],
         )
         if want != c["verdict"]:
