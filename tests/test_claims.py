@@ -198,7 +198,7 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
 
 
-def test_an_illustration_is_judged_like_an_empirical_claim_and_keeps_its_kind():
+def test_an_illustration_is_judged_like_an_empirical_claim_and_never_reads_reproduced():
     c = claims.Claim(
         "I1",
         "toy",
@@ -206,9 +206,18 @@ def test_an_illustration_is_judged_like_an_empirical_claim_and_keeps_its_kind():
         None,
         [evidence("sync", ">=", 0.9), control("sync_uncoupled", of="sync", what="K=0")],
     )
-    assert c.judge({"sync": 0.95, "sync_uncoupled": 0.2}) == claims.REPRODUCED
+    assert c.judge({"sync": 0.95, "sync_uncoupled": 0.2}) == claims.ILLUSTRATED
+    assert c.judge({"sync": 0.5, "sync_uncoupled": 0.2}) == claims.NOT_ILLUSTRATED
     assert c.judge({"sync": 0.95, "sync_uncoupled": 0.93}) == claims.INCONCLUSIVE
     assert c.as_json()["kind"] == "illustration"
+    # counted apart on the status page: not among the empirical reproductions
+    from rnnbook.machine.status import counts
+
+    c.verdict = c.judge({"sync": 0.95, "sync_uncoupled": 0.2})
+    row = json.loads(json.dumps(c.as_json()))
+    n = counts({"claims": [row]})
+    assert n["illustrated"] == 1 and n["reproduced"] == 0
+    assert claim_problems(row, "t.json") == []
 
 
 def test_a_control_that_could_not_be_measured_does_not_count_as_failing(tmp_path, monkeypatch):

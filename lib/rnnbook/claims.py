@@ -13,7 +13,8 @@ The model:
   equivalence, an implementation guard) is verified and counted apart: its verdict is
   ``verified`` and a failing construction stops the chapter (it is a bug, not a finding).
   An ``illustration`` (a perspective paper's argument, shown on a toy) is judged like an
-  empirical claim and counted apart.
+  empirical claim and counted apart; its verdicts are ``illustrated`` / ``not illustrated``
+  (or ``partly`` / ``inconclusive``), never ``reproduced``.
 - **Check roles.** ``evidence`` checks decide the verdict. A ``control`` is the same statistic
   as one evidence check (``of=``) measured on an untrained, random, shuffled or ablated model;
   it is judged by that evidence check's own rule and must *fail* it. A control that passes
@@ -53,7 +54,20 @@ NOT_REPRODUCED = "not reproduced"
 INCONCLUSIVE = "inconclusive"
 NOT_TESTABLE = "not testable at this scale"
 VERIFIED = "verified"
-VERDICTS: tuple[str, ...] = (REPRODUCED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE, NOT_TESTABLE, VERIFIED)
+# An illustration is judged by the same rule as an empirical claim but never reads "reproduced":
+# the toy shows the argument (or does not); the paper had no experiment to reproduce.
+ILLUSTRATED = "illustrated"
+NOT_ILLUSTRATED = "not illustrated"
+VERDICTS: tuple[str, ...] = (
+    REPRODUCED,
+    PARTLY,
+    NOT_REPRODUCED,
+    INCONCLUSIVE,
+    NOT_TESTABLE,
+    VERIFIED,
+    ILLUSTRATED,
+    NOT_ILLUSTRATED,
+)
 
 # Kinds and roles.
 EMPIRICAL, CONSTRUCTION, ILLUSTRATION = "empirical", "construction", "illustration"
@@ -244,10 +258,10 @@ def verdict_of(
     if any(p is None or p for p in controls_passed):
         return INCONCLUSIVE
     if all(evidence_passed.values()):
-        return REPRODUCED
+        return ILLUSTRATED if kind == ILLUSTRATION else REPRODUCED
     if partial and all(evidence_passed[p] for p in partial):
         return PARTLY
-    return NOT_REPRODUCED
+    return NOT_ILLUSTRATED if kind == ILLUSTRATION else NOT_REPRODUCED
 
 
 @dataclass
@@ -621,6 +635,8 @@ COLOURS = {
     NOT_REPRODUCED: "#b2182b",
     INCONCLUSIVE: "#762a83",
     NOT_TESTABLE: "#4d4d4d",
+    ILLUSTRATED: "#35978f",
+    NOT_ILLUSTRATED: "#8c510a",
 }
 
 

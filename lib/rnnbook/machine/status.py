@@ -13,6 +13,8 @@ from typing import Any
 
 from rnnbook.claims import (
     CONSTRUCTION,
+    ILLUSTRATED,
+    ILLUSTRATION,
     INCONCLUSIVE,
     NOT_REPRODUCED,
     NOT_TESTABLE,
@@ -36,24 +38,29 @@ COLUMNS = (
 
 
 def counts(res: dict[str, Any]) -> dict[str, int]:
-    """Claims by kind and verdict: empirical (and illustration) verdicts, constructions, untestable."""
-    out = {
-        k: 0
-        for k in (
+    """Claims by kind and verdict: empirical verdicts, constructions, illustrations, untestable."""
+    out = dict.fromkeys(
+        (
             "reproduced",
             "partly",
             "not reproduced",
             "inconclusive",
             "verified",
+            "illustrated",
+            "illustration not shown",
             "not testable",
             "fragile",
-        )
-    }
+        ),
+        0,
+    )
     for c in res["claims"]:
         if c["verdict"] == NOT_TESTABLE:
             out["not testable"] += 1
         elif c["kind"] == CONSTRUCTION:
             out["verified"] += c["verdict"] == VERIFIED
+        elif c["kind"] == ILLUSTRATION:
+            key = "illustrated" if c["verdict"] == ILLUSTRATED else "illustration not shown"
+            out[key] += 1
         else:
             out[c["verdict"]] += 1
         out["fragile"] += sum(bool(k.get("fragile")) for k in c["checks"])
@@ -73,12 +80,16 @@ def _load(root: Path) -> list[dict[str, Any]]:
     return rows
 
 
-HEAD = "| Chapter | Profile | Empirical: reproduced / partly / not reproduced / inconclusive | Constructions verified | Not testable | Fragile checks |"
+HEAD = (
+    "| Chapter | Profile | Empirical: reproduced / partly / not reproduced / inconclusive "
+    "| Constructions verified | Illustrations: shown / not | Not testable | Fragile checks |"
+)
 
 
 def _count_cells(n: dict[str, int]) -> str:
     empirical = " / ".join(str(n[k]) for k in ("reproduced", "partly", "not reproduced", "inconclusive"))
-    return f"{empirical} | {n['verified']} | {n['not testable']} | {n['fragile']}"
+    shown = f"{n['illustrated']} / {n['illustration not shown']}"
+    return f"{empirical} | {n['verified']} | {shown} | {n['not testable']} | {n['fragile']}"
 
 
 KIND_MARK = {"empirical": "", "construction": "◆", "illustration": "○"}
@@ -101,7 +112,9 @@ def scoreboard_html(rows: list[dict[str, Any]]) -> str:
         ]
         for c in res["claims"]:
             colour = COLOURS.get(c["verdict"], "#4d4d4d")
-            border = "2px dashed #000" if c["kind"] == CONSTRUCTION else "2px solid " + colour
+            border = {CONSTRUCTION: "2px dashed #000", ILLUSTRATION: "2px dotted #000"}.get(
+                c["kind"], "2px solid " + colour
+            )
             fragile = "~" if any(k.get("fragile") for k in c["checks"]) else ""
             title = f"{c['id']} ({c['kind']}): {c['verdict']}"
             cells.append(
@@ -145,13 +158,13 @@ def status_markdown(root: Path) -> str:
         "## Counts by kind",
         "",
         HEAD,
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     total: dict[str, dict[str, int]] = {}
     for res in rows:
         if res["_stale"]:
             lines.append(
-                f"| {res['chapter'].upper()} | {res['profile']} | stale: {', '.join(res['_stale'])} changed since this run; not counted | | | |"
+                f"| {res['chapter'].upper()} | {res['profile']} | stale: {', '.join(res['_stale'])} changed since this run; not counted | | | | |"
             )
             continue
         n = counts(res)
@@ -232,6 +245,8 @@ def _summary(res: dict[str, Any]) -> str:
     parts = [f"empirical: {emp or 'none'}"]
     if n["verified"]:
         parts.append(f"{n['verified']} construction{'s' if n['verified'] > 1 else ''} verified")
+    if n["illustrated"] or n["illustration not shown"]:
+        parts.append(f"illustrations: {n['illustrated']} shown, {n['illustration not shown']} not")
     if n["not testable"]:
         parts.append(f"{n['not testable']} not testable")
     if n["fragile"]:
