@@ -23,9 +23,10 @@
 # memorising its variability. Neither the paper's text nor its code was available to us, so this
 # chapter **reconstructs** the procedure from those sentences: the cost is the compressed size of
 # quantised and pruned GRU parameters {footcite}`cho2014gru,han2016deep`, the quality is held-out
-# log-loss, and the data come from a synthetic "program-phase" source whose entropy rate, the
-# floor of the curve, is known exactly. The numbers are ours, not the paper's; the ci profile is
-# a miniature (GRUs of width 1 to 32).
+# log-loss, and the data come from two synthetic "program-phase" sources (order 3 and order 4,
+# the abstract's "different tasks") whose entropy rates, the floors of the curves, are known
+# exactly. Every choice is made on validation windows and reported on separate test windows.
+# The numbers are ours, not the paper's; the ci profile is a miniature (GRUs of width 1 to 32).
 
 # %% [markdown]
 # ```{admonition} Claims tested
@@ -83,21 +84,24 @@ def glue(**values):  # numbers quoted in the prose
 # %% tags=["parameters"]
 SIZES = ctx.pick(
     ci=dict(
-        V=6, k=3, widths=[1, 2, 3, 4, 6, 8, 12, 16, 24, 32],
-        pad_to=[8, 32],
-        restarts={8: 3, 32: 1},
+        V=6, widths=[1, 2, 3, 4, 6, 8, 12, 16, 24, 32],
+        pad_to=[8, 16, 32],
+        restarts={8: 3, 16: 1, 32: 1},
         T=12, batch=32, steps=600,
-        n_small=128, n_test=1024, eval_chunk=256,
+        n_small=128, n_val=256, n_test=1024, eval_chunk=256,
     ),
     full=dict(
-        V=16, k=3, widths=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
-        pad_to=[8, 32, 64, 128, 256, 512, 1024],
-        restarts={8: 4, 32: 2, 64: 2, 128: 2, 256: 1, 512: 1, 1024: 1},
+        V=16, widths=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+        pad_to=[8, 16, 32, 64, 128, 256, 512, 1024],
+        restarts={8: 4, 16: 2, 32: 2, 64: 2, 128: 2, 256: 1, 512: 1,
+                  1024: 1},
         T=24, batch=256, steps=3000,
-        n_small=512, n_test=8192, eval_chunk=256,
+        n_small=512, n_val=2048, n_test=8192, eval_chunk=256,
     ),
 )  # fmt: skip
 # The design, identical in both profiles:
+# two sources ("tasks"): the same kind of program, order k = 3 and 4
+ORDERS = [3, 4]
 # the "program": a fixed construction
 SOURCE = dict(p_branch=0.3, p_major=0.8, p_interrupt=0.01, seed=2310)
 # Adam with cosine decay; the group padded to width P uses
@@ -108,81 +112,137 @@ BITS = [2, 3, 4, 6, 8]
 # fraction of each weight matrix zeroed by magnitude before quantising
 PRUNE = [0.0, 0.5]
 # compression boundary: the cheapest variant within 1 % of the float
-# model's loss
+# model's validation loss
 EPS_BOUNDARY = 0.01
-V, k, T = SIZES["V"], SIZES["k"], SIZES["T"]
+V, T = SIZES["V"], SIZES["T"]
+NAMES = [f"k{k}" for k in ORDERS]  # k3 is the chapter's first source
 
 # %% [markdown]
 # All pass rules are fixed here, before any experiment. The paper gives no numbers, so the
 # thresholds come from our research notes: 0.1 bit/symbol for "approaching the floor", a
 # 3-piece fit of log *excess* loss, $\log_2(L - H)$, against $\log_2 C$ with outer slopes flatter
 # than the middle by a factor of 2 for "distinct regimes", 1 % loss for the compression boundary.
-# (An earlier version of this chapter fitted $\log_2 L$ instead, which drifted from the notes
-# without saying so; the notes' fit is restored as the evidence, and the $\log_2 L$ fit is shown
-# beside it as context.) C1 holds by construction (a textbook inequality, checked as a guard on
-# the implementation); every other claim is empirical and has a negative control, the same
-# statistic on a model or curve where it must fail: untrained GRUs (C2, C3), a one-regime
-# straight line with the fit's own scatter (C4), and models that never saw the small training
-# set (C5). `tol` says how far a re-run on another CPU or thread count may move each number
-# (derived at the end of the chapter).
+# The $\log_2(L - H)$ fit decides C4; a fit of $\log_2 L$ (an earlier version of this chapter
+# used it without saying so) is shown beside it as context and never judged.
+#
+# **Two tasks.** The abstract speaks of "different tasks", so every claim is judged on two
+# sources, declared here: the chapter's order-3 program (`k3`) and an order-4 program of the
+# same construction (`k4`, six times as many contexts), which needs a longer memory. It keeps
+# the alphabet, so one stack of GRUs trains both, and it is the kind of task for which an
+# earlier version of this chapter guessed that a cheap regime of "large cost for little gain"
+# might appear (the cheapest useful models must learn more before they predict anything). The
+# combination rule: a claim is **reproduced** only if every evidence check passes on *both*
+# sources; **partly** only if its partial rule passes on both; a control that passes on either
+# source makes it **inconclusive**. A claim that holds on one source and not the other is "not
+# reproduced", and the note says which source failed.
+#
+# **Selection on validation windows.** Each source has three independently drawn sets of
+# windows: the training stream, validation windows, and test windows. Every choice (the restart that
+# represents a width, a model's compression boundary, the envelope points, the "best model")
+# is made on the validation windows; the test windows are used only to report the chosen
+# models' loss.
+#
+# C1 holds by construction (a textbook inequality, checked as a guard on the implementation);
+# every other claim is empirical and has a negative control on each source, the same statistic
+# on a model or curve where it must fail: untrained GRUs (C2, C3), a one-regime straight line
+# with the fit's own scatter (C4), and models that never saw the small training set (C5).
+# `tol` says how far a re-run on another CPU or thread count may move each number (derived at
+# the end of the chapter).
+
 
 # %% tags=["hide-input"]
 # fmt: off
 TITLE = "The cost-quality tradeoff of resource-constrained sequence prediction"
 report = claims.Report(ctx, title=TITLE)
 E, K, X = claims.evidence, claims.control, claims.context
+
+
+def per_source(*checks):
+    """Checks declared as (kind, name, [of,] ...): one per source."""
+    out = []
+    for s in NAMES:
+        for make, name, *rest in checks:
+            if isinstance(rest[-1], dict) and isinstance(rest[-1]["tol"], dict):
+                rest = [*rest[:-1], dict(tol=rest[-1]["tol"][s])]  # per source
+            if make is K:
+                of, what = rest[0], rest[1]
+                out.append(K(f"{name}_{s}", f"{of}_{s}", f"[{s}] {what}",
+                             **(rest[2] if len(rest) > 2 else {})))
+            elif make is E:
+                op, thr, what = rest[0], rest[1], rest[2]
+                out.append(E(f"{name}_{s}", op, thr, f"[{s}] {what}",
+                             **(rest[3] if len(rest) > 3 else {})))
+            else:
+                out.append(X(f"{name}_{s}", f"[{s}] {rest[0]}",
+                             **(rest[1] if len(rest) > 1 else {})))
+    return out
+
+
+def both(*names):
+    return [f"{n}_{s}" for s in NAMES for n in names]
+
+
+def name_sources(cid):
+    """After measuring: the claim's note says where evidence fails."""
+    claim = report.claims[cid]
+    bad = sorted({m.check.name.rsplit("_", 1)[1] for m in claim.measured
+                  if m.check.role == claims.EVIDENCE and not m.passed})
+    claim.note = ("evidence fails on " + ", ".join(bad) if bad
+                  else "all evidence passes on both sources")
+
+
 report.claim(
     "C1", "Theory: at any description length the best held-out loss is bounded below by the "
     "entropy rate.", kind="construction", paper="theory (no number)",
-    checks=[
-        X("H", "exact entropy rate of the source (bit/symbol)", tol=1e-06),
-        E("oracle_z", "<=", 4.0, "|oracle's test loss − H| in standard errors", tol=1.0),
-        E("min_excess", ">", -0.01, "lowest test loss of any model − the oracle's", tol=0.005),
-    ])
+    checks=per_source(
+        (X, "H", "exact entropy rate of the source (bit/symbol)", dict(tol=1e-06)),
+        (E, "oracle_z", "<=", 4.0, "|oracle's test loss − H| in standard errors", dict(tol=dict(k3=1, k4=2))),
+        (E, "min_excess", ">", -0.01, "lowest test loss of any model − the oracle's", dict(tol=dict(k3=0.005, k4=0.1))),
+    ))
 report.claim(
     "C2", "Empirical procedure: description length vs held-out log-loss over a model family; the "
     "envelope is monotone.", kind="empirical", paper="procedure (no number)",
-    checks=[
-        E("below_raw", "==", 1.0, "share of compression boundaries below raw float32 size", tol=0),
-        E("cost_increasing", "==", 1.0, "boundary cost (seed mean) rises with every width", tol=0),
-        E("max_loss_rise", "<=", 0.02, "largest rise of boundary loss, width to width", tol=0.005),
-        K("max_loss_rise_untrained", "max_loss_rise", "the same for untrained GRUs", tol=0.02),
-    ])
+    checks=per_source(
+        (E, "below_raw", "==", 1.0, "share of compression boundaries below raw float32 size", dict(tol=0.0)),
+        (E, "cost_increasing", "==", 1.0, "boundary cost (seed mean) rises with every width", dict(tol=0.0)),
+        (E, "max_loss_rise", "<=", 0.02, "largest rise of boundary test loss, width to width", dict(tol=dict(k3=0.005, k4=0.02))),
+        (K, "max_loss_rise_untrained", "max_loss_rise", "the same for untrained GRUs", dict(tol=dict(k3=0.02, k4=0.1))),
+    ))
 report.claim(
     "C3", "The best models approach the source's entropy rate.", kind="empirical",
-    paper="reached (no number)", partial=["captured"],
-    checks=[
-        E("excess", "<=", 0.1, "best test loss − the oracle's (bit/symbol)", tol=0.005),
-        E("captured", ">=", 0.9, "share of the gap H_0 → H closed by the best", tol=0.01),
-        K("excess_untrained", "excess", "the same, best variant of an untrained GRU", tol=0.02),
-        X("best", "best test loss over all variants (bit/symbol)", tol=0.02),
-    ])
+    paper="reached (no number)", partial=both("captured"),
+    checks=per_source(
+        (E, "excess", "<=", 0.1, "test loss of the best variant on validation − the oracle's", dict(tol=dict(k3=0.005, k4=0.1))),
+        (E, "captured", ">=", 0.9, "share of the gap H_0 → H closed by that variant (test)", dict(tol=dict(k3=0.01, k4=0.05))),
+        (K, "excess_untrained", "excess", "the same, best untrained GRU variant", dict(tol=dict(k3=0.02, k4=0.05))),
+        (X, "best", "test loss of the best variant on validation (bit/symbol)", dict(tol=dict(k3=0.02, k4=0.1))),
+    ))
 report.claim(
     "C4", "Three regimes in log-log: large cost for little gain, a roughly linear middle, large "
     "cost for marginal gain.", kind="empirical", paper="three phases (no slopes given)",
-    partial=["s2", "ratio_1"],
-    checks=[
-        E("s2", "<", 0, "middle slope of the 3-piece fit of log2(L − H) vs log2 C", tol=0.5),
-        E("ratio_1", ">=", 2.0, "|s2| / |s1|: cheap end flatter than the middle", tol=5.0),
-        E("ratio_3", ">=", 2.0, "|s2| / |s3|: expensive end flatter than the middle", tol=50.0),
-        K("ratio_1_line", "ratio_1", "one straight line + the fit's residuals, shuffled", tol=0.5),
-        K("ratio_3_line", "ratio_3", "one straight line + the fit's residuals, shuffled", tol=5.0),
-        X("s1", "cheap-end slope of the log2(L − H) fit", tol=1.0),
-        X("s3", "expensive-end slope of the log2(L − H) fit", tol=0.5),
-        X("n_points", "envelope points fitted (< 9: not testable)", tol=5.0),
-        X("logL_ratio_1", "|s2| / |s1| of the earlier fit of log2 L", tol=0.2),
-        X("logL_ratio_3", "|s2| / |s3| of the earlier fit of log2 L", tol=20.0),
-    ])
+    partial=both("s2", "ratio_1"),
+    checks=per_source(
+        (E, "s2", "<", 0, "middle slope of the 3-piece fit of log2(L − H) vs log2 C", dict(tol=0.5)),
+        (E, "ratio_1", ">=", 2.0, "|s2| / |s1|: cheap end flatter than the middle", dict(tol=5)),
+        (E, "ratio_3", ">=", 2.0, "|s2| / |s3|: expensive end flatter than the middle", dict(tol=50)),
+        (K, "ratio_1_line", "ratio_1", "one straight line + the fit's residuals, shuffled", dict(tol=dict(k3=2, k4=1))),
+        (K, "ratio_3_line", "ratio_3", "one straight line + the fit's residuals, shuffled", dict(tol=5)),
+        (X, "s1", "cheap-end slope of the log2(L − H) fit", dict(tol=1)),
+        (X, "s3", "expensive-end slope of the log2(L − H) fit", dict(tol=1)),
+        (X, "n_points", "envelope points fitted (< 9: not testable)", dict(tol=5)),
+        (X, "logL_ratio_1", "|s2| / |s1| of the log2 L fit (not judged)", dict(tol=1)),
+        (X, "logL_ratio_3", "|s2| / |s3| of the log2 L fit (not judged)", dict(tol=20)),
+    ))
 report.claim(
     "C5", "Beyond the knee extra parameters memorise: train loss falls below H while test loss "
     "stops improving.", kind="empirical", paper="boundary grows with no test gain (no number)",
-    checks=[
-        E("train_minus_H", "<", 0, "widest model's loss on its small training set − H", tol=0.05),
-        E("test_gain_beyond_knee", "<=", 0.02, "test loss at the knee − the widest's", tol=0.05),
-        K("train_minus_H_online", "train_minus_H", "widest online GRU (never saw it)", tol=0.1),
-        X("knee_width", "narrowest width whose train loss (seed mean) is below H", tol=8),
-        X("test_widest", "test loss of the widest small-set model (seed mean)", tol=0.1),
-    ])
+    checks=per_source(
+        (E, "train_minus_H", "<", 0, "widest model's loss on its small training set − H", dict(tol=0.05)),
+        (E, "test_gain_beyond_knee", "<=", 0.02, "test loss at the knee − the widest's", dict(tol=dict(k3=0.05, k4=0.5))),
+        (K, "train_minus_H_online", "train_minus_H", "widest online GRU (never saw it)", dict(tol=0.1)),
+        (X, "knee_width", "narrowest width whose train loss (seed mean) is below H", dict(tol=8)),
+        (X, "test_widest", "test loss of the widest small-set model (seed mean)", dict(tol=0.1)),
+    ))
 print("claims declared:", ", ".join(report.claims))
 # fmt: on
 
@@ -286,73 +346,93 @@ def conditional_entropy(table, pi, V, j):
     return float(entropy_bits(joint.ravel()) - entropy_bits(joint.sum(1)))
 
 
-table = program_source(V, k, **SOURCE)
-pi = stationary(table, V)
-H = float(pi @ entropy_bits(table))
-ladder = [conditional_entropy(table, pi, V, j) for j in range(k + 1)]
-glue(H=H, H0=ladder[0], H1=ladder[1], H2=ladder[2])
-print(f"{V} phases, {V**k} contexts; entropy rate H = {H:.4f} bit/symbol")
-print(
-    "ladder H_0..H_k:",
-    np.round(ladder, 3),
-    f"(uniform guess: {math.log2(V):.3f})",
-)
+def make_source(k):
+    table = program_source(V, k, **SOURCE)
+    pi = stationary(table, V)
+    return dict(
+        k=k, table=table, pi=pi, cdf=np.cumsum(table, 1),
+        H=float(pi @ entropy_bits(table)),
+        ladder=[
+            conditional_entropy(table, pi, V, j) for j in range(k + 1)
+        ],
+    )  # fmt: skip
+
+
+SRC = {name: make_source(k) for name, k in zip(NAMES, ORDERS)}
+for name, src in SRC.items():
+    glue(**{f"H_{name}": src["H"], f"H0_{name}": src["ladder"][0]})
+    print(
+        f"{name}: {V} phases, {V ** src['k']} contexts; entropy rate "
+        f"H = {src['H']:.4f} bit/symbol; ladder H_0..H_k:",
+        np.round(src["ladder"], 3),
+    )
+print(f"(uniform guess: {math.log2(V):.3f})")
 
 # %% [markdown]
-# The phase frequencies alone are worth little ($H_0 =$ {glue:text}`H0:.3f` bit/symbol, close to
-# the uniform guess); each remembered phase helps ($H_1 =$ {glue:text}`H1:.3f`,
-# $H_2 =$ {glue:text}`H2:.3f`), and only all $k$ reach $H =$ {glue:text}`H:.3f` (the grey
-# levels in the training figure below). Windows of $T$
-# phases start from a context drawn from $\pi$; every loss below is averaged over the positions
-# $t \ge k$, where the true predictive distribution is exactly $P(\cdot \mid c_t)$.
+# In both programs the phase frequencies alone are worth little ($H_0 =$
+# {glue:text}`H0_k3:.3f` and {glue:text}`H0_k4:.3f` bit/symbol, close to the uniform guess);
+# each remembered phase helps, and only all $k$ reach $H =$ {glue:text}`H_k3:.3f` (order 3)
+# and {glue:text}`H_k4:.3f` (order 4); the grey levels in the training figure below are the
+# $H_j$. Windows of $T$ phases start from a context drawn from $\pi$; every loss below is
+# averaged over the positions $t \ge k$, where the true predictive distribution is exactly
+# $P(\cdot \mid c_t)$. The order-3 source keeps the random streams of the chapter's earlier
+# version; the order-4 source draws its own.
 
 
 # %%
-def sample_windows(n, rng):
+def stream(name, *key):
+    """Random stream of a source: k3 keeps the earlier version's."""
+    extra = [] if name == NAMES[0] else [SRC[name]["k"]]
+    return np.random.default_rng([*key, *extra])
+
+
+def sample_windows(src, n, rng):
     """n stationary windows of T phases (each starts from a context
     drawn from pi): (n, T) ints."""
-    C = V**k
-    c = rng.choice(C, size=n, p=pi)
+    k, C = src["k"], V ** src["k"]
+    c = rng.choice(C, size=n, p=src["pi"])
     x = np.empty((n, T), dtype=np.int64)
     for j in range(k):
         x[:, j] = (c // V ** (k - 1 - j)) % V
-    cdf = np.cumsum(table, 1)
     for t in range(k, T):
         x[:, t] = np.minimum(
-            (rng.random(n)[:, None] > cdf[c]).sum(1), V - 1
+            (rng.random(n)[:, None] > src["cdf"][c]).sum(1), V - 1
         )
         c = (c * V + x[:, t]) % C
     return x
 
 
-def oracle_bits(x):
+def oracle_bits(src, x):
     """-log2 P(x_t | c_t) of the true source at the positions t >= k:
     shape (n, T - k)."""
+    k = src["k"]
     c = sum(x[:, j] * V ** (k - 1 - j) for j in range(k))
     out = np.empty((len(x), T - k))
     for t in range(k, T):
-        out[:, t - k] = -np.log2(table[c, x[:, t]])
+        out[:, t - k] = -np.log2(src["table"][c, x[:, t]])
         c = (c * V + x[:, t]) % V**k
     return out
 
 
 # %%
-X_test = sample_windows(
-    SIZES["n_test"], np.random.default_rng([ctx.seeds[0], 7])
-)
-X_val = sample_windows(
-    SIZES["n_test"] // 4, np.random.default_rng([ctx.seeds[0], 8])
-)
-oracle_window = oracle_bits(X_test).mean(1)
-oracle_test = float(oracle_window.mean())
-oracle_se = float(
-    oracle_window.std(ddof=1) / math.sqrt(len(oracle_window))
-)
-glue(oracle_test=oracle_test)
-print(
-    f"oracle loss on the test windows: {oracle_test:.4f} ± "
-    f"{oracle_se:.4f} bit/symbol (H = {H:.4f})"
-)
+X_test, X_val, oracle_test, oracle_se = {}, {}, {}, {}
+for name, src in SRC.items():
+    X_test[name] = sample_windows(
+        src, SIZES["n_test"], stream(name, ctx.seeds[0], 7)
+    )
+    X_val[name] = sample_windows(
+        src, SIZES["n_val"], stream(name, ctx.seeds[0], 8)
+    )
+    per_window = oracle_bits(src, X_test[name]).mean(1)
+    oracle_test[name] = float(per_window.mean())
+    oracle_se[name] = float(
+        per_window.std(ddof=1) / math.sqrt(len(per_window))
+    )
+    print(
+        f"{name}: oracle loss on the test windows {oracle_test[name]:.4f}"
+        f" ± {oracle_se[name]:.4f} bit/symbol (H = {src['H']:.4f})"
+    )
+glue(**{f"oracle_test_{n}": v for n, v in oracle_test.items()})
 
 # %% [markdown]
 # ## The model family: GRUs of every width, trained as one batch
@@ -369,19 +449,20 @@ print(
 # \end{aligned}
 # $$
 #
-# To train all widths, seeds and regimes at once, members of width $h \le P$ are stacked and
-# zero-padded to a width $P$. The padding is exact: a unit with all-zero weights and biases has
-# $n = \tanh(0) = 0$, stays at $h = 0$ and is read by nothing, so its gradients are exactly zero
-# and Adam never moves it (checked at the end). Each member has its own seeded initialisation,
-# $U(-1/\sqrt{h}, 1/\sqrt{h})$ as in `torch.nn.GRU`.
+# To train all widths, seeds, regimes and both sources at once, members of width $h \le P$ are
+# stacked and zero-padded to a width $P$. The padding is exact: a unit with all-zero weights
+# and biases has $n = \tanh(0) = 0$, stays at $h = 0$ and is read by nothing, so its gradients
+# are exactly zero and Adam never moves it (checked at the end). Each member has its own seeded
+# initialisation, $U(-1/\sqrt{h}, 1/\sqrt{h})$ as in `torch.nn.GRU`, and scores only the
+# positions $t \ge k$ of its own source.
 
 
 # %%
 class PaddedGRUs(nn.Module):
     """M independent GRU next-phase predictors; member m has width
-    widths[m] <= P, zero-padded to P."""
+    widths[m] <= P, zero-padded to P, and scores positions t >= ks[m]."""
 
-    def __init__(self, P, widths, seeds=None):
+    def __init__(self, P, widths, ks, seeds=None):
         super().__init__()
         M = len(widths)
         self.P, self.widths = P, list(widths)
@@ -394,6 +475,12 @@ class PaddedGRUs(nn.Module):
         # hidden state -> next-phase logits
         self.W_o = nn.Parameter(torch.zeros(M, P, V))
         self.b_o = nn.Parameter(torch.zeros(M, 1, V))
+        # which predicted positions t = 1..T-1 each member scores:
+        # (T - 1, M, 1)
+        t = torch.arange(1, T)[:, None, None]
+        self.register_buffer(
+            "scored", (t >= torch.tensor(ks)[:, None]).float()
+        )
         for m, seed in enumerate(seeds or []):
             g, bound = (
                 torch.Generator().manual_seed(seed),
@@ -433,23 +520,35 @@ class PaddedGRUs(nn.Module):
 
 
 # %%
-def scan_forward(U, W_h, b_h):
-    """GRU hidden states H (T, M, B, P) from U (T, M, B, 3, P) =
-    W_i x_t + b_i, W_h (M, P, 3P), b_h (M, 1, 3, P)."""
+def scan_forward(U, W_h, b_h, keep=True):
+    """GRU hidden states H (T + 1, M, B, P), H[0] = 0, from U
+    (T, M, B, 3, P) = W_i x_t + b_i, W_h (M, P, 3P), b_h (M, 1, 3, P);
+    with keep, also what the backward pass needs."""
     T, M, B, _, P = U.shape
-    h = U.new_zeros(M, B, P)
-    H, RZ, N, Gn = [h], [], [], []
+    H = U.new_empty(T + 1, M, B, P)
+    H[0] = 0
+    # gates r, z; candidate n; g = W_h h + b_h (written in place;
+    # evaluation reuses one slot)
+    S = T if keep else 1
+    RZ, N, G = (
+        U.new_empty(S, M, B, 2, P), U.new_empty(S, M, B, P),
+        U.new_empty(S, M, B, 3, P),
+    )  # fmt: skip
     for t in range(T):
+        s = t if keep else 0
         # g_t = W_h h_{t-1} + b_h
-        g = torch.baddbmm(b_h.view(M, 1, 3 * P), h, W_h).view(M, B, 3, P)
+        g = torch.baddbmm(
+            b_h.view(M, 1, 3 * P), H[t], W_h, out=G[s].view(M, B, -1)
+        ).view(M, B, 3, P)
         # gates r_t and z_t
-        rz = torch.sigmoid(U[t, :, :, :2] + g[:, :, :2])
+        rz = torch.sigmoid(U[t, :, :, :2] + g[:, :, :2], out=RZ[s])
         n = torch.tanh(
-            torch.addcmul(U[t, :, :, 2], rz[:, :, 0], g[:, :, 2])
+            torch.addcmul(U[t, :, :, 2], rz[:, :, 0], g[:, :, 2]),
+            out=N[s],
         )
-        h = torch.addcmul(n, rz[:, :, 1], h - n)  # (1 - z) n + z h_{t-1}
-        H.append(h), RZ.append(rz), N.append(n), Gn.append(g[:, :, 2])
-    return [torch.stack(a) for a in (H, RZ, N, Gn)]  # H includes h_0 = 0
+        # h_t = (1 - z) n + z h_{t-1}
+        torch.addcmul(n, rz[:, :, 1], H[t] - n, out=H[t + 1])
+    return (H, RZ, N, G[:, :, :, 2]) if keep else H
 
 
 # %%
@@ -463,17 +562,19 @@ def scan_backward(dH, W_h, H, RZ, N, Gn):
     K = torch.stack(
         [dn * Gn * R * (1 - R), (H[:-1] - N) * Z * (1 - Z), dn * R], 3
     )
-    carry, dh_all, dg_all = torch.zeros_like(H[0]), [None] * T, [None] * T
+    carry = torch.zeros_like(H[0])
+    dh, dG = torch.empty_like(dH), torch.empty_like(K)
     for t in range(T - 1, -1, -1):
-        dh_all[t] = dh = dH[t] + carry  # delta_t
-        dg_all[t] = dg = dh.unsqueeze(2) * K[t]  # (M, B, 3, P)
+        torch.add(dH[t], carry, out=dh[t])  # delta_t
+        torch.mul(dh[t].unsqueeze(2), K[t], out=dG[t])  # (M, B, 3, P)
         carry = torch.baddbmm(
-            dh * Z[t], dg.view(M, B, 3 * P), W_h.transpose(1, 2)
+            dh[t] * Z[t], dG[t].view(M, B, 3 * P), W_h.transpose(1, 2)
         )
-    dG, dh = torch.stack(dg_all), torch.stack(dh_all)
-    dU = torch.cat([dG[:, :, :, :2], (dh * dn).unsqueeze(3)], 3)
     dW = torch.einsum("tmbi,tmbj->mij", H[:-1], dG.view(T, M, B, 3 * P))
-    return dU, dW, dG.sum((0, 2)).unsqueeze(1)
+    db = dG.sum((0, 2)).unsqueeze(1)
+    # dL/dU: the r and z parts are those of g; the n part is dL/da^n
+    dG[:, :, :, 2] = dh * dn
+    return dG, dW, db
 
 
 class GRUScan(torch.autograd.Function):
@@ -492,54 +593,71 @@ class GRUScan(torch.autograd.Function):
 
 
 # %%
-def gru_forward(net, x):
-    """Next-phase logits (M, B, T, V) of every member for its own
+def gru_states(net, x):
+    """Hidden states h_t (T, M, B, P) of every member for its own
     windows x (M, B, T)."""
-    M, B, _ = x.shape
-    onehot = F.one_hot(x, V).to(net.W_i.dtype).view(M, -1, V)
-    U = (
-        torch.bmm(onehot, net.W_i.view(M, V, -1)).view(M, B, -1, 3, net.P)
-        + net.b_i.unsqueeze(1)
-    )
-    H = GRUScan.apply(
-        U.permute(2, 0, 1, 3, 4).contiguous(),
+    M = x.shape[0]
+    # W_i x_t for a one-hot x_t is row x_t of member m's W_i
+    offset = V * torch.arange(M, device=x.device)[:, None]
+    rows = (x.permute(2, 0, 1) + offset).contiguous()
+    U = F.embedding(rows, net.W_i.view(M * V, -1))
+    args = (
+        U.view(*rows.shape, 3, net.P) + net.b_i,
         net.W_h.view(M, net.P, -1),
         net.b_h,
     )
-    return (
-        torch.einsum("tmbp,mpv->mbtv", H, net.W_o) + net.b_o.unsqueeze(1)
-    )
+    if torch.is_grad_enabled():
+        return GRUScan.apply(*args)
+    return scan_forward(*args, keep=False)[1:]  # evaluation
 
 
 def bits_per_symbol(net, x):
     """Mean log-loss in bits of each member on its own windows, over
-    the positions t >= k: shape (M,)."""
-    logits = gru_forward(net, x)[:, :, k - 1 : -1]
-    nll = F.cross_entropy(
-        logits.reshape(-1, V), x[:, :, k:].reshape(-1), reduction="none"
-    )
-    return nll.view(len(x), -1).mean(1) / math.log(2)
+    its scored positions t >= k: shape (M,)."""
+    # h_{t-1} predicts x_t, t = 1 .. T-1: logits (V, T - 1, M, B),
+    # the phase axis first (V is small)
+    logits = torch.einsum(
+        "tmbp,mpv->vtmb", gru_states(net, x)[:-1], net.W_o
+    ) + net.b_o.permute(2, 1, 0).unsqueeze(3)
+    target = x.permute(2, 0, 1)[1:].unsqueeze(0)
+    # -log softmax at the phase that came
+    nll = torch.logsumexp(logits, 0) - logits.gather(0, target)[0]
+    total = (nll * net.scored).sum((0, 2))
+    return total / (net.scored.sum((0, 2)) * x.shape[1] * math.log(2))
 
 
 # %% [markdown]
 # ## Training in two data regimes
 #
-# Every width is trained twice. **Online**: fresh windows at every step, so a model can learn
-# the program but never a sample; this family traces the tradeoff curve (C2-C4). **Small**: a
-# fixed set of {glue:text}`n_small_symbols:.0f` scored symbols, revisited all run, where wide models
-# can memorise (C5). Tiny GRUs often stop in poor local optima, so the narrow online models get
-# restarts; the one with the lowest loss on separate validation windows represents its width and
+# Every width is trained twice on each source. **Online**: fresh windows at every step, so a
+# model can learn the program but never a sample; this family traces the tradeoff curve
+# (C2-C4). **Small**: a fixed set of {glue:text}`n_small_windows:.0f` windows
+# ({glue:text}`n_small_k3:.0f` scored symbols of the order-3 source,
+# {glue:text}`n_small_k4:.0f` of the order-4 one), revisited all run, where wide models can
+# memorise (C5). Tiny GRUs often stop in poor local optima, so the narrow online models get
+# restarts; the one with the lowest loss on the validation windows represents its width and
 # seed. Adam, cosine schedule, summed loss: each member gets exactly its own gradient.
 
 
 # %%
+class Member(tuple):
+    """(source, regime, seed, width, restart) of one trained GRU."""
+
+    src = property(lambda m: m[0])
+    regime = property(lambda m: m[1])
+    seed = property(lambda m: m[2])
+    h = property(lambda m: m[3])
+    r = property(lambda m: m[4])
+
+
 # width -> padded width
 pad_of = {
     h: min(P for P in SIZES["pad_to"] if P >= h) for h in SIZES["widths"]
 }
 REGIMES = ("online", "small")
 members = [
-    (regime, seed, h, r)
+    Member((name, regime, seed, h, r))
+    for name in NAMES
     for regime in REGIMES
     for seed in ctx.seeds
     for h in SIZES["widths"]
@@ -548,23 +666,37 @@ members = [
     )
 ]
 groups = {
-    P: [i for i, m in enumerate(members) if pad_of[m[2]] == P]
+    P: [i for i, m in enumerate(members) if pad_of[m.h] == P]
     for P in SIZES["pad_to"]
 }
 # position of member i in its stack
 slot = {i: j for idx in groups.values() for j, i in enumerate(idx)}
+
+
+def init_seed(m):
+    # the order-3 members keep the earlier version's initialisations
+    return (
+        100_000 * m.seed + 10 * m.h + m.r
+        + 10_000_000 * NAMES.index(m.src)
+    )  # fmt: skip
+
+
 nets = {
     P: PaddedGRUs(
         P,
-        [members[i][2] for i in idx],
-        seeds=[
-            100_000 * members[i][1] + 10 * members[i][2] + members[i][3]
-            for i in idx
-        ],
+        [members[i].h for i in idx],
+        [SRC[members[i].src]["k"] for i in idx],
+        seeds=[init_seed(members[i]) for i in idx],
     ).to(ctx.device)
     for P, idx in groups.items()
 }
-glue(n_small_symbols=SIZES["n_small"] * (T - k))
+glue(
+    n_small_windows=SIZES["n_small"],
+    **{
+        f"n_small_{n}": SIZES["n_small"] * (T - SRC[n]["k"])
+        for n in NAMES
+    },
+)
 print(
     {P: len(idx) for P, idx in groups.items()},
     "members per padded width P;",
@@ -575,25 +707,31 @@ print(
 
 # %%
 def training_streams(steps, batch):
-    """Per (regime, seed): the windows of every step, fresh (online)
-    or drawn from a fixed small set."""
+    """Per (source, regime, seed): the windows of every step, fresh
+    (online) or drawn from a fixed small set."""
     streams = {}
-    for seed in ctx.seeds:
-        rng = np.random.default_rng([seed, 1])
-        streams["online", seed] = sample_windows(
-            steps * batch, rng
-        ).reshape(steps, batch, T)
-        streams["pool", seed] = sample_windows(
-            SIZES["n_small"], np.random.default_rng([seed, 2])
-        )
-        streams["small", seed] = streams["pool", seed][
-            rng.integers(0, SIZES["n_small"], (steps, batch))
-        ]
+    for name, src in SRC.items():
+        for seed in ctx.seeds:
+            rng = stream(name, seed, 1)
+            streams[name, "online", seed] = sample_windows(
+                src, steps * batch, rng
+            ).reshape(steps, batch, T)
+            streams[name, "pool", seed] = sample_windows(
+                src, SIZES["n_small"], stream(name, seed, 2)
+            )
+            streams[name, "small", seed] = streams[name, "pool", seed][
+                rng.integers(0, SIZES["n_small"], (steps, batch))
+            ]
     return streams
 
 
 streams = training_streams(SIZES["steps"], SIZES["batch"])
-stream_keys = [(regime, seed) for regime in REGIMES for seed in ctx.seeds]
+stream_keys = [
+    (name, regime, seed)
+    for name in NAMES
+    for regime in REGIMES
+    for seed in ctx.seeds
+]
 stream_data = torch.tensor(
     np.stack([streams[key] for key in stream_keys]),
     dtype=torch.uint8,
@@ -601,7 +739,8 @@ stream_data = torch.tensor(
 )
 stream_of = {
     P: torch.tensor(
-        [stream_keys.index(members[i][:2]) for i in idx], device=ctx.device
+        [stream_keys.index(members[i][:3]) for i in idx],
+        device=ctx.device,
     )
     for P, idx in groups.items()
 }
@@ -650,19 +789,23 @@ print(
 )
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.0), sharey=True)
+fig, axes = plt.subplots(2, 2, figsize=(8.4, 5.4), sharex=True)
 norm = LogNorm(min(SIZES["widths"]), max(SIZES["widths"]))
 smooth = np.ones(25) / 25
-for ax, regime in zip(axes, REGIMES, strict=True):
-    for h in SIZES["widths"]:
-        mine = [i for i, m in enumerate(members) if m[0] == regime and m[2] == h and m[3] == 0]
-        ax.plot(np.convolve(curves[:, mine].mean(1), smooth, "valid"), color=plt.cm.viridis(norm(h)), lw=1)
-    for j, H_j in enumerate(ladder[:-1]):
-        ax.axhline(H_j, color="grey", ls=":", lw=1, label="$H_j$: $j$ phases remembered" if j == 0 else None)
-    ax.axhline(H, color="k", ls="--", lw=1, label="entropy rate $H$")
-    ax.set(xlabel="training step", title=f"{regime} regime: training loss", yscale="log")
-axes[0].set_ylabel("bit/symbol")
-axes[0].legend()
+for row, name in zip(axes, NAMES, strict=True):
+    src = SRC[name]
+    for ax, regime in zip(row, REGIMES, strict=True):
+        for h in SIZES["widths"]:
+            mine = [i for i, m in enumerate(members) if m[:2] == (name, regime) and m.h == h and m.r == 0]
+            ax.plot(np.convolve(curves[:, mine].mean(1), smooth, "valid"), color=plt.cm.viridis(norm(h)), lw=1)
+        for j, H_j in enumerate(src["ladder"][:-1]):
+            ax.axhline(H_j, color="grey", ls=":", lw=1, label="$H_j$: $j$ phases remembered" if j == 0 else None)
+        ax.axhline(src["H"], color="k", ls="--", lw=1, label="entropy rate $H$")
+        ax.set(title=f"order {src['k']}, {regime}: training loss", yscale="log")
+    row[0].set_ylabel("bit/symbol")
+for ax in axes[1]:
+    ax.set_xlabel("training step")
+axes[0, 0].legend(fontsize=8)
 fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=axes, label="GRU width $h$")
 plt.show()
 
@@ -679,22 +822,28 @@ plt.show()
 #
 # and the codes are compressed with LZMA2 (raw stream). The cost is the shorter of the stream and
 # plain $b$-bit packing, plus one bit to say which and 32 bits per scale; the float model costs
-# its compressed float32 bytes. Every variant runs with its own weights on the same test windows;
-# a model's **compression boundary** is its cheapest variant within 1 % of the float model's loss.
+# its compressed float32 bytes. Every variant runs with its own weights on its source's
+# validation windows. A model's **compression boundary** is its cheapest variant within 1 % of
+# the float model's *validation* loss; its test loss is what we report.
 
 
 # %%
 @torch.no_grad()
 def held_out_bits(net, X):
-    """Mean log-loss (bits) of every member of net on the same windows
-    X (N, T): shape (M,)."""
+    """Mean log-loss (bits) of every member of net on its own windows
+    X[m] (M, N, T): shape (M,)."""
     total, chunk = np.zeros(len(net.widths)), SIZES["eval_chunk"]
-    for start in range(0, len(X), chunk):
-        x = torch.as_tensor(X[start : start + chunk], device=ctx.device)
-        total += bits_per_symbol(
-            net, x.expand(len(net.widths), -1, -1)
-        ).cpu().numpy() * len(x)
-    return total / len(X)
+    for start in range(0, X.shape[1], chunk):
+        x = torch.as_tensor(
+            X[:, start : start + chunk], device=ctx.device
+        )
+        total += bits_per_symbol(net, x).cpu().numpy() * x.shape[1]
+    return total / X.shape[1]
+
+
+def windows_of(idx, sets, key=lambda m: m.src):
+    """The windows of each member in idx, stacked: (M, N, T)."""
+    return np.stack([sets[key(members[i])] for i in idx])
 
 
 def variant(i, bits, prune, family):
@@ -702,7 +851,7 @@ def variant(i, bits, prune, family):
     pruned by magnitude, then quantised."""
     own = [
         w.detach().cpu()
-        for w in family[pad_of[members[i][2]]].member(slot[i])
+        for w in family[pad_of[members[i].h]].member(slot[i])
     ]
     pruned = [
         cost.prune_by_magnitude(w, prune) if j in (0, 2, 4) else w
@@ -718,61 +867,67 @@ def variant(i, bits, prune, family):
 test_loss, val_loss, train_loss = (
     np.full(len(members), np.nan) for _ in range(3)
 )
+pool_key = lambda m: (m.src, "pool", m.seed)  # noqa: E731
 for P, net in nets.items():
-    test_loss[groups[P]], val_loss[groups[P]] = (
-        held_out_bits(net, X_test),
-        held_out_bits(net, X_val),
+    idx = groups[P]
+    test_loss[idx] = held_out_bits(net, windows_of(idx, X_test))
+    val_loss[idx] = held_out_bits(net, windows_of(idx, X_val))
+    # every member on the small training set of its source and seed
+    # (the small-regime members' training loss, C5's control)
+    train_loss[idx] = held_out_bits(
+        net, windows_of(idx, streams, pool_key)
     )
-    # the small-regime members on their own training windows
-    for seed in ctx.seeds:
-        own = [
-            j
-            for j, i in enumerate(groups[P])
-            if members[i][:2] == ("small", seed)
-        ]
-        train_loss[[groups[P][j] for j in own]] = held_out_bits(
-            net, streams["pool", seed]
-        )[own]
-# (seed, width) -> the online restart with the lowest validation loss
+# (source, seed, width) -> the online restart with the lowest
+# validation loss
 chosen = {}
-for i, (regime, seed, h, _) in enumerate(members):
-    if regime == "online" and (
-        (seed, h) not in chosen or val_loss[i] < val_loss[chosen[seed, h]]
+for i, m in enumerate(members):
+    key = (m.src, m.seed, m.h)
+    if m.regime == "online" and (
+        key not in chosen or val_loss[i] < val_loss[chosen[key]]
     ):
-        chosen[seed, h] = i
+        chosen[key] = i
 
 # %%
 VARIANTS = [(None, 0.0)] + [(b, p) for p in PRUNE for b in BITS]
 
 
+def probe_losses(rows, X):
+    """Loss of each priced variant in rows on its source's windows
+    X[source], all variants of a padded width in one stack."""
+    out = np.full(len(rows), np.nan)
+    for P in SIZES["pad_to"]:
+        sel = [j for j, r in enumerate(rows) if pad_of[r["width"]] == P]
+        if not sel:
+            continue
+        idx = [rows[j]["member"] for j in sel]
+        probe = PaddedGRUs(
+            P,
+            [members[i].h for i in idx],
+            [SRC[members[i].src]["k"] for i in idx],
+        ).to(ctx.device)
+        for m, j in enumerate(sel):
+            probe.load_member(m, rows[j]["weights"])
+        out[sel] = held_out_bits(probe, windows_of(idx, X))
+    return out
+
+
 def price(family, chosen_members):
-    """Every variant of the chosen members of a family: cost (bits)
-    and test loss."""
-    rows = []
+    """Every variant of the chosen members of a family: weights, cost
+    (bits) and validation loss. The test loss is filled in later, for
+    the variants chosen on validation only."""
+    jobs = [(i, b, p) for i in chosen_members for b, p in VARIANTS]
     # LZMA runs outside the GIL
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
-        for P in family:
-            jobs = [
-                (i, b, p)
-                for i in chosen_members
-                if pad_of[members[i][2]] == P
-                for b, p in VARIANTS
-            ]
-            made = list(
-                workers.map(lambda job: variant(*job, family), jobs)
-            )
-            probe = PaddedGRUs(
-                P, [members[i][2] for i, _, _ in jobs]
-            ).to(ctx.device)
-            for m, (weights, _) in enumerate(made):
-                probe.load_member(m, weights)
-            for (i, b, p), (_, bits), loss in zip(
-                jobs, made, held_out_bits(probe, X_test), strict=True
-            ):
-                rows.append(dict(
-                    member=i, seed=members[i][1], width=members[i][2],
-                    bits=b, prune=p, cost=bits, loss=loss,
-                ))  # fmt: skip
+        made = list(workers.map(lambda job: variant(*job, family), jobs))
+    rows = []
+    for (i, b, p), (weights, bits) in zip(jobs, made, strict=True):
+        m = members[i]
+        rows.append(dict(
+            member=i, src=m.src, seed=m.seed, width=m.h, bits=b,
+            prune=p, cost=bits, weights=weights, loss=math.nan,
+        ))  # fmt: skip
+    for r, val in zip(rows, probe_losses(rows, X_val), strict=True):
+        r["val"] = val
     return rows
 
 
@@ -780,27 +935,26 @@ rows = price(nets, chosen.values())
 # the control: the first restart of every online member, untrained,
 # priced the same way
 chosen_untrained = {
-    (m[1], m[2]): i
+    (m.src, m.seed, m.h): i
     for i, m in enumerate(members)
-    if m[0] == "online" and m[3] == 0
+    if m.regime == "online" and m.r == 0
 }
 rows_untrained = price(untrained, chosen_untrained.values())
-C_all, L_all = (
-    np.array([r["cost"] for r in rows], float),
-    np.array([r["loss"] for r in rows]),
-)
 print(
-    f"{len(rows)} variants of {len(chosen)} trained models measured "
+    f"{len(rows)} variants of {len(chosen)} trained models priced "
     f"(and {len(rows_untrained)} untrained)"
 )
 
 # %% [markdown]
 # ## The cost-quality plane (C1, C2, C3)
 #
-# Each dot is one variant of one trained model; the lower envelope of the cloud is the empirical
-# tradeoff curve $L^*(C)$, the stars are the compression boundaries. C2 asks that the procedure
-# orders the family sensibly: boundaries below the raw float32 size, costlier as the width grows,
-# and never worse in loss than the previous width's.
+# Each dot is one variant of one trained model, at its validation loss. The lower envelope of
+# the cloud in cost and validation loss is the empirical tradeoff curve $L^*(C)$. Only the
+# variants chosen on validation are then scored on the test windows: the envelope points, the
+# compression boundaries (stars) and the best variant, the last point of the envelope. C2 asks
+# that the procedure orders the family sensibly: boundaries below the raw float32 size,
+# costlier as the width grows, and never worse in test loss than the previous width's. C3's
+# "best model" is the variant with the lowest validation loss, reported on the test windows.
 
 
 # %%
@@ -808,146 +962,188 @@ def n_params(h):
     return 3 * h * (V + h + 2) + V * (h + 1)
 
 
-def boundary(i, rows=rows):
-    """The cheapest variant of member i whose loss is within
-    EPS_BOUNDARY of its float loss."""
+def boundary(i, rows):
+    """The cheapest variant of member i whose validation loss is
+    within EPS_BOUNDARY of its float model's."""
     mine = [r for r in rows if r["member"] == i]
-    float_loss = next(r["loss"] for r in mine if r["bits"] is None)
+    float_val = next(r["val"] for r in mine if r["bits"] is None)
     return min(
-        (r for r in mine if r["loss"] <= (1 + EPS_BOUNDARY) * float_loss),
+        (r for r in mine if r["val"] <= (1 + EPS_BOUNDARY) * float_val),
         key=lambda r: r["cost"],
     )
 
 
-def boundary_curve(bounds):
-    """Seed means of the boundaries' cost and loss, per width."""
-    b_cost = np.array([
-        np.mean([bounds[s, h]["cost"] for s in ctx.seeds]) for h in widths
-    ])  # fmt: skip
-    b_loss = np.array([
-        np.mean([bounds[s, h]["loss"] for s in ctx.seeds]) for h in widths
-    ])  # fmt: skip
-    return b_cost, b_loss
-
-
 widths = SIZES["widths"]
-bounds = {key: boundary(i) for key, i in chosen.items()}
-b_cost, b_loss = boundary_curve(bounds)
-u_cost, u_loss = boundary_curve(
-    {
-        key: boundary(i, rows_untrained)
-        for key, i in chosen_untrained.items()
-    }
-)
-c2 = dict(
-    below_raw=float(np.mean([
-        b["cost"] < 32 * n_params(b["width"]) for b in bounds.values()
-    ])),
-    cost_increasing=float(np.all(np.diff(b_cost) > 0)),
-    max_loss_rise=float(np.max(np.diff(b_loss))),
-    max_loss_rise_untrained=float(np.max(np.diff(u_loss))),
-)
-report.measure("C2", c2)
-glue(
-    max_loss_rise_untrained=c2["max_loss_rise_untrained"],
-    untrained_loss=float(u_loss.mean()),
-)
-glue(
-    boundary_bits=float(
-        np.median([b["bits"] or 32 for b in bounds.values()])
+bounds = {key: boundary(i, rows) for key, i in chosen.items()}
+bounds_untrained = {
+    key: boundary(i, rows_untrained)
+    for key, i in chosen_untrained.items()
+}
+plane = {}
+for name in NAMES:
+    mine = [r for r in rows if r["src"] == name]
+    C_s, val_s = (
+        np.array([r[f] for r in mine], float) for f in ("cost", "val")
     )
-)
-print(
-    "boundary (seed mean):",
-    {
-        h: (round(c), round(float(y), 3))
-        for h, c, y in zip(widths, b_cost, b_loss, strict=True)
-    },
-)
-print(c2)
+    env = cost.lower_envelope(C_s, val_s)
+    mine_u = [r for r in rows_untrained if r["src"] == name]
+    plane[name] = dict(
+        rows=mine, C=C_s, val=val_s, env=env,
+        best=mine[env[-1]],  # lowest validation loss
+        best_u=min(mine_u, key=lambda r: r["val"]),
+    )  # fmt: skip
+# the test windows see only the variants chosen above
+selected = list({
+    id(r): r
+    for r in [*bounds.values(), *bounds_untrained.values()]
+    + [p["rows"][i] for p in plane.values() for i in p["env"]]
+    + [p["best_u"] for p in plane.values()]
+}.values())  # fmt: skip
+for r, test in zip(selected, probe_losses(selected, X_test), strict=True):
+    r["loss"] = test
+print(f"{len(selected)} chosen variants scored on the test windows")
+
 
 # %%
-env = cost.lower_envelope(C_all, L_all)
-best = float(L_all.min())
-best_untrained = min(r["loss"] for r in rows_untrained)
-c3 = dict(
-    best=best,
-    excess=best - oracle_test,
-    captured=(ladder[0] - best) / (ladder[0] - H),
-    excess_untrained=best_untrained - oracle_test,
-)
-report.measure("C3", c3)
-# all variants, all restarts, both regimes
-everything = np.concatenate([L_all, test_loss])
-c1 = dict(
-    H=H,
-    oracle_z=abs(oracle_test - H) / oracle_se,
-    min_excess=float(everything.min() - oracle_test),
-)
+def boundary_curve(bounds, name):
+    """Seed means of the boundaries' cost and test loss, per width."""
+    pick = lambda f: np.array([  # noqa: E731
+        np.mean([bounds[name, s, h][f] for s in ctx.seeds])
+        for h in widths
+    ])  # fmt: skip
+    return pick("cost"), pick("loss")
+
+
+c1, c2, c3 = {}, {}, {}
+for name, src in SRC.items():
+    p = plane[name]
+    b_cost, b_loss = boundary_curve(bounds, name)
+    _, u_loss = boundary_curve(bounds_untrained, name)
+    c2 |= {
+        f"below_raw_{name}": float(np.mean([
+            b["cost"] < 32 * n_params(b["width"])
+            for key, b in bounds.items() if key[0] == name
+        ])),
+        f"cost_increasing_{name}": float(np.all(np.diff(b_cost) > 0)),
+        f"max_loss_rise_{name}": float(np.max(np.diff(b_loss))),
+        f"max_loss_rise_untrained_{name}": float(np.max(np.diff(u_loss))),
+    }  # fmt: skip
+    # selected on validation, reported on test
+    best, best_u = p["best"]["loss"], p["best_u"]["loss"]
+    c3 |= {
+        f"excess_{name}": best - oracle_test[name],
+        f"captured_{name}": (src["ladder"][0] - best)
+        / (src["ladder"][0] - src["H"]),
+        f"excess_untrained_{name}": best_u - oracle_test[name],
+        f"best_{name}": best,
+    }
+    # every trained model and variant that met the test windows
+    # (a guard, no selection)
+    everything = [r["loss"] for r in selected if r["src"] == name] + [
+        test_loss[i] for i, m in enumerate(members) if m.src == name
+    ]
+    c1 |= {
+        f"H_{name}": src["H"],
+        f"oracle_z_{name}": abs(oracle_test[name] - src["H"])
+        / oracle_se[name],
+        f"min_excess_{name}": float(np.nanmin(everything))
+        - oracle_test[name],
+    }
+    glue(**{
+        f"boundary_bits_{name}": float(np.median([
+            b["bits"] or 32 for key, b in bounds.items() if key[0] == name
+        ])),
+        f"env_points_{name}": len(p["env"]),
+        f"env_pruned_{name}": sum(
+            p["rows"][i]["prune"] > 0 for i in p["env"]
+        ),
+    })  # fmt: skip
+    print(
+        f"{name} boundary (seed mean):",
+        {
+            h: (round(c), round(float(y), 3))
+            for h, c, y in zip(widths, b_cost, b_loss, strict=True)
+        },
+    )
 report.measure("C1", c1)
-glue(
-    best=best,
-    excess=c3["excess"],
-    env_points=len(env),
-    env_pruned=sum(rows[i]["prune"] > 0 for i in env),
-    excess_untrained=c3["excess_untrained"],
-)
-print(c1, c3, sep="\n")
+report.measure("C2", c2)
+report.measure("C3", c3)
+name_sources("C2"), name_sources("C3")
+glue(**c2, **c3)
+print(c1, c2, c3, sep="\n")
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(7.0, 4.2))
+fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.0), sharey=True)
 marker = {0.0: "o", 0.5: "^"}
-for p in PRUNE:
-    sel = np.array([r["prune"] == p for r in rows])
-    ax.scatter(C_all[sel], L_all[sel], c=[r["width"] for r in np.array(rows)[sel]], cmap="viridis", norm=norm,
-               marker=marker[p], s=14, alpha=0.7, label=f"pruned {p:.0%}")  # fmt: skip
-ax.step(C_all[env], L_all[env], where="post", color="k", lw=1.2, label="lower envelope $L^*(C)$")
-ax.scatter(*zip(*[(b["cost"], b["loss"]) for b in bounds.values()], strict=True), marker="*", s=70, color="k",
-           label="compression boundaries")  # fmt: skip
-ax.axhline(H, color=plots.COLORBLIND[3], ls="--", label="entropy rate $H$ (floor)")
-ax.axhline(math.log2(V), color="grey", ls=":", label="uniform guess (free)")
-ax.set(xscale="log", yscale="log", xlabel="cost $C$: description length of the parameters (bits)",
-       ylabel="held-out loss $L$ (bit/symbol)", title="The cost-quality plane of the GRU family")  # fmt: skip
-fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax, label="GRU width $h$")
-ax.legend(fontsize=8, loc="upper right")
+for ax, name in zip(axes, NAMES, strict=True):
+    p, src = plane[name], SRC[name]
+    for q in PRUNE:
+        sel = np.array([r["prune"] == q for r in p["rows"]])
+        ax.scatter(p["C"][sel], p["val"][sel], c=[r["width"] for r in np.array(p["rows"])[sel]], cmap="viridis",
+                   norm=norm, marker=marker[q], s=12, alpha=0.5, label=f"pruned {q:.0%} (validation loss)")  # fmt: skip
+    env = p["env"]
+    ax.step(p["C"][env], p["val"][env], where="post", color="grey", lw=1, label="envelope on validation")
+    ax.plot(p["C"][env], [p["rows"][i]["loss"] for i in env], "o-", color="k", ms=3, lw=1.2,
+            label="envelope points, test loss")  # fmt: skip
+    stars = [(b["cost"], b["loss"]) for key, b in bounds.items() if key[0] == name]
+    ax.scatter(*zip(*stars, strict=True), marker="*", s=70, color="k", label="boundaries, test loss")
+    ax.axhline(src["H"], color=plots.COLORBLIND[3], ls="--", label="entropy rate $H$ (floor)")
+    ax.axhline(math.log2(V), color="grey", ls=":", label="uniform guess (free)")
+    ax.set(xscale="log", yscale="log", xlabel="cost $C$: description length (bits)", title=f"order-{src['k']} source")
+axes[0].set_ylabel("loss (bit/symbol)")
+axes[0].legend(fontsize=7, loc="upper right")
+fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=axes, label="GRU width $h$")
 plt.show()
 
 # %% [markdown]
 # The paper's figure is not available to us; this one mirrors the summary's description (cost
-# against quality, log-log, lower envelope). The floor holds and is nearly reached: the best
-# loss is {glue:text}`best:.3f` bit/symbol, {glue:text}`excess:.3f` above the oracle's
-# {glue:text}`oracle_test:.3f` on the same windows. The boundaries sit at a median of
-# {glue:text}`boundary_bits:.0f` bits per weight, and {glue:text}`env_pruned:.0f` of the
-# {glue:text}`env_points:.0f` envelope points are pruned variants.
+# against quality, log-log, lower envelope), once per source. The floor holds on both. On the
+# order-3 source the best variant (chosen on validation) is {glue:text}`excess_k3:.3f`
+# bit/symbol above the oracle's {glue:text}`oracle_test_k3:.3f` on the test windows and closes
+# {glue:text}`captured_k3:.0%` of the gap from $H_0$ to $H$; on the order-4 source it is
+# {glue:text}`excess_k4:.3f` above the oracle's {glue:text}`oracle_test_k4:.3f` and closes
+# {glue:text}`captured_k4:.0%`. The boundaries sit at a median of
+# {glue:text}`boundary_bits_k3:.0f` and {glue:text}`boundary_bits_k4:.0f` bits per weight, and
+# {glue:text}`env_pruned_k3:.0f` of {glue:text}`env_points_k3:.0f` and
+# {glue:text}`env_pruned_k4:.0f` of {glue:text}`env_points_k4:.0f` envelope points are pruned
+# variants.
 #
-# The controls are the same GRUs before training, priced by the same procedure. Their best
-# variant is {glue:text}`excess_untrained:.2f` bit/symbol above the oracle (C3 fails for them,
-# as it must), and their boundary loss, {glue:text}`untrained_loss:.2f` bit/symbol on average,
-# rises by up to {glue:text}`max_loss_rise_untrained:.3f` from one width to the next: C2's
-# monotonicity check fails for untrained models. C2's other two checks (boundaries below the raw size, costs rising with width) would
-# pass for untrained models too: they describe the pricing, and only the loss check carries
-# evidence about learning.
+# The order-4 program is the harder task: its ladder reaches $H$ only for a predictor that keeps
+# four phases apart, here in a GRU of at most 32 units trained for 600 steps. Under the
+# declared combination rule a claim must hold on both sources, so a shortfall on the order-4
+# source decides C3 even where the order-3 source passes.
+#
+# The controls are the same GRUs before training, priced and selected by the same procedure.
+# Their best variant is {glue:text}`excess_untrained_k3:.2f` and
+# {glue:text}`excess_untrained_k4:.2f` bit/symbol above the oracle (C3 fails for them, as it
+# must), and their boundary loss rises by up to {glue:text}`max_loss_rise_untrained_k3:.3f`
+# and {glue:text}`max_loss_rise_untrained_k4:.3f` from one width to the next: C2's monotonicity
+# check fails for untrained models. C2's other two checks (boundaries below the raw size, costs
+# rising with width) would pass for untrained models too: they describe the pricing, and only
+# the loss check carries evidence about learning.
 #
 # ## Regimes of the tradeoff curve (C4)
 #
 # The research notes fix the test before any run: fit the envelope's *excess* loss over the
 # floor, $y = \log_2(L - H)$, against $u = \log_2 C$ with a continuous three-piece linear function,
 # breakpoints $u_i < u_j$ at envelope points and at least three points per piece, by least
-# squares over all admissible $(i, j)$ (envelope points worse than the free uniform guess are
-# left out):
+# squares over all admissible $(i, j)$:
 #
 # $$
 # \log_2 (L - H) \approx a + s_1 u + (s_2 - s_1)(u - u_i)_+ + (s_3 - s_2)(u - u_j)_+ .
 # $$
 #
-# Three regimes: a falling middle ($s_2 < 0$) at least twice as steep as both $s_1$ and $s_3$.
-# Subtracting the floor matters: a curve that merely approaches $H$ flattens in $\log L$ near
-# its end whatever the models do, while in $\log(L - H)$ a flat end means the models stopped
-# closing the gap. "Partly" is declared for the cheap end alone (a falling middle, a flatter
-# start): the flat expensive end is the generic half. The earlier fit of $\log_2 L$ is shown as
-# context. The control asks whether the fit invents regimes: the same fit on one straight line
-# through the first and last envelope points plus the fit's own residuals in shuffled order, a
-# one-regime curve with the same scatter.
+# The envelope points are chosen on the validation windows and fitted at their test loss
+# (points worse than the free uniform guess on validation are left out, and so would be any
+# whose test loss is not above $H$). Three regimes: a falling middle ($s_2 < 0$) at least
+# twice as steep as both $s_1$ and $s_3$. Subtracting the floor matters: a curve that merely
+# approaches $H$ flattens in $\log L$ near its end whatever the models do, while in
+# $\log(L - H)$ a flat end means the models stopped closing the gap. "Partly" is declared for
+# the cheap end alone (a falling middle, a flatter start, on both sources): the flat expensive
+# end is the generic half. The fit of $\log_2 L$ is shown as context. The control asks whether
+# the fit invents regimes: the same fit on one straight line through the first and last
+# envelope points plus the fit's own residuals in shuffled order, a one-regime curve with the
+# same scatter.
 
 
 # %%
@@ -973,173 +1169,184 @@ def flatter(s2, s):
     return abs(s2) / abs(s) if s != 0 else math.inf
 
 
-useful = env[L_all[env] < math.log2(V)]
-u, y = np.log2(C_all[useful]), np.log2(L_all[useful] - H)
-if len(useful) >= 9:
+c4, fits = {}, {}
+for name, src in SRC.items():
+    p = plane[name]
+    env = p["env"]
+    test = np.array([p["rows"][i]["loss"] for i in env])
+    keep = (p["val"][env] < math.log2(V)) & (test > src["H"])
+    fits[name] = fit = dict(C=p["C"][env][keep], L=test[keep])
+    if keep.sum() < 9:
+        continue
+    u, y = np.log2(fit["C"]), np.log2(fit["L"] - src["H"])
     bi, bj, (s1, s2, s3), fitted = three_segment_fit(u, y)
     # the control: one regime, same scatter
     line = y[0] + (y[-1] - y[0]) * (u - u[0]) / (u[-1] - u[0])
-    y_line = line + (
-        np.random.default_rng([ctx.seeds[0], 9]).permutation(y - fitted)
-    )
+    y_line = line + np.random.default_rng(
+        [ctx.seeds[0], 9, SRC[name]["k"]]
+    ).permutation(y - fitted)
     _, _, (n1, n2, n3), _ = three_segment_fit(u, y_line)
-    # the earlier fit, log2 L
-    _, _, (l1, l2, l3), _ = three_segment_fit(u, np.log2(L_all[useful]))
-    c4 = dict(
+    # context: the fit of log2 L
+    _, _, (l1, l2, l3), _ = three_segment_fit(u, np.log2(fit["L"]))
+    fit |= dict(u=u, y=y, bi=bi, bj=bj, fitted=fitted, line=y_line,
+                slopes=(s1, s2, s3))  # fmt: skip
+    c4 |= {f"{key}_{name}": v for key, v in dict(
         s2=s2, ratio_1=flatter(s2, s1), ratio_3=flatter(s2, s3),
         ratio_1_line=flatter(n2, n1), ratio_3_line=flatter(n2, n3),
-        s1=s1, s3=s3, n_points=len(useful),
+        s1=s1, s3=s3, n_points=int(keep.sum()),
         logL_ratio_1=flatter(l2, l1), logL_ratio_3=flatter(l2, l3),
-    )  # fmt: skip
-    report.measure("C4", c4)
-    glue(s1=s1, s2=s2, s3=s3, **{
-        key: c4[key]
-        for key in ("ratio_1", "ratio_3", "ratio_1_line", "ratio_3_line",
-                    "logL_ratio_1", "logL_ratio_3")
-    })  # fmt: skip
-    print({key: round(v, 3) for key, v in c4.items()})
-else:
+    ).items()}  # fmt: skip
+short = [n for n in NAMES if f"s2_{n}" not in c4]
+if short:
     report.untestable(
         "C4",
-        f"only {len(useful)} envelope points; the 3-piece fit needs 9",
+        "the 3-piece fit needs 9 envelope points; "
+        + ", ".join(f"{n}: {len(fits[n]['C'])}" for n in short),
     )
+else:
+    report.measure("C4", c4)
+    name_sources("C4")
+    glue(**c4)
+print({key: round(v, 3) for key, v in c4.items()})
 
 # %% tags=["hide-input"]
-assert len(useful) >= 9, "C4 is not testable here: nothing to draw"
-fig, (ax, bx) = plt.subplots(1, 2, figsize=(8.6, 3.4), width_ratios=[2.2, 1])
-ax.plot(C_all[useful], L_all[useful] - H, "o", ms=4, color="grey", label="envelope points")
-for a, b, s, col in ((0, bi, s1, 0), (bi, bj, s2, 1), (bj, len(u) - 1, s3, 2)):
-    ax.plot(2 ** u[a : b + 1], 2 ** fitted[a : b + 1], color=plots.COLORBLIND[col], lw=2.5, label=f"slope {s:.2f}")  # fmt: skip
-ax.plot(2**u, 2**y_line, ":", color="k", lw=1, label="control: one line + residuals")
-ax.set(xscale="log", yscale="log", xlabel="cost $C$ (bits)", ylabel="excess loss $L - H$ (bit/symbol)",
-       title="Three-piece fit of the envelope's excess loss")  # fmt: skip
-ax.legend(fontsize=8)
-bx.bar(["low cost", "middle", "high cost"], [s1, s2, s3], color=plots.COLORBLIND[:3])
-bx.set(ylabel="slope $d \\log_2 (L - H) / d \\log_2 C$", title="Slope per regime")
+assert not short, "C4 is not testable here: nothing to draw"
+fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.6), sharey=True)
+for ax, name in zip(axes, NAMES, strict=True):
+    f, src = fits[name], SRC[name]
+    ax.plot(f["C"], f["L"] - src["H"], "o", ms=4, color="grey", label="envelope points (test loss)")
+    for a, b, s, col in ((0, f["bi"], f["slopes"][0], 0), (f["bi"], f["bj"], f["slopes"][1], 1),
+                         (f["bj"], len(f["u"]) - 1, f["slopes"][2], 2)):  # fmt: skip
+        ax.plot(2 ** f["u"][a : b + 1], 2 ** f["fitted"][a : b + 1], color=plots.COLORBLIND[col], lw=2.5,
+                label=f"slope {s:.2f}")  # fmt: skip
+    ax.plot(2 ** f["u"], 2 ** f["line"], ":", color="k", lw=1, label="control: one line + residuals")
+    ax.set(xscale="log", yscale="log", xlabel="cost $C$ (bits)", title=f"order-{src['k']} source: 3-piece fit")
+    ax.legend(fontsize=7)
+axes[0].set_ylabel("excess test loss $L - H$ (bit/symbol)")
 plt.show()
 
 # %% [markdown]
-# On the excess loss, as the notes specify, the expensive end is flat (slope
-# {glue:text}`s3:.2f`, {glue:text}`ratio_3:.1f` times flatter than the middle's
-# {glue:text}`s2:.2f`), but the cheap end is not: its slope {glue:text}`s1:.2f` makes the middle
-# only {glue:text}`ratio_1:.2f` times steeper, short of 2. The control tells how little such a
-# ratio means: one straight line with the fit's own residuals, shuffled, gives
-# {glue:text}`ratio_1_line:.2f` and {glue:text}`ratio_3_line:.2f`, so a cheap-end ratio near
-# 1.5 is what a one-regime curve with this scatter produces. The claim's first regime, large
-# cost for little gain, is absent: even a width-1 GRU at 2 or 3 bits already captures part of
-# the program. The flat expensive end is the generic half, and the partial rule names the
-# cheap end, so with the default seeds the verdict is "not reproduced".
+# The verdict is C4's row of the table at the end (each source's slopes and ratios are there
+# too). On the order-3 source the fit gives slopes {glue:text}`s1_k3:.2f`,
+# {glue:text}`s2_k3:.2f`, {glue:text}`s3_k3:.2f`: the middle is {glue:text}`ratio_1_k3:.2f`
+# times steeper than the cheap end and {glue:text}`ratio_3_k3:.1f` times steeper than the
+# expensive end. On the order-4 source: {glue:text}`s1_k4:.2f`, {glue:text}`s2_k4:.2f`,
+# {glue:text}`s3_k4:.2f`, ratios {glue:text}`ratio_1_k4:.2f` and {glue:text}`ratio_3_k4:.1f`.
+# The one-line controls give {glue:text}`ratio_1_line_k3:.2f` and
+# {glue:text}`ratio_3_line_k3:.2f` (order 3), {glue:text}`ratio_1_line_k4:.2f` and
+# {glue:text}`ratio_3_line_k4:.2f` (order 4): that is how large a ratio a one-regime curve with
+# the same scatter produces, and a passing control makes the claim inconclusive.
 #
-# The fit is fragile. Its breakpoints move with the seeds, and the ratios with them: with the
-# seeds {2, 3} both outer pieces come out more than twice flatter than the middle, but so does
-# the expensive end of the one-line control, and the verdict reads "inconclusive"; with
-# {4, 5} the cheap end is steeper than the middle (the values are in the tolerances table at
-# the end). Three envelope pieces fitted to some twenty points cannot carry this claim at
-# `ci` scale; the verdict changes with the seeds, and we report the default seeds' one.
-#
-# The chapter's earlier fit of $\log_2 L$ (not the notes' rule; context in the table) found the
-# cheap end *steeper* than the middle (ratio {glue:text}`logL_ratio_1:.2f`) and an expensive end
-# {glue:text}`logL_ratio_3:.0f` times flatter, and the old rule, which accepted either outer
-# piece for "partly", gave "partly". On $\log L$ much of that flat end is the approach to the
-# floor $H$, which any curve that nears $H$ shows.
+# The fit is fragile. Its breakpoints move with the seeds, and the ratios with them (the
+# values for two other seed sets are in the tolerances table at the end). With the default
+# seeds the order-3 cheap end is not twice flatter than the middle and the verdict is "not
+# reproduced". With the seeds {2, 3} both sources pass every evidence check, but so does the
+# order-4 one-line control's expensive end; with {4, 5} the order-4 control's cheap end passes.
+# Both read "inconclusive": a straight line with the same scatter produces ratios as large as
+# the envelope's. Three envelope pieces fitted to some twenty points cannot carry this claim at
+# `ci` scale; we report the default seeds' verdict and say where it changes. The fit of $\log_2 L$ (context, never judged) gives
+# cheap-end ratios of {glue:text}`logL_ratio_1_k3:.2f` and {glue:text}`logL_ratio_1_k4:.2f`
+# and expensive-end ratios of {glue:text}`logL_ratio_3_k3:.0f` and
+# {glue:text}`logL_ratio_3_k4:.0f`: on $\log L$ much of a flat end is the approach to the floor
+# $H$, which any curve that nears $H$ shows.
 #
 # ## Memorisation beyond the knee (C5)
 #
-# In the small-data regime the widths see only {glue:text}`n_small_symbols:.0f` scored symbols. A
-# model fits a finite sample better than the entropy rate only by storing its random branch
-# outcomes and interrupts, "nuance variability", which do not transfer to new windows. The knee
-# is the narrowest width whose training loss falls below $H$.
+# In the small-data regime the widths see only a few thousand scored symbols. A model fits a
+# finite sample better than the entropy rate only by storing its random branch outcomes and
+# interrupts, "nuance variability", which do not transfer to new windows. The knee is the
+# narrowest width whose training loss (seed mean) falls below $H$.
 
 
 # %%
-def seed_mean(values, regime, h):
-    """Mean over seeds of the first restart of (regime, width h)."""
-    return float(np.mean([
-        values[i] for i, m in enumerate(members)
-        if (m[0], m[2], m[3]) == (regime, h, 0)
-    ]))  # fmt: skip
+def by_seed(values, name, regime):
+    """(seeds, widths) array of the first restarts (online: the
+    restart chosen on validation)."""
+    out = np.empty((len(ctx.seeds), len(widths)))
+    for a, s in enumerate(ctx.seeds):
+        for b, h in enumerate(widths):
+            out[a, b] = values[
+                chosen[name, s, h] if regime == "online"
+                else members.index((name, regime, s, h, 0))
+            ]  # fmt: skip
+    return out
 
 
-tr = np.array([seed_mean(train_loss, "small", h) for h in widths])
-te = np.array([seed_mean(test_loss, "small", h) for h in widths])
-te_online = np.array(
-    [np.mean([test_loss[chosen[s, h]] for s in ctx.seeds]) for h in widths]
-)
-# first width with train loss below H
-knee = int(np.flatnonzero(tr < H)[0]) if (tr < H).any() else None
-widest = {
-    regime: [
-        next(i for i, m in enumerate(members)
-             if m == (regime, s, widths[-1], 0))
-        for s in ctx.seeds
-    ]
-    for regime in REGIMES
-}  # fmt: skip
-# the control: the widest online GRU on the small set it never saw
-pool_loss = {
-    i: held_out_bits(
-        nets[pad_of[widths[-1]]], streams["pool", members[i][1]]
-    )[slot[i]]
-    for i in widest["online"]
-}
-c5 = dict(
-    train_minus_H=[train_loss[i] - H for i in widest["small"]],
-    test_gain_beyond_knee=(
-        float(te[knee] - te[-1]) if knee is not None else math.nan
-    ),
-    train_minus_H_online=[pool_loss[i] - H for i in widest["online"]],
-    knee_width=widths[knee] if knee is not None else None,
-    test_widest=float(te[-1]),
-)
+c5, curves5 = {}, {}
+for name, src in SRC.items():
+    tr = by_seed(train_loss, name, "small")
+    te = by_seed(test_loss, name, "small")
+    te_online = by_seed(test_loss, name, "online")
+    # the control: the widest online GRUs on the small sets they never
+    # saw (the restart chosen on validation)
+    tr_online = by_seed(train_loss, name, "online")
+    below = tr.mean(0) < src["H"]
+    # first width with train loss below H
+    knee = int(np.flatnonzero(below)[0]) if below.any() else None
+    te_mean = te.mean(0)
+    c5 |= {f"{key}_{name}": v for key, v in dict(
+        train_minus_H=(tr[:, -1] - src["H"]).tolist(),
+        test_gain_beyond_knee=(
+            float(te_mean[knee] - te_mean[-1]) if knee is not None
+            else math.nan
+        ),
+        train_minus_H_online=(tr_online[:, -1] - src["H"]).tolist(),
+        knee_width=widths[knee] if knee is not None else None,
+        test_widest=float(te_mean[-1]),
+    ).items()}  # fmt: skip
+    curves5[name] = dict(tr=tr, te=te, te_online=te_online, knee=knee)
+    glue(**{
+        f"knee_width_{name}": c5[f"knee_width_{name}"] or 0,
+        f"train_widest_{name}": float(tr[:, -1].mean()),
+        f"test_widest_{name}": c5[f"test_widest_{name}"],
+        f"online_on_pool_{name}": float(tr_online[:, -1].mean()),
+    })  # fmt: skip
 report.measure("C5", c5)
-glue(
-    knee_width=c5["knee_width"] or 0,
-    train_widest=float(tr[-1]),
-    test_widest=c5["test_widest"],
-    online_on_pool=float(
-        np.mean([pool_loss[i] for i in widest["online"]])
-    ),
-)
-print(
-    {
-        key: (
-            np.round(v, 3).tolist() if isinstance(v, list | float) else v
-        )
-        for key, v in c5.items()
-    }
-)
+name_sources("C5")
+print({
+    key: np.round(v, 3).tolist() if isinstance(v, list | float) else v
+    for key, v in c5.items()
+})  # fmt: skip
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6.0, 3.4))
-ax.plot(widths, tr, "o-", color=plots.COLORBLIND[1], label="small set: train loss")
-ax.plot(widths, te, "s-", color=plots.COLORBLIND[3], label="small set: test loss")
-ax.plot(widths, te_online, "d-", color=plots.COLORBLIND[0], label="online: test loss")
-ax.axhline(H, color="k", ls="--", lw=1, label="entropy rate $H$")
-if knee is not None:
-    ax.axvline(widths[knee], color="grey", ls=":", label="knee: train loss < $H$")
-ax.set(xscale="log", yscale="log", xlabel="GRU width $h$", ylabel="loss (bit/symbol)", xticks=widths, xticklabels=widths,
-       title="Past the knee, width buys memory, not prediction")  # fmt: skip
-ax.legend(fontsize=8)
+fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.6), sharey=True)
+for ax, name in zip(axes, NAMES, strict=True):
+    c, src = curves5[name], SRC[name]
+    plots.seed_band(ax, widths, c["tr"], label="small set: train loss", color=plots.COLORBLIND[1], marker="o")
+    plots.seed_band(ax, widths, c["te"], label="small set: test loss", color=plots.COLORBLIND[3], marker="s")
+    plots.seed_band(ax, widths, c["te_online"], label="online: test loss", color=plots.COLORBLIND[0], marker="d")
+    ax.axhline(src["H"], color="k", ls="--", lw=1, label="entropy rate $H$")
+    if c["knee"] is not None:
+        ax.axvline(widths[c["knee"]], color="grey", ls=":", label="knee: train loss < $H$")
+    ax.set(xscale="log", yscale="log", xlabel="GRU width $h$", xticks=widths, xticklabels=widths,
+           title=f"order-{src['k']} source: memory past the knee")  # fmt: skip
+    ax.legend(fontsize=7)
+axes[0].set_ylabel("loss (bit/symbol; band: range over seeds)")
 plt.show()
 
 # %% [markdown]
-# With a small training set the widest GRUs' training loss ({glue:text}`train_widest:.3f`) is far
-# below the entropy rate, which no predictor can do on fresh data, while their test loss
-# ({glue:text}`test_widest:.3f`) is worse than at the knee (width {glue:text}`knee_width:.0f`).
-# Trained online, the same widths keep improving toward $H$: the extra parameters store the
-# sample, not the program. The control is the widest *online* GRU scored on the same small
-# sets, which it never saw: {glue:text}`online_on_pool:.3f` bit/symbol on average, against
-# $H =$ {glue:text}`H:.3f`. It fails the rule, but narrowly: a model that has learned the
-# program without storing the sample scores $H$ plus sampling noise on
-# {glue:text}`n_small_symbols:.0f` symbols, and the pre-registered rule "below $H$" leaves no
-# room for that noise (the control is marked fragile; one seed lands just below $H$). What
-# carries the claim is the size of the memorising models' margin, far beyond that noise.
+# With a small training set the widest GRUs' training loss is far below the entropy rate
+# ({glue:text}`train_widest_k3:.3f` against $H =$ {glue:text}`H_k3:.3f` on the order-3 source,
+# {glue:text}`train_widest_k4:.3f` against {glue:text}`H_k4:.3f` on the order-4 one), which no
+# predictor can do on fresh data, while their test loss ({glue:text}`test_widest_k3:.3f` and
+# {glue:text}`test_widest_k4:.3f`) is no better than at the knee (widths
+# {glue:text}`knee_width_k3:.0f` and {glue:text}`knee_width_k4:.0f`). Trained online, the same
+# widths keep improving toward $H$: the extra parameters store the sample, not the program.
+# The control is the widest *online* GRU scored on the same small sets, which it never saw:
+# {glue:text}`online_on_pool_k3:.3f` and {glue:text}`online_on_pool_k4:.3f` bit/symbol on
+# average. A model that has learned the program without storing the sample scores about its
+# test loss plus sampling noise there, and the pre-registered rule "below $H$" leaves no room
+# for that noise (on the order-3 source one seed's control lands just below $H$); what carries
+# the claim is the size of the memorising models' margin. On the order-4 source the knee comes
+# late, one width before the widest, so the "no test gain beyond it" check rests on a single
+# step: with the seeds {4, 5} the widest model still gains there and the verdict turns to "not
+# reproduced" (tolerances table at the end).
 #
 # ## Exact checks
 #
-# Independent of profile, seed and device: the source is a distribution, $\pi$ is stationary, the
-# padding is still exactly zero after training, the hand-written backward pass agrees with finite
-# differences, and the envelope is monotone.
+# Independent of profile, seed and device: the sources are distributions, $\pi$ is stationary,
+# the padding is still exactly zero after training, the hand-written backward pass agrees with
+# finite differences, and each envelope is monotone in validation loss.
 
 
 # %% tags=["nbval-check-output"]
@@ -1166,15 +1373,18 @@ args = (
     ),
 )
 print(
-    "next-phase table rows sum to 1:", bool(np.allclose(table.sum(1), 1.0))
+    "next-phase tables' rows sum to 1:",
+    all(np.allclose(s["table"].sum(1), 1.0) for s in SRC.values()),
 )
 print(
     "pi is stationary:",
-    bool(
+    all(
         np.abs(
-            (pi[:, None] * table).reshape(V, -1, V).sum(0).ravel() - pi
+            (s["pi"][:, None] * s["table"]).reshape(V, -1, V).sum(0)
+            .ravel() - s["pi"]
         ).max()
         < 1e-12
+        for s in SRC.values()
     ),
 )
 print(
@@ -1186,9 +1396,11 @@ print(
     torch.autograd.gradcheck(GRUScan.apply, args),
 )
 print(
-    "envelope: cost rises, loss falls:",
-    bool(
-        np.all(np.diff(C_all[env]) > 0) and np.all(np.diff(L_all[env]) < 0)
+    "envelopes: cost rises, validation loss falls:",
+    all(
+        np.all(np.diff(p["C"][p["env"]]) > 0)
+        and np.all(np.diff(p["val"][p["env"]]) < 0)
+        for p in plane.values()
     ),
 )
 
@@ -1207,13 +1419,12 @@ print(report.write().name)
 # (`python -m rnnbook.runner variation a02 --seeds 2,3 --seeds 4,5`). The table gives, per
 # check, the change between the two thread paths, the largest change between seed sets, and the
 # verdicts seen. Each `tol` is at least three times the thread-path change and at least the
-# seed-set change, rounded up to a 1-2-5 step; the cell fails if a `tol` is below the
-# thread-path change. All verdicts but C4's are the same in every run. C4 is a knife edge: "not
-# reproduced" with the default seeds and with {4, 5}, "inconclusive" with {2, 3} (both outer
-# ratios pass there, and so does the one-line control's expensive end). Its ratios move with the
-# fit's breakpoints, and their tolerances are as large as the values themselves. C5's control,
-# the online GRU on the small set, stays above $H$ (seed mean) in every run. One and two threads
-# give bit-identical numbers for every check.
+# seed-set change (and never below the earlier version's value), rounded up to a 1-2-5 step;
+# the cell fails if a `tol` is below the thread-path change. One and two threads give
+# bit-identical numbers for every check. The verdicts of C1, C2 and C3 are the same in every
+# run; C4 is "not reproduced" with the default seeds and "inconclusive" with both other seed
+# sets (a one-line control passes); C5 is "not reproduced" with {4, 5}, where the order-4
+# source's widest model still gains on test past a late knee.
 
 # %%
 report.tolerances("../../data/a02_variation.json")
@@ -1222,34 +1433,29 @@ report.tolerances("../../data/a02_variation.json")
 # ## Differences from the paper
 #
 # - **Reconstructed, not replicated.** The paper's text, figures and code were not available:
-#   the procedure (quantise, prune, compress; envelope; boundary within 1 % loss), the source, the
-#   model family and every threshold are our reconstruction from the abstract and a third-party
-#   summary, and no number of the paper is compared here.
-# - **Data.** Synthetic order-3 "program" phases (branches, rare interrupts) instead of traces
-#   of real executions: its entropy rate is known exactly, and no traces are available offline.
+#   the procedure (quantise, prune, compress; envelope; boundary within 1 % loss), the sources,
+#   the model family and every threshold are our reconstruction from the abstract and a
+#   third-party summary, and no number of the paper is compared here (it gives none that we
+#   could read).
+# - **Data.** Two synthetic "program" sources, order 3 and order 4 over the same phases
+#   (branches, rare interrupts), instead of traces of real executions: their entropy rates are
+#   known exactly, and no traces are available offline. Two sources are the least that "different
+#   tasks" asks for; both must pass for a verdict.
 # - **Scale (ci miniature).** 6 phases, GRUs of width 1 to 32, 600 steps of 32 windows of 12
 #   phases, 2 seeds. The full profile (16 phases, widths up to 1024, windows of 24, 3000 steps
 #   of 256 windows, 3 seeds) is sized for one GPU; the committed notebook is the ci run.
 # - **Family.** GRUs only (no LSTM), magnitude pruning without retraining, symmetric uniform
 #   quantisation with one float32 scale per tensor, LZMA2 as the coder. A stronger coder or
 #   quantisation-aware training would move the whole curve to the left.
-# - **Rules restored to the notes.** C4 fits $\log_2(L - H)$ as the research notes specify, not
-#   $\log_2 L$ as an earlier version did without saying so (that fit is reported as context). The
-#   notes' rule has no "partly"; we declare one, for a falling middle with a flatter cheap end,
-#   the regime that distinguishes the claim (the earlier rule accepted either end).
-# - **What does not reproduce.** At this scale the curve has two regimes, a steep descent and
-#   a flat expensive end, not three: there is no cheap stretch of large cost for little gain,
-#   because the smallest GRUs already capture part of the program's structure. Real program-phase
-#   data, whose cheapest useful models may have to learn much more before they predict anything
-#   (many phases, long-range structure), could show the first regime; our source cannot tell.
+# - **Rules.** C4 fits $\log_2(L - H)$ as the research notes specify; the $\log_2 L$ fit is
+#   context. The notes' rule has no "partly"; we declare one, for a falling middle with a flatter
+#   cheap end, the regime that distinguishes the claim.
+# - **Selection.** Every choice (restart, compression boundary, envelope, best model) is made
+#   on validation windows and reported on separate test windows. An earlier version chose C3's
+#   best model and the boundaries on the test windows themselves, a small optimistic bias.
 # - **Restarts.** The narrow GRUs (width up to 8) are trained from 3 initialisations each and the
 #   best on validation windows is kept. An earlier version without restarts had a noisier cheap
-#   end: depending on the seeds it came out up to 2.2 times flatter than the middle (on the
-#   earlier $\log_2 L$ fit), and the C4 verdict changed with the seeds; the restarts make those
-#   points reliable.
-# - **Selection on test windows.** C3's "best model" is the best of all variants on the test
-#   windows themselves, a small optimistic bias; selecting on validation windows is left to the
-#   issue that adds new experiments to this chapter.
+#   end, and the C4 verdict changed with the seeds.
 
 # %% [markdown]
 # ## References
