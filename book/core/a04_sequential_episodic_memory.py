@@ -366,8 +366,8 @@ def rk4(rhs, X, dt, steps, every, observe):
 # The authors' DSEM notebook [C] stores $M = 7$ random memories in $N = 100$ neurons and wires
 # $\Phi$ as a graph with two cycles, $0 \to 1 \to 2 \to 0$ and $3 \to 4 \to 5 \to 6 \to 3$ ($a_s = 1$,
 # $\beta_d = 7$, $\gamma = 1$, $T_f = 1$, $T_d = 20$); the cue is memory 4 with its last 25 % of
-# entries zeroed. Its parameter cell sets $a_c = 4.9$ (a commented-out line above it, 0.7); we run
-# both. We draw the memories as their code does (numpy's legacy generator: seed 0 gives their
+# entries zeroed. Its parameter cell sets $a_c = 4.9$ (a commented-out block above it pairs
+# $a_c = 0.7$ with $T_d = 100$); we run both values of $a_c$, at $T_d = 20$. We draw the memories as their code does (numpy's legacy generator: seed 0 gives their
 # patterns), cue *every* memory, and run seeds × cues × arms as one batch, integrated with RK4
 # at $dt = 0.05$ for 250 time units (the authors: RK4 at $dt = 0.01$ for 583 time units; the
 # `full` profile runs 600). The readout is the paper's: the index of the largest overlap where
@@ -593,9 +593,11 @@ for a in A_C:
 # {glue:text}`a04_pred_0.7:.0f` transitions in 583 time units (saved: 48), against
 # {glue:text}`a04_dwell_4.9:.1f` and {glue:text}`a04_pred_4.9:.0f` at 4.9. The saved outputs,
 # and with them the figure files the notebook writes (`time_cell_B.png`,
-# `modelB_energy_surface.svg`), come from $a_c = 0.7$; the parameter cell was changed to 4.9
-# after that run. We take $a_c = 0.7$ as the run behind the paper's DSEM figures (C2b) and
-# keep 4.9, the value a reader re-running the notebook gets, as C2a.
+# `modelB_energy_surface.svg`), come from $a_c = 0.7$ with $T_d = 20$ (a scratch run of the
+# port with the commented-out block's $T_d = 100$ gives 0.99999, not the saved value); the
+# parameter cell must have been edited after that run. We take $a_c = 0.7$ as the run behind
+# the paper's DSEM figures (C2b) and keep 4.9, the value a reader re-running the notebook gets,
+# as C2a.
 
 # %%
 for cid, a in (("C2a", "4.9"), ("C2b", "0.7")):
