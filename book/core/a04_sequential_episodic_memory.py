@@ -112,6 +112,7 @@ DSEM = dict(
 )  # fmt: skip
 # a_c of the notebook's parameter cell, and of its saved outputs
 A_C = {"4.9": 4.9, "0.7": 0.7}
+TAG = {"4.9": "49", "0.7": "07"}  # for glue names
 EP_DT, LISEM_DT, LISEM_DT_PUB = 0.05, 0.2, 0.5  # RK4 steps [R]
 CAP = dict(a_s=1.0, a_c=2.0, gamma=0.1, dt=0.1, threshold=0.9)
 LEARN = dict(
@@ -574,9 +575,9 @@ dwell = {
     a: float(P["episode_time"] / max(stats[a][3].mean(), 1)) for a in A_C
 }
 for a in A_C:
-    runtime.glue(f"a04_port_{a}", float(port_mismatch[a]))
-    runtime.glue(f"a04_dwell_{a}", dwell[a])
-    runtime.glue(f"a04_pred_{a}", SAVED_TIME / dwell[a])
+    runtime.glue(f"a04_port_{TAG[a]}", float(port_mismatch[a]))
+    runtime.glue(f"a04_dwell_{TAG[a]}", dwell[a])
+    runtime.glue(f"a04_pred_{TAG[a]}", SAVED_TIME / dwell[a])
     print(
         f"a_c = {a}: port's mean |V| at t = 10 differs from the saved "
         f"value by {port_mismatch[a]:.1e}; "
@@ -587,11 +588,11 @@ for a in A_C:
 
 # %% [markdown]
 # The port reproduces the saved value at $a_c = 0.7$ (difference
-# {glue:text}`a04_port_0.7:.1e`, round-off) and misses it at $a_c = 4.9$ (by
-# {glue:text}`a04_port_4.9:.3f`). The dwell times agree: a memory lasts
-# {glue:text}`a04_dwell_0.7:.1f` time units at 0.7, which predicts
-# {glue:text}`a04_pred_0.7:.0f` transitions in 583 time units (saved: 48), against
-# {glue:text}`a04_dwell_4.9:.1f` and {glue:text}`a04_pred_4.9:.0f` at 4.9. The saved outputs,
+# {glue:text}`a04_port_07:.1e`, round-off) and misses it at $a_c = 4.9$ (by
+# {glue:text}`a04_port_49:.3f`). The dwell times agree: a memory lasts
+# {glue:text}`a04_dwell_07:.1f` time units at 0.7, which predicts
+# {glue:text}`a04_pred_07:.0f` transitions in 583 time units (saved: 48), against
+# {glue:text}`a04_dwell_49:.1f` and {glue:text}`a04_pred_49:.0f` at 4.9. The saved outputs,
 # and with them the figure files the notebook writes (`time_cell_B.png`,
 # `modelB_energy_surface.svg`), come from $a_c = 0.7$ with $T_d = 20$ (a scratch run of the
 # port with the commented-out block's $T_d = 100$ gives 0.99999, not the saved value); the
@@ -615,15 +616,17 @@ for cid, a in (("C2a", "4.9"), ("C2b", "0.7")):
         plateau_short_Td=stats[f"T_d = T_f, {a}"][1],
         mean_max_short_Td=stats[f"T_d = T_f, {a}"][2],
     )
-    runtime.glue(f"a04_plateau_{a}", float(np.mean(plateau)))
-    runtime.glue(f"a04_mean_max_{a}", float(np.mean(mean_max)))
-    runtime.glue(f"a04_clean_{a}", float(np.mean(clean)))
-    runtime.glue(f"a04_sym_trans_{a}", float(stats[f"sym {a}"][3].mean()))
+    runtime.glue(f"a04_plateau_{TAG[a]}", float(np.mean(plateau)))
+    runtime.glue(f"a04_mean_max_{TAG[a]}", float(np.mean(mean_max)))
+    runtime.glue(f"a04_clean_{TAG[a]}", float(np.mean(clean)))
     runtime.glue(
-        f"a04_sym_clean_{a}", float(np.mean(stats[f"sym {a}"][0]))
+        f"a04_sym_trans_{TAG[a]}", float(stats[f"sym {a}"][3].mean())
     )
     runtime.glue(
-        f"a04_short_plateau_{a}",
+        f"a04_sym_clean_{TAG[a]}", float(np.mean(stats[f"sym {a}"][0]))
+    )
+    runtime.glue(
+        f"a04_short_plateau_{TAG[a]}",
         float(np.mean(stats[f"T_d = T_f, {a}"][1])),
     )
 runtime.glue("a04_ac0_trans", float(stats["a_c = 0"][3].mean()))
@@ -647,12 +650,12 @@ plt.show()
 # Both values give the paper's picture: every memory is held for a while, the switches are
 # short, the order is $4 \to 5 \to 6 \to 3 \to 4$ of the cue's own cycle, and the memories of the
 # other cycle stay near zero. At $a_c = 0.7$ the plateaus are long: the state sits on a memory
-# (max overlap ≥ 0.9) a fraction {glue:text}`a04_plateau_0.7:.2f` of the time, and the mean
-# largest overlap is {glue:text}`a04_mean_max_0.7:.2f`. At $a_c = 4.9$ the delayed drive is
+# (max overlap ≥ 0.9) a fraction {glue:text}`a04_plateau_07:.2f` of the time, and the mean
+# largest overlap is {glue:text}`a04_mean_max_07:.2f`. At $a_c = 4.9$ the delayed drive is
 # strong enough to pull the state on almost as soon as it arrives: the climb lasts about as long
-# as the stay, the plateau fraction is {glue:text}`a04_plateau_4.9:.2f`, close to our threshold
-# of one half, and the mean largest overlap {glue:text}`a04_mean_max_4.9:.2f`. Clean runs:
-# {glue:text}`a04_clean_4.9:.2f` at 4.9 and {glue:text}`a04_clean_0.7:.2f` at 0.7.
+# as the stay, the plateau fraction is {glue:text}`a04_plateau_49:.2f`, close to our threshold
+# of one half, and the mean largest overlap {glue:text}`a04_mean_max_49:.2f`. Clean runs:
+# {glue:text}`a04_clean_49:.2f` at 4.9 and {glue:text}`a04_clean_07:.2f` at 0.7.
 
 # %% tags=["hide-input"]
 groups = {name.replace("sym", "sym. Φ"): v[0] for name, v in stats.items()}
@@ -671,12 +674,12 @@ plt.show()
 # {glue:text}`a04_ac0_plateau:.2f` of the time, which is why plateaus alone are no evidence of an
 # episode. With a symmetric $\Phi$ each memory drives its predecessor as strongly as its
 # successor. At $a_c = 4.9$ the state swings back and forth between two neighbours
-# ({glue:text}`a04_sym_trans_4.9:.1f` correct transitions on average). At $a_c = 0.7$ the swings
-# have plateaus, and a fraction {glue:text}`a04_sym_clean_0.7:.2f` of the runs even complete
+# ({glue:text}`a04_sym_trans_49:.1f` correct transitions on average). At $a_c = 0.7$ the swings
+# have plateaus, and a fraction {glue:text}`a04_sym_clean_07:.2f` of the runs even complete
 # three clean cycles, where the rule asks for every run of a seed: without the asymmetry the
 # direction of the episode is left to chance. With $T_d = T_f$ the plateaus vanish (fractions
-# {glue:text}`a04_short_plateau_4.9:.2f` and
-# {glue:text}`a04_short_plateau_0.7:.2f`): the meta-stable states need the delay to be slow.
+# {glue:text}`a04_short_plateau_49:.2f` and
+# {glue:text}`a04_short_plateau_07:.2f`): the meta-stable states need the delay to be slow.
 
 
 # %% [markdown]
@@ -817,7 +820,7 @@ report.measure(
     increases_as_coded_07=coded_frac["0.7"],
 )
 for a, v in coded_frac.items():
-    runtime.glue(f"a04_coded_frac_{a}", v)
+    runtime.glue(f"a04_coded_frac_{TAG[a]}", v)
 runtime.glue("a04_dtL", dt_L)
 print(
     f"dt L <= {dt_L:.3f} (descent needs < 2); "
@@ -924,9 +927,9 @@ plt.show()
 # Panels (a) and (b) use $a_c = 0.7$, the paper's run. Panel (a) mirrors the paper's landscape
 # figure: as the delay moves on, the energy valley moves from one memory to the next. In (b) the
 # lowest memory (dark) jumps ahead and the state (dots) follows. Panel (c) is the bug: in
-# {glue:text}`a04_coded_frac_4.9:.2f` of the frozen-delay relaxations at $a_c = 4.9$ the authors'
+# {glue:text}`a04_coded_frac_49:.2f` of the frozen-delay relaxations at $a_c = 4.9$ the authors'
 # expression *rises* when the hidden layer switches memory; at $a_c = 0.7$ the fraction is
-# {glue:text}`a04_coded_frac_0.7:.2f`, so energy plots made from the paper's run would not show
+# {glue:text}`a04_coded_frac_07:.2f`, so energy plots made from the paper's run would not show
 # it. Ours never rises, as the descent lemma guarantees ($dt\,L \le$ {glue:text}`a04_dtL:.2f`).
 #
 # The moving minimum needs the delayed asymmetric term. With the delay at $\mu$ the relaxation
