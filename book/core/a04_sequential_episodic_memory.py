@@ -640,7 +640,7 @@ for ax, a in zip(axs, A_C):
         ax.plot(t_ep[show], m_ep[a][show, 0, mu, 4], color=plots.COLORBLIND[mu], lw=1.3, label=f"memory {mu}")
     ax.set(xlabel="time (units of $T_f$)", title=f"$a_c$ = {a}: cued with 75 % of memory 4 (seed 0)")
 axs[0].set_ylabel(r"overlap $m_\mu = \xi_\mu^\top V / N$")
-axs[1].legend(ncol=7, loc="upper center", bbox_to_anchor=(0.0, -0.2), fontsize=7, handlelength=1)
+fig.legend(*axs[0].get_legend_handles_labels(), ncol=7, loc="outside lower center", fontsize=7, handlelength=1)
 axs[2].imshow(Phi_graph.cpu(), cmap="Greys")
 axs[2].set(title=r"$\Phi$ ($\mu \to \nu$)", xlabel=r"$\nu$", ylabel=r"$\mu$", xticks=range(M7), yticks=range(M7))
 axs[2].grid(False)
