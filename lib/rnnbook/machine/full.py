@@ -84,13 +84,13 @@ def run_full(
     if not todo:
         print("nothing to run: every chosen chapter has current full results")
         return 0
-    total = 0.0
+    estimates = {ch.id: estimate(root, ch) for ch in todo}
     for ch in todo:
-        seconds, source = estimate(root, ch)
-        total += seconds or 0.0
+        seconds, source = estimates[ch.id]
         shown = _minutes(seconds) if seconds is not None else "?"
         print(f"{ch.id}: about {shown} ({source})", flush=True)
-    unknown = sum(estimate(root, ch)[0] is None for ch in todo)
+    total = sum(seconds or 0.0 for seconds, _ in estimates.values())
+    unknown = sum(seconds is None for seconds, _ in estimates.values())
     print(
         f"{len(todo)} chapter(s) to run, estimated {_minutes(total)} in sequence"
         + (f" plus {unknown} without an estimate" if unknown else ""),
