@@ -484,3 +484,50 @@ def test_full_runs_as_submitit_jobs(tmp_path):
     res = json.loads((book / "results/a98.full.json").read_text())
     assert res["profile"] == "full" and res["stamp"]["results_sha256"]
     assert runner.results_problems(book / "results/a98.full.json", runner.find_chapter("a98", book)) == []
+
+
+def test_chapter_page_opens_with_both_profiles(executed, tmp_path):
+    """The Sphinx extension puts the chapter's ci and full verdicts at the top of its page,
+    from the same results files as the status page; a new full result shows without
+    re-executing the chapter, and an incremental build picks it up."""
+    import shutil
+
+    from sphinx.application import Sphinx
+
+    from rnnbook.machine.status import profiles_html
+
+    book = tmp_path / "book"
+    shutil.copytree(executed, book, symlinks=True)
+    ch = runner.find_chapter("a98", book)
+    box = profiles_html(book, ch)
+    ci = json.loads(ch.results("ci").read_text())
+    assert ci["claims"][0]["verdict"] in box and "not run" in box and f"{ci['wall_s']:.0f} s on" in box
+
+    def build() -> str:
+        app = Sphinx(
+            srcdir=str(book),
+            confdir=None,
+            outdir=str(book / "_build/html"),
+            doctreedir=str(book / "_build/doctrees"),
+            buildername="html",
+            confoverrides={
+                "extensions": ["myst_nb", "rnnbook.machine.sphinx_profiles"],
+                "nb_execution_mode": "off",
+                "exclude_patterns": ["_build", "**/*.py", "lib", "results", "data"],
+                "root_doc": "book/index",
+            },
+            status=None,
+            warning=None,
+        )
+        app.build()
+        return (book / "_build/html/book/core/a98_mini.html").read_text()
+
+    (book / "data" / "full_profile_times.json").write_text("{}")  # every dependency exists
+    page = build()
+    assert "This chapter in both profiles" in page and "not run" in page
+    # a full run appears: same claims, another device; the next (incremental) build shows it
+    full = {**ci, "profile": "full", "device": "cpu (2 threads, test)", "wall_s": 1234.0}
+    ch.results("full").write_text(json.dumps(full))
+    page = build()
+    assert "1234 s on cpu (2 threads, test)" in page
+    assert "This chapter in both profiles" not in (book / "_build/html/book/index.html").read_text()

@@ -190,3 +190,5 @@ def test_page_loads_with_all_figures(server, browser, page):
         assert figures >= 3, f"{page}: expected the chapter's figures, found {figures}"
         text = browser.find_element("tag name", "main").text
         assert "Claims" in text and "evidence" in text and "control" in text
+        # the box with both profiles' verdicts (rnnbook.machine.sphinx_profiles)
+        assert "This chapter in both profiles" in text, f"{page}: no profiles box"

@@ -7,11 +7,13 @@ not testable at this scale, and checks marked fragile.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
 
 from rnnbook.claims import (
+    COLOURS,
     CONSTRUCTION,
     ILLUSTRATED,
     ILLUSTRATION,
@@ -231,6 +233,75 @@ def _not_run(root: Path, ch: Any, prof: str) -> str:
     seconds, source = estimate(root, ch)
     expected = f"; expected {seconds / 60:.0f} min ({source})" if seconds is not None else ""
     return "**not run**: no GPU has been lent to this book, and no full run on a CPU is committed" + expected
+
+
+def _run_line(res: dict[str, Any], stale: list[str]) -> str:
+    when = f", {res['date']}" if res.get("date") else ""
+    line = f"{res['wall_s']:.0f} s on {res['device']}{when}"
+    if stale:
+        return line + f"; <b>stale</b>: {', '.join(stale)} changed since this run (not counted)"
+    return line + "; " + _summary(res)
+
+
+def profiles_html(root: Path, ch: Any) -> str:
+    """A chapter's two profiles side by side, for the top of its page (issue 22).
+
+    One line per profile (device, date, wall time and counts, or why it has not run and how
+    long it is expected to take), and each claim's verdict in both profiles. Built from the
+    same results files as the status page, so that the two never disagree.
+    """
+    runs: dict[str, dict[str, Any]] = {}
+    stale: dict[str, list[str]] = {}
+    rows = []
+    for prof in PROFILES:
+        path = ch.results(prof)
+        if path.exists():
+            runs[prof] = json.loads(path.read_text())
+            stale[prof] = stale_inputs(runs[prof], ch)
+            rows.append(f"<tr><td><b>{prof}</b></td><td>{_run_line(runs[prof], stale[prof])}</td></tr>")
+        else:
+            why = _not_run(root, ch, prof).replace("**", "")
+            rows.append(f"<tr><td><b>{prof}</b></td><td>{_html_code(why)}</td></tr>")
+    head = "<tr><th>Profile</th><th>Run</th></tr>"
+    parts = [
+        '<div class="admonition note profiles"><p class="admonition-title">This chapter in both profiles</p>',
+        "<p>ci runs the miniature on 2 CPU cores on every CI run; full runs at paper scale. "
+        "Verdicts of both, from <code>results/</code> (the status page shows the same).</p>",
+        f'<table class="claims-table profiles-runs"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>',
+    ]
+    ids = list(dict.fromkeys(c["id"] for res in runs.values() for c in res["claims"]))
+    if ids:
+        by = {p: {c["id"]: c for c in res["claims"]} for p, res in runs.items()}
+        cells = ""
+        for cid in ids:
+            kind = next(by[p][cid]["kind"] for p in by if cid in by[p])
+            tds = ""
+            for prof in PROFILES:
+                c = by.get(prof, {}).get(cid)
+                if c is None:
+                    tds += "<td>not run</td>" if prof not in runs else "<td>(no such claim)</td>"
+                elif stale.get(prof):
+                    tds += f"<td>stale ({badge_html(c['verdict'])})</td>"
+                else:
+                    tds += f"<td>{badge_html(c['verdict'])}</td>"
+            cells += f"<tr><td><b>{cid}</b> ({kind})</td>{tds}</tr>"
+        head = "<tr><th>Claim</th>" + "".join(f"<th>{p}</th>" for p in PROFILES) + "</tr>"
+        parts.append(
+            f'<table class="claims-table profiles-claims"><thead>{head}</thead><tbody>{cells}</tbody></table>'
+        )
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def badge_html(verdict: str) -> str:
+    """A verdict in its colour, as the chapter's own claims table shows it."""
+    return f'<span style="color:{COLOURS.get(verdict, "#4d4d4d")};font-weight:bold">{html.escape(verdict)}</span>'
+
+
+def _html_code(text: str) -> str:
+    """Markdown backticks as HTML code, for the few words in ``_not_run``."""
+    bits = text.split("`")
+    return "".join(f"<code>{b}</code>" if i % 2 else b for i, b in enumerate(bits))
 
 
 def _rel_from_book(doc: str) -> str:
