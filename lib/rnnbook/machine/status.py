@@ -231,7 +231,7 @@ def _not_run(root: Path, ch: Any, prof: str) -> str:
     from rnnbook.machine.full import estimate  # full imports the checks this module uses
 
     seconds, source = estimate(root, ch)
-    expected = f"; expected {seconds / 60:.0f} min ({source})" if seconds is not None else ""
+    expected = f"; expected {_duration(seconds)} ({source})" if seconds is not None else ""
     return "**not run**: no GPU has been lent to this book, and no full run on a CPU is committed" + expected
 
 
@@ -302,6 +302,11 @@ def _html_code(text: str) -> str:
     """Markdown backticks as HTML code, for the few words in ``_not_run``."""
     bits = text.split("`")
     return "".join(f"<code>{b}</code>" if i % 2 else b for i, b in enumerate(bits))
+
+
+def _duration(seconds: float) -> str:
+    """``25 min``, or ``about 25 h`` beyond an hour and a half."""
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"about {seconds / 3600:.0f} h"
 
 
 def _rel_from_book(doc: str) -> str:
