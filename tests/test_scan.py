@@ -271,3 +271,74 @@ def test_cuda_equals_cpu():  # pragma: no cover - runs on GPU machines only
         scan.parallel_matrix_scan(A.cuda(), b[:, :999].cuda()).cpu(), scan.parallel_matrix_scan(A, b[:, :999])
     )
     assert np.isfinite(cpu[0].numpy()).all()
+
+
+# --------------------------------------------------------------------------------------------
+# alternatives (issue 18): the closed form in log space, the compiled odd-even scan
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["positive", "negative", "mixed_sign", "near_one"])
+def test_log_scan_equals_loop_values_and_gradients(kind):
+    L = 257
+    g = torch.Generator().manual_seed(11)
+    u = torch.rand(2, L, 3, generator=g, dtype=F64)
+    a = {
+        "positive": 0.3 + 0.7 * u,
+        "negative": -(0.3 + 0.7 * u),  # complex logarithms
+        "mixed_sign": torch.where(u < 0.5, -1.0, 1.0).to(F64) * (0.5 + u),
+        "near_one": 1 - 1e-6 * u,
+    }[kind]
+    b, h0, w = rand(2, L, 3, seed=1), rand(2, 3, seed=2), rand(2, L, 3, seed=3)
+    fast = grads(scan.log_scan, (a, b, h0), w)
+    ref = grads(scan.sequential_scan, (a, b, h0), w)
+    for name, x, y in zip(("h", "a", "b", "h0"), fast, ref, strict=True):
+        assert x.shape == y.shape and x.dtype == y.dtype, name
+        close(x, y, 1e-9)
+
+
+def test_log_scan_broadcasts_and_handles_b_zero():
+    a, b = rand(40, 3, seed=4).sigmoid(), rand(5, 40, 3, seed=5)
+    b[:, 7] = 0.0  # log(0): the tiny offset keeps values and gradients finite
+    al, bl = leaf(a), leaf(b)
+    h = scan.log_scan(al, bl)
+    close(h, scan.sequential_scan(a, b))
+    h.sum().backward()
+    ar, br = leaf(a), leaf(b)
+    scan.sequential_scan(ar, br).sum().backward()
+    assert al.grad.shape == (40, 3)
+    close(al.grad, ar.grad, 1e-9)
+    close(bl.grad, br.grad, 1e-9)
+
+
+def test_log_scan_complex_inputs():
+    a = torch.complex(rand(30, 2, seed=6), rand(30, 2, seed=7)) / 2
+    b = torch.complex(rand(30, 2, seed=8), rand(30, 2, seed=9))
+    close(scan.log_scan(a, b), scan.sequential_scan(a, b), 1e-9)
+
+
+def test_compiled_scan_equals_loop_values_and_gradients():
+    # one shape (each compiles: seconds); L = 13 takes every odd-length branch (13 -> 6 -> 3 -> 1)
+    L = 13
+    a = decays("mixture", (2, L, 3), seed=3)
+    b, h0, w = rand(2, L, 3, seed=1), rand(2, 3, seed=2), rand(2, L, 3, seed=4)
+    fast = grads(scan.compiled_scan, (a, b, h0), w)
+    ref = grads(scan.sequential_scan, (a, b, h0), w)
+    for name, x, y in zip(("h", "a", "b", "h0"), fast, ref, strict=True):
+        assert x.shape == y.shape, name
+        close(x, y, 1e-12)
+    # without h0, and a decay shared by the batch (broadcast): the same compiled shapes
+    a1 = leaf(a[0])
+    h = scan.compiled_scan(a1, b)
+    close(h, scan.sequential_scan(a[0].expand(2, L, 3), b))
+    h.sum().backward()
+    assert a1.grad.shape == (L, 3)
+    a2 = leaf(a[0])
+    scan.sequential_scan(a2, b).sum().backward()
+    close(a1.grad, a2.grad)
+
+
+def test_compiled_scan_falls_back_for_complex():
+    a = torch.complex(rand(9, 2, seed=6), rand(9, 2, seed=7)) / 2
+    b = torch.complex(rand(9, 2, seed=8), rand(9, 2, seed=9))
+    close(scan.compiled_scan(a, b), scan.sequential_scan(a, b))
