@@ -66,6 +66,18 @@ def _readable(view: torch.Tensor) -> torch.Tensor:
     return view.clone() if torch.is_grad_enabled() else view
 
 
+def _addcmul_into(dest: torch.Tensor, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> None:
+    """``dest[...] = x + y * z``, where ``z`` is another view of ``dest``'s base (disjoint positions).
+
+    Straight into ``dest`` (no temporary) unless autograd records (double backward): then a
+    copy of ``z`` and an assignment that autograd can follow.
+    """
+    if torch.is_grad_enabled():
+        dest[...] = torch.addcmul(x, y, _readable(z))
+    else:
+        torch.addcmul(x, y, z, out=dest)
+
+
 def _diag_core(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """Odd-even scan of ``h_t = a_t h_{t-1} + b_t`` with ``h_{-1} = 0``; ``a``, ``b``: ``(..., L, n)``.
 
@@ -87,8 +99,7 @@ def _diag_core(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = None
     # the even positions from their odd predecessors: h_{2i} = a_{2i} h_{2i-1} + b_{2i}, i >= 1
     n_even = (L + 1) // 2
     if n_even > 1:
-        h_prev = _readable(h_odd[..., : n_even - 1, :])
-        out[..., 2::2, :] = torch.addcmul(b_even[..., 1:, :], a_even[..., 1:, :], h_prev)
+        _addcmul_into(out[..., 2::2, :], b_even[..., 1:, :], a_even[..., 1:, :], h_odd[..., : n_even - 1, :])
     return out
 
 
@@ -143,8 +154,7 @@ def _diag_core_reverse(c: torch.Tensor, g: torch.Tensor, out: torch.Tensor | Non
     )
     out[..., L - 1, :] = g[..., L - 1, :]
     if L > 2:  # the other positions from their successors: lam_e = c_e lam_{e+1} + g_e
-        lam_next = _readable(lam_odd[..., 1 - p :, :])
-        out[..., e : L - 1 : 2, :] = torch.addcmul(g_even[..., :-1, :], c_even, lam_next)
+        _addcmul_into(out[..., e : L - 1 : 2, :], g_even[..., :-1, :], c_even, lam_odd[..., 1 - p :, :])
     return out
 
 
