@@ -91,11 +91,13 @@ def run_full(
         print(f"{ch.id}: about {shown} ({source})", flush=True)
     total = sum(seconds or 0.0 for seconds, _ in estimates.values())
     unknown = sum(seconds is None for seconds, _ in estimates.values())
-    print(
-        f"{len(todo)} chapter(s) to run, estimated {_minutes(total)} in sequence"
-        + (f" plus {unknown} without an estimate" if unknown else ""),
-        flush=True,
-    )
+    known = len(todo) - unknown
+    line = f"{len(todo)} chapter(s) to run"
+    if known:
+        line += f", estimated {_minutes(total)} in sequence"
+    if unknown:
+        line += f"{' plus' if known else ','} {unknown} without an estimate"
+    print(line, flush=True)
     failed = 0
     if executor == "inline":
         for ch in todo:
