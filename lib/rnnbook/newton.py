@@ -24,8 +24,9 @@ Conventions (every function here):
 
 Contents: the ParaGRU cell (:func:`paragru_step`, :func:`paragru_jacobian`; diagonal recurrence,
 so a diagonal Jacobian), a dense tanh cell (:func:`tanh_step`, :func:`tanh_jacobian`), the
-reference loop :func:`sequential`, :func:`newton` and the Jacobian-free fixed-point iteration
-:func:`picard` with a residual trace per iteration (:class:`Trace`), and :func:`newton_rnn`,
+reference loop :func:`sequential`, the starting point :func:`initial_guess`, :func:`newton` and
+the Jacobian-free fixed-point iteration :func:`picard` with a residual trace per iteration
+(:class:`Trace`), and :func:`newton_rnn`,
 a differentiable solve whose backward pass is the adjoint recurrence
 ``lam_t = g_t + J_{t+1}^T lam_{t+1}``, itself linear: one reverse scan, no Newton.
 """
@@ -41,6 +42,7 @@ from rnnbook import scan
 
 __all__ = [
     "Trace",
+    "initial_guess",
     "newton",
     "newton_rnn",
     "paragru_jacobian",
