@@ -955,7 +955,7 @@ print(report.verdicts())
 # routing shuffled the workspace falls to {glue:text}`a26_oh_extrap_shuff:.2f` (one-hot) and
 # {glue:text}`a26_img_extrap_shuff:.2f` (image): its answers come from the program it runs.
 #
-# The LSTM memorises the training pairs and gets almost none of the unseen ones right. The
+# The LSTM memorises the training pairs and answers none of the held-out interior pairs. The
 # Transformer does much better on extrapolation than on interpolation, and we did not foresee
 # why: for the first seed's split, {glue:text}`a26_mirror` extrapolation pairs $(a, b)$ have
 # their mirror $(b, a)$ among the training pairs (a first addend $b \le 3$, a second addend
