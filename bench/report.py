@@ -384,7 +384,9 @@ def page(result: dict[str, Any]) -> str:
         "- diagonal scan: a TorchScript loop; the closed form in log space (Heinsen, 2023,",
         "  `scan.log_scan`); the same odd-even scan compiled by `torch.compile` (`scan.compiled_scan`,",
         "  written without in-place writes so that the compiler can fuse each level);",
-        "  PyTorch's prototype `torch._higher_order_ops.associative_scan`; and the Python loop;",
+        "  PyTorch's prototype `torch._higher_order_ops.associative_scan` in its `generic` mode and",
+        "  in its `pointwise` mode (a generated kernel, which PyTorch allows on CUDA only); and the",
+        "  Python loop;",
         "- matrix scan: a TorchScript loop, `associative_scan` and the Python loop;",
         "- training: PyTorch's ensembling recipe (`torch.func.stack_module_state` +",
         "  `vmap(functional_call)`, one `Adam` over the stacked parameters) and one model compiled by",
@@ -408,7 +410,9 @@ def page(result: dict[str, Any]) -> str:
     lines += [
         "## This run",
         "",
-        f"- date: {result['date']}; measurements took {result['seconds']:.0f} s",
+        f"- date: {result['date']}; measurements took {result['seconds']:.0f} s ("
+        + ", ".join(f"{k} {v:.0f} s" for k, v in result.get("section_seconds", {}).items())
+        + ")",
         f"- machine: {m['cpu']} ({m['cpu_count']} logical CPUs, {m['platform']})",
         f"- GPU: {gpu if gpu else 'none: no GPU rows in this run'}",
         f"- torch {result['torch']}, Python {result['python']}, float32",
@@ -416,7 +420,10 @@ def page(result: dict[str, Any]) -> str:
         "  profile's `BOOK_THREADS=1`), 2 in the rows marked so",
         "- timing: every variant of a row called once first (shown as *first call*: compilation",
         f"  included), then {plan['repeats']} rounds in which every variant runs once, in an order",
-        "  that rotates and reverses between rounds; median (min–max) over the rounds",
+        "  that rotates and reverses between rounds; median (min–max) over the rounds; a call",
+        f"  shorter than {1e3 * plan.get('min_sample_s', 0):.0f} ms is timed as the mean of several back-to-back calls",
+        "- PyTorch caches compiled code on disk (`/tmp/torchinductor_<user>`), so a first call",
+        "  that found it there compiled faster than on a fresh machine",
         f"- a row is **noisy** when any of its variants' slowest repeat exceeds {plan['noisy_spread']:g}x its",
         "  fastest; noisy rows are shown but kept out of the targets",
     ]
@@ -536,10 +543,7 @@ def page(result: dict[str, Any]) -> str:
     if cannot:
         lines += [f"- {dev}, {name}: {md_escape(reason)}" for (dev, name), reason in cannot.items()]
     else:
-        lines.append(
-            "None: every peer ran on every device of this run. `associative_scan` ran on the CPU in its"
-            " `generic` mode (PyTorch's generated `pointwise` kernel is CUDA-only)."
-        )
+        lines.append("None: every peer ran on every device of this run.")
     if not gpu:
         lines += ["", "No GPU in this run: every peer's GPU rows are not measured."]
     lines.append("")

@@ -55,12 +55,14 @@ def test_quick_run_measures_every_peer(bench, quick_result):
         "Python loop",
         "TorchScript loop",
         "log space (Heinsen)",
-        "torch associative_scan",
+        "torch associative_scan (generic)",
     }
     for r in diag:
         names = set(r["variants"])
         assert expected <= names
         assert ("compiled_scan" in names) == (r["L"] in plan.compiled_lengths)
+    pointwise = diag[0]["variants"]["torch associative_scan (pointwise)"]
+    assert pointwise["status"] == "cannot run here" and "CUDA" in pointwise["reason"]  # on the CPU
     matrix = [r for r in result["scan"] if r["form"] == "matrix"]
     assert {"parallel_matrix_scan", "Python loop", "TorchScript loop"} <= set(matrix[0]["variants"])
     assert [r["L"] for r in result["scan"] if r["threads"] == 2] == plan.scan_two_threads
