@@ -100,8 +100,9 @@ def make_figures(result: dict[str, Any], fig_dir: Path) -> None:
         suffix = "" if dev == "cpu" else f"_{dev}"
         # scans: time against L, one panel per form and pass, every variant; dotted: the bound
         panels = [(f, p) for f in ("diagonal", "matrix") for p in result["plan"]["passes"]]
-        fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.4), squeeze=False)
-        for ax, (form, pass_) in zip(axes[0], panels, strict=True):
+        cols = len(result["plan"]["passes"])
+        fig, axes = plt.subplots(2, cols, figsize=(4.2 * cols, 7.0), squeeze=False)
+        for ax, (form, pass_) in zip(axes.flat, panels, strict=True):
             rows = sorted(main_rows(result, "scan", dev, form=form, **{"pass": pass_}), key=lambda r: r["L"])
             names = list(dict.fromkeys(n for r in rows for n in r["variants"]))
             for j, name in enumerate(names):
