@@ -342,10 +342,11 @@ def machine_limits(plan: Plan, dev: torch.device) -> list[dict[str, Any]]:
 
 
 def bandwidth(limits: list[dict[str, Any]], dev: str, threads: int) -> float | None:
-    """Triad bandwidth (bytes/s, fastest repeat) of this device at this thread count."""
+    """Triad bandwidth (bytes/s) of this device at this thread count, from the median repeat:
+    the same statistic as the scans' achieved rates, so that load on the machine affects both."""
     for r in limits:
         if r["device"] == dev and (dev != "cpu" or r["threads"] == threads):
-            return r["triad"]["GBps_best"] * 1e9
+            return r["triad"]["GBps_median"] * 1e9
     return None
 
 
