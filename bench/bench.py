@@ -1031,6 +1031,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_path, page_path = out / "results" / "bench.json", out / "book" / "performance.md"
     if args.render_only:  # chapter times are read, not measured: refresh them
         result = json.loads(json_path.read_text())
+        if result.get("schema") != SCHEMA:
+            print(f"{json_path} has schema {result.get('schema')}, this page needs {SCHEMA}: run make bench")
+            return 1
         result["chapters"] = chapter_times(ROOT)
         json_path.write_text(json.dumps(result, indent=2) + "\n")
     else:
