@@ -25,7 +25,7 @@ help:
 	@echo "make run CHAPTER=a01 [PROFILE=ci|full]   execute one chapter and update its notebook and results"
 	@echo "make full [CHAPTER=a01] [EXECUTOR=inline|local|slurm]   full profile, resumable (estimate first)"
 	@echo "make stale                     list chapters whose notebook is out of date"
-	@echo "make bench                     benchmark batched training and parallel scans (results/bench.json)"
+	@echo "make bench                     fast paths vs peers and the machine limit (results/bench.json, Performance page)"
 	@echo "make wheelhouse                wheels of the execution tools for an offline GPU machine"
 
 $(STAMP): pyproject.toml
