@@ -237,10 +237,15 @@ def _not_run(root: Path, ch: Any, prof: str) -> str:
 
 def _run_line(res: dict[str, Any], stale: list[str]) -> str:
     when = f", {res['date']}" if res.get("date") else ""
-    line = f"{res['wall_s']:.0f} s on {res['device']}{when}"
+    device = str(res["device"]).replace("(1 threads", "(1 thread")
+    line = f"{res['wall_s']:.0f} s on {device}{when}"
     if stale:
         return line + f"; <b>stale</b>: {', '.join(stale)} changed since this run (not counted)"
     return line + "; " + _summary(res)
+
+
+# cells of the profile box keep apart (the theme's tables have no padding of their own here)
+PAD_TD, PAD_TH = '<td style="padding:0.1em 0.8em 0.1em 0">', '<th style="padding:0.1em 0.8em 0.1em 0">'
 
 
 def profiles_html(root: Path, ch: Any) -> str:
@@ -290,7 +295,7 @@ def profiles_html(root: Path, ch: Any) -> str:
             f'<table class="claims-table profiles-claims"><thead>{head}</thead><tbody>{cells}</tbody></table>'
         )
     parts.append("</div>")
-    return "\n".join(parts)
+    return "\n".join(parts).replace("<td>", PAD_TD).replace("<th>", PAD_TH)
 
 
 def badge_html(verdict: str) -> str:
