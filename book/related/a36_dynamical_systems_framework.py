@@ -449,6 +449,8 @@ ax.plot(m_, np.mean(rf_err["matched"], 0)[0] * (m_ / m_[0]) ** -0.5, "k--",
 ax.set(xscale="log", yscale="log", xlabel="state expansion n (features)",
        ylabel="relative error to softmax",
        title="random-feature attention")
+ax.set_xticks(P["rf_m"], [str(m) for m in P["rf_m"]])
+ax.minorticks_off()
 ax.legend(fontsize=8)
 plt.show()
 
@@ -631,11 +633,14 @@ axs[0].plot(ns, lin.mean(1), "o-", color=plots.COLORBLIND[0], lw=2.5)
 axs[0].set(xscale="log", xlabel="state expansion n",
            ylabel="MQAR accuracy",
            ylim=(0, 1.05), title="after training (one line per seed)")
+axs[0].set_xticks(ns, [str(n) for n in ns])
+axs[0].minorticks_off()
 axs[0].legend(fontsize=8)
 for j, a in enumerate(arms):
     st = [c[0] for c in curve[a]]
     axs[1].plot(st, [np.mean(c[1]) for c in curve[a]], "o-",
-                color=plots.COLORBLIND[j], label=a)
+                color=plots.COLORBLIND[j],
+                label=a if a == "softmax" else f"linear, {a}")
 axs[1].set(xlabel="Adam steps", ylabel="MQAR accuracy (mean over seeds)",
            ylim=(0, 1.05), title="training")
 axs[1].legend(fontsize=8)
