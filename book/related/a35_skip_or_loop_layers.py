@@ -142,6 +142,8 @@ report.claim(
         CTL("placebo_margin", "rescue_margin",
             "decoy − a second, independent decoy", tol=0.1),
         CTX("rescue_exhaustive", "rescue rate, all chains enumerated", tol=0.1),
+        CTX("decoy_exhaustive", "decoy rescue rate, all chains enumerated",
+            tol=0.1),
         CTX("accuracy", "original model, test accuracy", tol=0.1),
     ])
 report.claim(
@@ -348,6 +350,7 @@ cpu_search = time.process_time() - t0
 hits = table == gold[:, None]  # (S, 81, n)
 exhaustive = np.where(hits.any(1), np.where(hits, LENGTH[:, None], 99)
                       .min(1), -1)
+decoy_any = (table == decoy(41)[:, None]).any(1)  # (S, n): reachable
 print(f"search: {cpu_search:.1f} s CPU")
 
 # %% [markdown]
@@ -415,11 +418,14 @@ report.measure(
     decoy_rescue_rate=resc_d,
     placebo_margin=resc_d - np.array(rescued(found["decoy 2"])),
     rescue_exhaustive=rescued(exhaustive),
+    decoy_exhaustive=[float(decoy_any[s][~ok[s]].mean())
+                      for s in range(S)],
     accuracy=ok.mean(1))
 report.measure("C3", rho_depth_hops=rho, shuffled_rho=rho_shuf)
 for name, v in [("shorter", shorter(found["gold"])),
                 ("dshorter", shorter(found["decoy"])),
                 ("rescue", resc), ("drescue", resc_d), ("rho", rho),
+                ("dexh", decoy_any[~ok].mean()),
                 ("acc", ok.mean(1))]:
     runtime.glue(f"a35_{name}", float(np.mean(v)))
 fg = found["gold"]
@@ -450,6 +456,10 @@ print(report.verdicts())
 # an arbitrary wrong label by the same 16 rollouts; the rescue rate of the paper's kind is
 # therefore mostly a statement about the search's reach in a small label space, and only
 # the margin over the decoy (about 0.4 here) is evidence that the model "had" the answer.
+# Among all 81 chains, {glue:text}`a35_dexh:.2f` of the wrong items have one that outputs
+# the decoy label (against {glue:text}`a35_rescue:.2f` found for the gold label by the
+# search, and all of them by enumeration): an exhaustive oracle would reach most wrong labels
+# too, and the small budget is part of what keeps the decoy rate below the gold rate.
 # **C3** is not reproduced: the mean length of the shortest gold chain found grows from
 # {glue:text}`a35_len1:.2f` (1 hop) to {glue:text}`a35_len2:.2f` (2 hops) and
 # {glue:text}`a35_len3:.2f` (3 hops), in the expected direction (the shuffled control is near
