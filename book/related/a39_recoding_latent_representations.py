@@ -216,21 +216,23 @@ class CharLSTM(torch.nn.Module):
     def forward(self, x, state=None, gen=None):
         h, state = self.lstm(self.emb(x), state)
         if gen is not None:  # training-time dropout with our generator
-            keep = torch.rand(h.shape, generator=gen) > DROPOUT
+            keep = torch.rand(h.shape, generator=gen,
+                              device=h.device) > DROPOUT
             h = h * keep / (1 - DROPOUT)
         return self.dec(h), state
 
 
 def train_lm(seed):
     torch.manual_seed(seed)
-    model = CharLSTM(V, P["emb"], P["hidden"])
+    model = CharLSTM(V, P["emb"], P["hidden"]).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=P["lr"])
-    g = runtime.generator(seed, 1)
+    g = runtime.generator(seed, 1, dev)
     L = P["seq"]
+    src = train_ids.to(dev)
     for _ in range(P["steps"]):
-        i = torch.randint(0, len(train_ids) - L - 1, (P["batch"],),
-                          generator=g)
-        w = torch.stack([train_ids[j: j + L + 1] for j in i.tolist()])
+        i = torch.randint(0, len(src) - L - 1, (P["batch"],),
+                          generator=g, device=dev)
+        w = src[i[:, None] + torch.arange(L + 1, device=dev)]
         logits, _ = model(w[:, :-1], gen=g)
         loss = F.cross_entropy(logits.reshape(-1, V), w[:, 1:].reshape(-1))
         opt.zero_grad()
@@ -286,23 +288,25 @@ def run_arms(model, x, alphas, kinds, shuffle_gen, seed):
     xin = x.repeat(A, 1)
     kind = np.repeat(np.array(kinds), B)
     alpha = torch.tensor(np.repeat(alphas, B), dtype=torch.float32)
-    alpha = alpha[:, None]
-    use_mcd = torch.tensor(kind == "mcd")
-    g = runtime.generator(seed, 7)
+    alpha = alpha[:, None].to(dev)
+    use_mcd = torch.tensor(kind == "mcd", device=dev)
+    is_shuf = torch.tensor(kind == "shuf", device=dev)
+    g = runtime.generator(seed, 7, dev)
     state, nll, lower = None, 0.0, 0.0
-    recode = torch.tensor(kind != "none")
+    recode = torch.tensor(kind != "none", device=dev)
     for t in range(T1 - 1):
         y = xin[:, t + 1]
         # wrong 'gold': the target of a random other position/stream
-        y_shuf = x[torch.randint(0, B, (B,), generator=shuffle_gen),
-                   torch.randint(0, T1, (B,), generator=shuffle_gen)]
-        y_sig = torch.where(torch.tensor(kind == "shuf"),
-                            y_shuf.repeat(A), y)
+        y_shuf = x[torch.randint(0, B, (B,), generator=shuffle_gen,
+                                 device=dev),
+                   torch.randint(0, T1, (B,), generator=shuffle_gen,
+                                 device=dev)]
+        y_sig = torch.where(is_shuf, y_shuf.repeat(A), y)
         with torch.no_grad():
             _, (h, c) = model.lstm(model.emb(xin[:, t: t + 1]), state)
         h = h[0].detach().requires_grad_()
-        masks = (torch.rand((P["mc"], *h.shape), generator=g)
-                 > DROPOUT) / (1 - DROPOUT)
+        masks = (torch.rand((P["mc"], *h.shape), generator=g,
+                            device=dev) > DROPOUT) / (1 - DROPOUT)
         ent, sur = signals(model, h, y_sig, masks)
         delta = torch.where(use_mcd, ent, sur)
         (grad,) = torch.autograd.grad(delta.sum(), h)
@@ -316,22 +320,22 @@ def run_arms(model, x, alphas, kinds, shuffle_gen, seed):
         state = (h_new[None].detach(), c.detach())
     nll = (nll / (T1 - 1)).reshape(A, B).mean(1)
     lower = (lower / (T1 - 1)).reshape(A, B).mean(1)
-    return nll.numpy(), lower.numpy()
+    return nll.cpu().numpy(), lower.cpu().numpy()
 
 
 def grad_norms(model, x, seed):
     """Median |h| and median |dδ/dh| of both signals on the
     unrecoded trajectory of x (validation text)."""
     B, T1 = x.shape
-    g = runtime.generator(seed, 8)
+    g = runtime.generator(seed, 8, dev)
     state, hn, gn = None, [], {"mcd": [], "gold": []}
     for t in range(T1 - 1):
         with torch.no_grad():
             _, (h, c) = model.lstm(model.emb(x[:, t: t + 1]), state)
         state = (h, c)
         h = h[0].requires_grad_()
-        masks = (torch.rand((P["mc"], *h.shape), generator=g)
-                 > DROPOUT) / (1 - DROPOUT)
+        masks = (torch.rand((P["mc"], *h.shape), generator=g,
+                            device=dev) > DROPOUT) / (1 - DROPOUT)
         ent, sur = signals(model, h, x[:, t + 1], masks)
         for k, d in (("mcd", ent), ("gold", sur)):
             (gr,) = torch.autograd.grad(d.sum(), h, retain_graph=True)
@@ -341,8 +345,8 @@ def grad_norms(model, x, seed):
     return float(torch.cat(hn).median()), med
 
 
-x_val = streams(val_ids, P["streams"] // 2, P["test_len"])
-x_test = streams(test_ids, P["streams"], P["test_len"])
+x_val = streams(val_ids, P["streams"] // 2, P["test_len"]).to(dev)
+x_test = streams(test_ids, P["streams"], P["test_len"]).to(dev)
 kinds, rhos = ["none"], [0.0]
 for r in RHOS:
     kinds += ["mcd", "gold", "shuf"]
@@ -356,7 +360,7 @@ for s, model in zip(ctx.seeds, models):
         r * h_med / g_med["mcd" if k == "mcd" else "gold"]
         for k, r in zip(kinds[1:], rhos[1:])]
     nll, lower = run_arms(model, x_test, alphas, kinds,
-                          runtime.generator(s, 9), s)
+                          runtime.generator(s, 9, dev), s)
     res.append(dict(nll=nll, lower=lower, alphas=alphas))
 ppl = np.exp(np.array([r["nll"] for r in res]))  # (S, arms)
 ratio = ppl / ppl[:, :1]
