@@ -426,6 +426,7 @@ for name, v in [("shorter", shorter(found["gold"])),
                 ("dshorter", shorter(found["decoy"])),
                 ("rescue", resc), ("drescue", resc_d), ("rho", rho),
                 ("dexh", decoy_any[~ok].mean()),
+                ("margin", resc - resc_d),
                 ("acc", ok.mean(1))]:
     runtime.glue(f"a35_{name}", float(np.mean(v)))
 fg = found["gold"]
@@ -451,11 +452,11 @@ print(report.verdicts())
 # chain to the gold label is found far more often than one to a decoy, so the shortcuts say
 # something about the model, not only about the search (in the exhaustive table *every*
 # correct item has one). **C2** passes, but the decoy rescue rate is close to the 0.5 line:
-# in the variation runs one other seed put it exactly at 0.5, which makes the control pass
-# and the verdict "inconclusive" (table below). Half of all wrong items can be "rescued" to
-# an arbitrary wrong label by the same 16 rollouts; the rescue rate of the paper's kind is
+# in the variation runs one of the other seeds put it on the line, which makes the control pass
+# and the verdict "inconclusive" (table below). About half of the wrong items can be
+# "rescued" to an arbitrary wrong label by the same 16 rollouts; the rescue rate of the paper's kind is
 # therefore mostly a statement about the search's reach in a small label space, and only
-# the margin over the decoy (about 0.4 here) is evidence that the model "had" the answer.
+# the margin over the decoy ({glue:text}`a35_margin:.2f` here) is evidence that the model "had" the answer.
 # Among all 81 chains, {glue:text}`a35_dexh:.2f` of the wrong items have one that outputs
 # the decoy label (against {glue:text}`a35_rescue:.2f` found for the gold label by the
 # search, and all of them by enumeration): an exhaustive oracle would reach most wrong labels
