@@ -258,8 +258,10 @@ print("trained", S, "models")
 #
 # Then $\tilde h_t = h_t - \alpha\, \partial\delta/\partial h_t$, the prediction of $x_{t+1}$
 # is re-decoded from $\tilde h_t$ (without dropout) and $(\tilde h_t, c_t)$, detached, is the
-# state for step $t+1$ (in a one-layer model $\delta$ does not depend on $c_t$, so its
-# gradient there is zero). All arms (no recoding; MC dropout, gold, shuffled gold at each
+# state for step $t+1$. We step only $h_t$ and leave the cell state $c_t$ as it is; the
+# authors' code also steps $c_t$, along $\partial\delta/\partial c_t$ (nonzero, since
+# $h_t = o_t \odot \tanh c_t$), which changes the future states but not the re-decoded
+# prediction. All arms (no recoding; MC dropout, gold, shuffled gold at each
 # $\rho$) run side by side as one batch of independent streams; the test text is cut into
 # {glue:text}`a39_streams` streams of {glue:text}`a39_test_len` characters.
 
@@ -496,7 +498,7 @@ report.tolerances("../../data/a39_variation.json")
 # | | authors' code | this chapter |
 # |---|---|---|
 # | model | 2-layer LSTM, 650 units, word-level (PTB, Wikitext-2) | 1-layer LSTM, 128 units (ci), characters of stdlib docstrings |
-# | recoding | $h \leftarrow h - \alpha\,\partial\delta/\partial h$ on $h$ and $c$ of every layer, then re-decode; states passed on | the same on $h$ (one layer: $\partial\delta/\partial c = 0$), re-decode, pass on detached |
+# | recoding | $h \leftarrow h - \alpha\,\partial\delta/\partial h$ on $h$ and $c$ of every layer, then re-decode; states passed on | the same on $h$ only ($c$ is not stepped), re-decode, pass on detached |
 # | step size | fixed (0.001 in the MC-dropout config), learned, or predicted by an MLP | fixed per signal from a relative size $\rho$ set on validation text |
 # | MC-dropout signal | 10 masks, $p$ = 0.21, on the top hidden state; entropy of the mean prediction plus a prior term, summed over the batch | 8 masks, $p$ = 0.3, entropy of the mean prediction, no prior term (it has no gradient in $h$) |
 # | surprisal signal | surprisal of the gold token (`perplexity.py`) | the same, plus a shuffled-target control |
