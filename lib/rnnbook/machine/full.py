@@ -88,7 +88,8 @@ def run_full(
     for ch in todo:
         seconds, source = estimates[ch.id]
         shown = _minutes(seconds) if seconds is not None else "?"
-        print(f"{ch.id}: about {shown} ({source})", flush=True)
+        word = "at least" if source.startswith("lower bound") else "about"
+        print(f"{ch.id}: {word} {shown} ({source})", flush=True)
     total = sum(seconds or 0.0 for seconds, _ in estimates.values())
     unknown = sum(seconds is None for seconds, _ in estimates.values())
     known = len(todo) - unknown

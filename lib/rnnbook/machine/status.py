@@ -231,7 +231,8 @@ def _not_run(root: Path, ch: Any, prof: str) -> str:
     from rnnbook.machine.full import estimate  # full imports the checks this module uses
 
     seconds, source = estimate(root, ch)
-    expected = f"; expected {_duration(seconds)} ({source})" if seconds is not None else ""
+    word = "at least" if source.startswith("lower bound") else "expected"
+    expected = f"; {word} {_duration(seconds)} ({source})" if seconds is not None else ""
     return "**not run**: no GPU has been lent to this book, and no full run on a CPU is committed" + expected
 
 
