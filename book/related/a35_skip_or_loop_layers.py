@@ -67,7 +67,7 @@ import torch.nn.functional as F
 from scipy.stats import spearmanr
 from torch import nn
 
-from rnnbook import claims, plots, runtime
+from rnnbook import claims, plots, pointer, runtime
 from rnnbook import transformer as tr
 
 ctx = runtime.setup("a35", default_seeds={"ci": [0], "full": [0, 1, 2]})
@@ -173,23 +173,13 @@ report.preregistration()
 
 # %%
 NN, K, NL = P["nodes"], P["hops"], P["layers"]
-VOCAB = NN * NN + NN * K
+VOCAB = pointer.vocab_size(NN, K)
 
 
 def pointer_chase(gen, count):
-    """Tokens (count, N + 1), answers pi^k(s) (count,), hops k (count,)."""
-    cyc = torch.rand(count, NN, generator=gen).argsort(1)
-    perm = torch.empty_like(cyc).scatter_(1, cyc, cyc.roll(-1, 1))
-    order = torch.rand(count, NN, generator=gen).argsort(1)
-    edges = order * NN + perm.gather(1, order)
-    start = torch.randint(NN, (count,), generator=gen)
-    hops = torch.randint(1, K + 1, (count,), generator=gen)
-    node = start
-    for h in range(K):
-        step = perm.gather(1, node[:, None])[:, 0]
-        node = torch.where(hops > h, step, node)
-    query = NN * NN + (hops - 1) * NN + start
-    return torch.cat([edges, query[:, None]], 1), node, hops
+    """Tokens (count, N + 1), answers pi^k(s) (count,), hops k (count,):
+    the book's generator (`rnnbook.pointer`) at this chapter's sizes."""
+    return pointer.pointer_chase(gen, count, NN, K)
 
 
 class Chaser(nn.Module):
