@@ -147,6 +147,8 @@ def test_run_writes_stamped_notebook_and_results(executed):
     )
     res = json.loads((executed / "results/a98.ci.json").read_text())
     assert res["claims"][0]["verdict"] == "reproduced" and res["wall_s"] == meta["wall_s"]
+    # the kernel's CPU time is counted (a child process that ran Python for a while)
+    assert 0 < res["cpu_s"] and set(res["load"]) == {"before", "after"}
     assert runner.notebook_problems(nb, ch) == []
     assert runner.stale_chapters(executed) == []
 

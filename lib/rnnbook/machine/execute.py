@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import tempfile
@@ -143,6 +144,20 @@ def execute(ch: Chapter, prof: str, scratch: Path, env: Mapping[str, str], timeo
     return nbformat.read(out_path, as_version=4), json.loads(result_file.read_text())
 
 
+def _children_cpu_s() -> float:
+    """User plus system CPU seconds of this process's finished children (the kernels)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> float | None:
+    """The one-minute load average, where the system reports one."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def run_chapter(ch: Chapter, profile: str | None = None, timeout_s: int = 1800) -> dict[str, Any]:
     """Execute one chapter and, only if it succeeds, replace its notebook and results file.
 
@@ -160,12 +175,16 @@ def run_chapter(ch: Chapter, profile: str | None = None, timeout_s: int = 1800) 
     signal.signal(signal.SIGTERM, _terminate_as_exit)
     try:
         print(f"running {ch.id} ({ch.doc}.py) in profile {prof} ...", flush=True)
-        t0 = time.perf_counter()
+        t0, cpu0, load0 = time.perf_counter(), _children_cpu_s(), _load()
         env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
         executed, results = execute(ch, prof, scratch, env, timeout_s)
         wall = round(time.perf_counter() - t0, 1)
         clean_executed(executed)
         results["wall_s"] = wall
+        # CPU time of the kernel (a reaped child process) and the load around the run: a wall
+        # time measured on a busy machine is read beside them.
+        results["cpu_s"] = round(_children_cpu_s() - cpu0, 1)
+        results["load"] = {"before": load0, "after": _load()}
         results["date"] = time.strftime("%Y-%m-%d", time.gmtime())  # UTC day of the run
         stamp = {**inputs_stamp(ch.root, ch), "outputs_sha256": outputs_hash(executed)}
         results["stamp"] = stamp
