@@ -60,10 +60,9 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from rnnbook import claims, plots, runtime
+from rnnbook import claims, languages, plots, runtime
+from rnnbook import recurrent_depth as rd
 from rnnbook import transformer as tr
 
 ctx = runtime.setup("a14", default_seeds={"ci": [0, 1], "full": [0, 1, 2]})
@@ -189,23 +188,13 @@ LEN = PROMPT + NEW + 1
 
 
 def language(gen, count, noise):
-    """Sentences (count, LEN): x_t = x_{t-1} + x_{t-2} mod 7, with a share
-    `noise` of tokens replaced by uniform draws."""
-    x = torch.zeros(count, LEN, dtype=torch.long)
-    x[:, :2] = torch.randint(0, MOD, (count, 2), generator=gen)
-    for t in range(2, LEN):
-        rule = (x[:, t - 1] + x[:, t - 2]) % MOD
-        flip = torch.rand(count, generator=gen) < noise
-        draw = torch.randint(0, MOD, (count,), generator=gen)
-        x[:, t] = torch.where(flip, draw, rule)
-    return x
+    """Sentences (count, LEN) of the substitute language."""
+    return languages.modular_recurrence(gen, count, LEN, MOD, noise)
 
 
 def correct(tok):
     """Share of new tokens (from position PROMPT on) that obey the rule."""
-    ok = tok[..., PROMPT:] == (tok[..., PROMPT - 1:-1]
-                               + tok[..., PROMPT - 2:-2]) % MOD
-    return ok.float().mean(-1)
+    return languages.obeys_recurrence(tok, PROMPT, MOD)
 
 
 print(language(torch.Generator().manual_seed(0), 2, NOISE))
@@ -220,60 +209,22 @@ print(language(torch.Generator().manual_seed(0), 2, NOISE))
 # transformer block each (`tr.Block`), width 24, two heads; the seeds are models on a leading
 # axis, trained as one. Training draws one depth per update, $r \sim U\{4, \dots, 8\}$, and
 # backpropagates through the last four steps only (truncated backprop, as the authors'
-# `mean_backprop_depth` [C]; their depths are Poisson-lognormal with mean 32).
+# `mean_backprop_depth` [C]; their depths are Poisson-lognormal with mean 32). The model, its
+# training step and both samplers live in the library (`rnnbook.recurrent_depth`), where a unit
+# test checks the truncated update against one written out by hand and the samplers' call
+# counts against their formulas; the language is `rnnbook.languages.modular_recurrence`.
 
 
 # %%
-class RecurrentDepth(nn.Module):
-    """Prelude, shared recurrent block with linear input injection, coda;
-    S models on a leading axis."""
-
-    def __init__(self, d, heads, ff, S, gen):
-        super().__init__()
-        self.emb = tr.Embedding(MOD, d, models=S, gen=gen)
-        self.prelude = tr.Block(d, heads, ff, S, gen)
-        self.adapter = tr.Linear(2 * d, d, S, gen)
-        self.core = tr.Block(d, heads, ff, S, gen)
-        self.coda = tr.Block(d, heads, ff, S, gen)
-        self.ln = tr.LayerNorm(d, S)
-        self.head = tr.Linear(d, MOD, S, gen)
-
-    def embed(self, tok):  # e = P(x)
-        return self.prelude(self.emb(tok), causal=True)
-
-    def step(self, e, s):  # one sequential call of the shared block
-        return self.core(self.adapter(torch.cat([s, e], -1)), causal=True)
-
-    def decode(self, s):  # logits, position i predicts token i + 1
-        return self.head(self.ln(self.coda(s, causal=True)))
-
-
 def train(model, gen, iters):
-    opt = torch.optim.Adam(model.parameters(), P["lr"])
-    losses = []
-    for _ in range(iters):
-        x = language(gen, P["batch"], NOISE).to(dev)
-        r = int(torch.randint(R_MIN, R + 1, (1,), generator=gen))
-        e = model.embed(x)
-        s = torch.randn(S, P["batch"], LEN, P["d"], generator=gen).to(dev)
-        with torch.no_grad():  # truncated backprop: early steps untracked
-            for _ in range(r - K_BP):
-                s = model.step(e, s)
-        for _ in range(min(r, K_BP)):
-            s = model.step(e, s)
-        logits = model.decode(s)[:, :, 1:-1]
-        target = x[:, 2:].expand(S, -1, -1)
-        loss = F.cross_entropy(logits.reshape(-1, MOD), target.reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return losses
+    return rd.train_truncated(
+        model, lambda g: language(g, P["batch"], NOISE), gen, iters,
+        P["lr"], (R_MIN, R), K_BP, dev)
 
 
 t0 = time.process_time()
-model = RecurrentDepth(P["d"], P["heads"], P["ff"], S,
-                       runtime.generator(ctx.seeds[0], 1)).to(dev)
+model = rd.RecurrentDepth(MOD, P["d"], P["heads"], P["ff"], S,
+                          runtime.generator(ctx.seeds[0], 1)).to(dev)
 losses = train(model, runtime.generator(ctx.seeds[0], 2), P["iters"])
 cpu_train = time.process_time() - t0
 n_par = tr.n_params(model) // S
@@ -306,58 +257,7 @@ print(f"{n_par} parameters per model, {S} seeds; last loss "
 # embeddings and their noise mixing (both default on in their code).
 
 # %%
-@torch.no_grad()
-def sample_ar(model, prompt, noise, r):
-    """Greedy AR at depth r: tokens (S, B, LEN), calls (S, B)."""
-    dv = noise.device
-    tok = torch.zeros(S, prompt.shape[0], LEN, dtype=torch.long, device=dv)
-    tok[:, :, :PROMPT] = prompt
-    calls = torch.zeros(S, prompt.shape[0], dtype=torch.long, device=dv)
-    for t in range(PROMPT, LEN):
-        e, s = model.embed(tok), noise
-        for _ in range(r):
-            s = model.step(e, s)
-            calls += 1
-        tok[:, :, t] = model.decode(s)[:, :, t - 1].argmax(-1)
-    return tok, calls
-
-
-@torch.no_grad()
-def sample_df(model, prompt, noise, r, eps, width_one=False):
-    """Diffusion forcing: tokens (S, B, LEN), sequential calls (S, B)."""
-    B, dv = prompt.shape[0], noise.device
-    pos = torch.arange(LEN, device=dv)
-    tok = torch.zeros(S, B, LEN, dtype=torch.long, device=dv)
-    tok[:, :, :PROMPT] = prompt
-    e, s = model.embed(tok), noise  # prefill at depth r
-    for _ in range(r):
-        s = model.step(e, s)
-    tok[:, :, PROMPT] = model.decode(s)[:, :, PROMPT - 1].argmax(-1)
-    s = torch.where(pos[:, None] < PROMPT, s, noise)
-    calls = torch.full((S, B), r, device=dv)
-    first = torch.full((S, B), PROMPT, device=dv)  # first unfrozen
-    end = torch.full((S, B), PROMPT + 1, device=dv)  # wavefront end
-    depth = torch.zeros(S, B, LEN, dtype=torch.long, device=dv)
-    while (first < LEN - 1).any():
-        live = first < LEN - 1
-        wave = ((pos >= first[..., None]) & (pos < end[..., None])
-                & live[..., None])
-        e, before = model.embed(tok), s
-        s = torch.where(wave[..., None], model.step(e, s), s)
-        depth += wave
-        calls += live
-        draft = model.decode(s).argmax(-1)  # position i drafts token i + 1
-        tok[..., 1:] = torch.where(wave[..., :-1], draft[..., :-1],
-                                   tok[..., 1:])
-        moved = (s - before).norm(dim=-1) / s.norm(dim=-1)
-        done = ((depth >= r) | ((moved < eps) & (depth >= 2))
-                | (pos < first[..., None]))
-        lead = torch.cumprod(done.long(), -1).sum(-1)  # frozen prefix
-        first = torch.where(live, torch.minimum(lead, end), first)
-        grow = (first >= end) if width_one else torch.ones_like(live)
-        end = torch.where(live & grow, end + 1, end)
-        end = torch.clamp(torch.maximum(end, first + 1), max=LEN - 1)
-    return tok, calls
+sample_ar, sample_df = rd.sample_ar, rd.sample_df
 
 
 @torch.no_grad()
@@ -556,7 +456,8 @@ print("clean sentences obey the rule:", plain,
       "| correct() on them:", bool((correct(x_) == 1).all()))
 print("AR / DF tokens at T = 24, r = 8:",
       tokens_ar(24, 8), tokens_df(24, 8))
-toy = RecurrentDepth(8, 2, 16, S, torch.Generator().manual_seed(0))
+toy = rd.RecurrentDepth(MOD, 8, 2, 16, S,
+                        torch.Generator().manual_seed(0))
 pr_ = x_[:3, :PROMPT]
 nz_ = torch.randn(S, 3, LEN, 8, generator=torch.Generator().manual_seed(1))
 _, c_ar = sample_ar(toy, pr_, nz_, 3)

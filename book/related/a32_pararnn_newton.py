@@ -60,15 +60,13 @@ if "google.colab" in sys.modules and importlib.util.find_spec("rnnbook") is None
 
 # %%
 import math
-import sysconfig
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from rnnbook import claims, newton, plots, runtime
+from rnnbook import claims, languages, newton, plots, runtime
 
 ctx = runtime.setup(
     "a32", default_seeds={"ci": [0, 1], "full": [0, 1, 2, 3, 4]}
@@ -422,7 +420,6 @@ plt.show()
 # therefore depends slightly on the Python version that runs the chapter.
 
 # %%
-STDLIB = Path(sysconfig.get_paths()["stdlib"])
 FILES = ["functools.py", "textwrap.py", "string.py", "heapq.py",
          "bisect.py", "fractions.py", "statistics.py", "random.py",
          "shlex.py", "difflib.py", "argparse.py", "inspect.py",
@@ -430,19 +427,9 @@ FILES = ["functools.py", "textwrap.py", "string.py", "heapq.py",
 
 
 def read_text(limit):
-    """FILES first, then the other top-level modules in name order."""
-    rest = sorted(p.name for p in STDLIB.glob("*.py")
-                  if p.name not in FILES)
-    parts, total = [], 0
-    for name in FILES + rest:
-        path = STDLIB / name
-        if not path.exists():  # some Pythons make pathlib a package
-            path = STDLIB / name.removesuffix(".py") / "__init__.py"
-        if path.exists() and total < limit:
-            parts.append(path.read_text(encoding="utf-8",
-                                        errors="replace"))
-            total += len(parts[-1])
-    return "".join(parts)[:limit]
+    """FILES first, then the other top-level modules in name order
+    (`rnnbook.languages`, shared with A39's docstring text)."""
+    return languages.stdlib_source(FILES, limit)
 
 
 # vocabulary: newline, printable ASCII (32..126), and one "other" token

@@ -53,17 +53,12 @@ if "google.colab" in sys.modules and importlib.util.find_spec("rnnbook") is None
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "rnnbook @ git+https://github.com/rnn-memory-book/rnn-memory-book@main"], check=True)
 
 # %%
-import importlib
-import inspect
-import re
-import string
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rnnbook import claims, plots, runtime
+from rnnbook import claims, languages, plots, runtime
 
 ctx = runtime.setup(
     "a39", default_seeds={"ci": [0, 1], "full": [0, 1, 2, 3, 4]}
@@ -169,22 +164,9 @@ MODS = ["collections", "json", "textwrap", "string", "functools",
 
 def stdlib_text(mods):
     """Docstrings of modules and their public members, in a fixed
-    order, normalised to a small character set [R]."""
-    docs = []
-    for name in mods:
-        mod = importlib.import_module(name)
-        if mod.__doc__:
-            docs.append(inspect.cleandoc(mod.__doc__))
-        for n, o in sorted(vars(mod).items()):
-            if n.startswith("_") or getattr(o, "__module__", "") != name:
-                continue
-            d = inspect.getdoc(o)
-            if d:
-                docs.append(d)
-    t = re.sub(r"\s+", " ", " ".join(docs).lower())
-    t = re.sub(r"[0-9]", "0", t)
-    keep = set(string.ascii_lowercase + " .,()'-=_:\"0")
-    return "".join(ch if ch in keep else "#" for ch in t)
+    order, normalised to a small character set [R]
+    (`rnnbook.languages`, shared with A32's source text)."""
+    return languages.stdlib_docstrings(mods)
 
 
 text = stdlib_text(MODS)
