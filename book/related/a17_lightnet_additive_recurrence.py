@@ -75,6 +75,7 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits
 
 from rnnbook import claims, plots, runtime
+from rnnbook import linear_attention as la
 from rnnbook.scan import parallel_scan, sequential_scan
 
 ctx = runtime.setup(
@@ -255,14 +256,9 @@ def heads(z):
     return z.unflatten(-1, (H, DK))
 
 
-def decay_attention(q, k, v, logl):
-    """o_i = sum_{j<=i} q_i^T diag(exp(c_i - c_j)) k_j v_j^T, c = cumsum
-    log lambda; tensors (..., L, H, DK), parallel (masked) form."""
-    c = logl.cumsum(-3)
-    a = torch.einsum("...ihk,...jhk->...hij", q * c.exp(), k * (-c).exp())
-    n = q.shape[-3]
-    a = a * torch.ones(n, n, dtype=a.dtype, device=a.device).tril()
-    return torch.einsum("...hij,...jhv->...ihv", a, v)
+# o_i = sum_{j<=i} q_i^T diag(exp(c_i - c_j)) k_j v_j^T, c = cumsum log λ,
+# tensors (..., L, H, DK): the masked parallel form, rnnbook.linear_attention
+decay_attention = la.decayed_attention
 
 
 def rotate(x, phi):

@@ -75,6 +75,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnbook import claims, plots, recall, runtime, scan
+from rnnbook import linear_attention as la
 
 ctx = runtime.setup(
     "a36", default_seeds={"ci": [0, 1], "full": [0, 1, 2, 3, 4]}
@@ -232,8 +233,7 @@ def dsf_scan(lam, Bm, Cm, u):
     return torch.einsum("ton,tn->to", Cm, h)
 
 
-def phi_elu(x):
-    return F.elu(x) + 1
+phi_elu = la.elu_features
 
 
 def linear_attention_dsf(u, W):
@@ -252,8 +252,7 @@ def linear_attention_dsf(u, W):
 def linear_attention_parallel(u, W):
     """The model's own parallel form: the causal attention matrix."""
     q, k, v = phi_elu(u @ W["q"]), phi_elu(u @ W["k"]), u @ W["v"]
-    A = (q @ k.T).tril()
-    return (A / A.sum(-1, keepdim=True)) @ v
+    return la.causal_linear_attention(q, k, v)
 
 
 def s6_dsf(u, W):
@@ -378,22 +377,11 @@ runtime.glue("a36_N_q", state_N["qlstm"])
 # softmax.
 
 # %%
-def causal_softmax(q, k, v):
-    s = q @ k.transpose(-1, -2)
-    mask = torch.ones(s.shape[-2:], dtype=torch.bool).tril()
-    return s.masked_fill(~mask, -math.inf).softmax(-1) @ v
-
-
-def prf(x, w):
-    """Positive random features of exp(q.k) [R]:
-    x (..., L, d), w (..., m, d) -> (..., L, m)."""
-    sq = (x * x).sum(-1, keepdim=True) / 2
-    return torch.exp(x @ w.transpose(-1, -2) - sq) / w.shape[-2] ** 0.5
-
-
-def causal_linear(fq, fk, v):
-    A = (fq @ fk.transpose(-1, -2)).tril()
-    return (A / A.sum(-1, keepdim=True)) @ v
+# the library's forms (`rnnbook.linear_attention`, each tested against
+# its recurrence as a loop)
+causal_softmax = la.causal_softmax_attention
+prf = la.positive_random_features
+causal_linear = la.causal_linear_attention
 
 
 # per arm and seed: the error per n; "small logits" is q, k / sqrt(2)

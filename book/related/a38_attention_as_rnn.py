@@ -76,6 +76,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnbook import claims, plots, runtime, scan
+from rnnbook import linear_attention as la
 
 ctx = runtime.setup(
     "a38", default_seeds={"ci": [0, 1], "full": [0, 1, 2, 3, 4]}
@@ -278,8 +279,8 @@ print(c1)
 # 1. **The paper's operator**, by our own Hillis–Steele scan {footcite}`hillis1986data`
 #    (`scan_mw`): $\lceil\log_2 N\rceil$ rounds, in round $j$ every position combines with the
 #    one $2^j$ before it. $O(N \log N)$ work, every round one whole-tensor operation.
-# 2. **As a linear recurrence through `rnnbook.scan`** (`scan_linear`): the running maximum is
-#    a cumulative maximum (`torch.cummax`), known before the scan; with it fixed, $u$ and $w$
+# 2. **As a linear recurrence through `rnnbook.scan`** (`scan_linear`, from
+#    `rnnbook.linear_attention`): the running maximum is a cumulative maximum (`torch.cummax`), known before the scan; with it fixed, $u$ and $w$
 #    obey the *linear* recurrence $h_k = e^{m_{k-1}-m_k} h_{k-1} + e^{s_k - m_k}(1, v_k)$, whose
 #    coefficients are all in $(0, 1]$. The book's log-depth `scan.parallel_scan` (odd–even
 #    reduction, a backward pass that is itself a scan) computes it. Since $o_k$ does not depend
@@ -314,16 +315,10 @@ def scan_mw(s, v):
     return w / u[..., None]
 
 
-def scan_linear(s, v):
-    """The same prefix outputs as a linear recurrence solved by
-    rnnbook.scan.parallel_scan [R]; s (..., N), v (..., N, d)."""
-    m = torch.cummax(s.detach(), -1).values
-    m_prev = torch.cat([m[..., :1], m[..., :-1]], -1)
-    a = torch.exp(m_prev - m)[..., None]
-    b = torch.exp(s - m)[..., None] * torch.cat(
-        [torch.ones_like(v[..., :1]), v], -1)
-    h = scan.parallel_scan(a, b)
-    return h[..., 1:] / h[..., :1]
+# the same prefix outputs as a linear recurrence solved by
+# rnnbook.scan.parallel_scan: rnnbook.linear_attention, tested there
+# against the attention RNN above written as a loop
+scan_linear = la.softmax_prefix_scan
 
 
 def scan_naive(s, v):
@@ -917,7 +912,8 @@ report.tolerances("../../data/a38_variation.json")
 # - **Two scans, said which.** The paper's $(m, u, w)$ operator is computed by our own
 #   Hillis–Steele scan (`scan_mw`, written in this chapter); the Aaren layer trains through the
 #   equivalent linear recurrence solved by `rnnbook.scan.parallel_scan` with the running
-#   maximum from `torch.cummax` (`scan_linear`); both are checked against masked softmax
+#   maximum from `torch.cummax` (`scan_linear`, the library's
+#   `linear_attention.softmax_prefix_scan`); both are checked against masked softmax
 #   attention (C2). The paper does not say which scan implementation it used.
 # - **Substitute data, miniature scale.** Generated series (three sinusoids and AR(1) noise),
 #   not the paper's 38 datasets (reinforcement learning on D4RL, event forecasting, time-series
