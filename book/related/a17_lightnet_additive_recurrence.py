@@ -256,8 +256,9 @@ def heads(z):
     return z.unflatten(-1, (H, DK))
 
 
-# o_i = sum_{j<=i} q_i^T diag(exp(c_i - c_j)) k_j v_j^T, c = cumsum log λ,
-# tensors (..., L, H, DK): the masked parallel form, rnnbook.linear_attention
+# o_i = sum_{j<=i} q_i^T diag(exp(c_i - c_j)) k_j v_j^T,
+# c = cumsum log λ, tensors (..., L, H, DK): the masked parallel form,
+# from rnnbook.linear_attention
 decay_attention = la.decayed_attention
 
 
