@@ -533,3 +533,44 @@ def test_chapter_page_opens_with_both_profiles(executed, tmp_path):
     page = build()
     assert "1234 s on cpu (2 threads, test)" in page
     assert "This chapter in both profiles" not in (book / "_build/html/book/index.html").read_text()
+
+
+def test_verdicts_that_change_with_the_seeds_are_shown(executed, tmp_path):
+    """A claim whose verdict a variation run (other seeds) changes is marked on the status
+    page, listed under its own heading, and named in the chapter's profile box; with a
+    variation table that agrees, nothing is marked."""
+    import shutil
+
+    from rnnbook.machine.status import profiles_html, readme_table, status_markdown
+
+    book = tmp_path / "book"
+    shutil.copytree(executed, book, symlinks=True)
+    ch = runner.find_chapter("a98", book)
+    claim = json.loads(ch.results("ci").read_text())["claims"][0]
+    table = book / "data" / "a98_variation.json"
+
+    def write(other: str) -> None:
+        row = {
+            "claim": claim["id"],
+            "check": claim["checks"][0]["name"],
+            "role": "evidence",
+            "values": {"threads=1": 1.0, "seeds=7": 0.0},
+            "verdicts": {"threads=1": claim["verdict"], "seeds=7": other},
+            "thread_delta": 0.0,
+            "seed_delta": 1.0,
+        }
+        table.write_text(json.dumps({"chapter": "a98", "seed_sets": ["7"], "threads": [1], "checks": [row]}))
+        # as if the chapter had run with this table (a chapter shows its own variation table)
+        res = json.loads(ch.results("ci").read_text())
+        res["stamp"]["data_sha256"] = runner.data_hash(book, ch)
+        ch.results("ci").write_text(json.dumps(res))
+
+    write(claim["verdict"])
+    assert "No ci verdict changes" in status_markdown(book)
+    assert "other seeds" not in profiles_html(book, ch)
+    write("not reproduced")
+    page = status_markdown(book)
+    assert "## Verdicts that change with the seeds" in page
+    assert f"| A98 {claim['id']} | {claim['verdict']} | seeds=7: not reproduced |" in page
+    assert "±" in page and "1 verdict varying with seeds" in readme_table(book)
+    assert "other seeds: seeds=7: not reproduced" in profiles_html(book, ch)

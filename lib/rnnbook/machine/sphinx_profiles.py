@@ -29,6 +29,9 @@ def insert_profiles(app: Any, doctree: nodes.document) -> None:
     for prof in PROFILES:
         app.env.note_dependency(str(chapter.results(prof)))
     app.env.note_dependency(str(root / "data" / "full_profile_times.json"))
+    variation = root / "data" / f"{chapter.id}_variation.json"
+    if variation.exists():
+        app.env.note_dependency(str(variation))
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None:
         return

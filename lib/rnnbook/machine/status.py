@@ -78,8 +78,38 @@ def _load(root: Path) -> list[dict[str, Any]]:
                 res = json.loads(path.read_text())
                 res["_doc"] = ch.doc
                 res["_stale"] = stale_inputs(res, ch)
+                res["_varies"] = varying_verdicts(root, res)
                 rows.append(res)
     return rows
+
+
+def varying_verdicts(root: Path, res: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The ci claims whose verdict another execution changes: claim id -> verdict per run.
+
+    The runs are those of the chapter's variation table (``data/<id>_variation.json``: the
+    same chapter in ci under other thread counts and other seed sets), beside this run. A
+    verdict that a re-execution with other seeds changes is a property of the seeds as much as
+    of the claim, and the book says so wherever it shows the verdict. Full runs have no
+    variation table: an empty answer.
+    """
+    path = root / "data" / f"{res['chapter']}_variation.json"
+    if res.get("profile") != "ci" or not path.exists():
+        return {}
+    by_claim: dict[str, dict[str, str]] = {}
+    for row in json.loads(path.read_text()).get("checks", []):
+        by_claim.setdefault(row["claim"], {}).update(row.get("verdicts", {}))
+    out = {}
+    for c in res["claims"]:
+        runs = by_claim.get(c["id"], {})
+        if any(v != c["verdict"] for v in runs.values()):
+            out[c["id"]] = {"this run": c["verdict"], **runs}
+    return out
+
+
+def _varies_text(runs: dict[str, str]) -> str:
+    """``seeds=4,5: inconclusive; threads=2: reproduced``: the runs that disagree with this one."""
+    this = runs["this run"]
+    return "; ".join(f"{label}: {v}" for label, v in runs.items() if label != "this run" and v != this)
 
 
 # Six columns, the profile beside the chapter, so that the table fits the text width.
@@ -102,7 +132,8 @@ def scoreboard_html(rows: list[dict[str, Any]]) -> str:
     """The book at a glance: one row per chapter, one cell per claim, coloured by verdict.
 
     Constructions are marked ◆ (and drawn with a dashed border), illustrations ○; a cell with
-    a fragile check is marked with "~". Each cell links to the chapter's claims table below.
+    a fragile check is marked with "~", a verdict that another seed set or thread count
+    changes with "±". Each cell links to the chapter's claims table below.
     """
     from rnnbook.claims import COLOURS
 
@@ -120,6 +151,10 @@ def scoreboard_html(rows: list[dict[str, Any]]) -> str:
             )
             fragile = "~" if any(k.get("fragile") for k in c["checks"]) else ""
             title = f"{c['id']} ({c['kind']}): {c['verdict']}"
+            varies = res.get("_varies", {}).get(c["id"])
+            if varies:
+                fragile += "±"
+                title += f"; other runs: {_varies_text(varies)}"
             cells.append(
                 f'<td title="{title}" style="background:{colour};color:#fff;border:{border};'
                 f'padding:2px 6px;text-align:center;font-size:80%">'
@@ -133,7 +168,8 @@ def scoreboard_html(rows: list[dict[str, Any]]) -> str:
     )
     out.append(
         f"<p>{legend}<br><small>◆ construction (dashed border) · ○ illustration · "
-        "~ a fragile check · unmarked: empirical</small></p></div>"
+        "~ a fragile check · ± the verdict changes with the seeds or threads · "
+        "unmarked: empirical</small></p></div>"
     )
     return "\n".join(out)
 
@@ -152,7 +188,9 @@ def status_markdown(root: Path) -> str:
         "a control that passes makes the verdict *inconclusive*. Constructions (identities, exact",
         "equivalences, implementation guards) are verified and counted apart, never as reproductions.",
         "*Partly* comes only from a partial rule declared before the run. A check is *fragile* when",
-        "its margin to the threshold is smaller than its spread across seeds.",
+        "its margin to the threshold is smaller than its spread across seeds. A verdict *varies*",
+        "when the chapter re-executed with other seeds or thread counts (its variation table) gets",
+        "another one; the page lists those below the counts.",
         "",
         "## The book at a glance",
         "",
@@ -179,6 +217,23 @@ def status_markdown(root: Path) -> str:
         lines.append(f"| {link} {res['profile']} | {_count_cells(n)} |")
     for prof, t in total.items():
         lines.append(f"| **all chapters** {prof} | {_count_cells(t)} |")
+    varying = [(res, cid, runs) for res in rows if not res["_stale"] for cid, runs in res["_varies"].items()]
+    lines += ["", "## Verdicts that change with the seeds", ""]
+    if varying:
+        lines += [
+            f"{len(varying)} ci verdict{'s' if len(varying) > 1 else ''} change when the chapter is "
+            "re-executed with other seed sets or thread counts (its `data/aNN_variation.json`). The "
+            "counts above use this run's verdict; read it as holding for these seeds, not in general.",
+            "",
+            "| Claim | This run | Other runs that differ |",
+            "|---|---|---|",
+        ]
+        for res, cid, runs in varying:
+            lines.append(
+                f"| {res['chapter'].upper()} {cid} | {runs['this run']} | {_md_cell(_varies_text(runs))} |"
+            )
+    else:
+        lines.append("No ci verdict changes under the chapters' other seed sets and thread counts.")
     lines += [
         "",
         "## Runs",
@@ -236,13 +291,13 @@ def _not_run(root: Path, ch: Any, prof: str) -> str:
     return "**not run**: no GPU has been lent to this book, and no full run on a CPU is committed" + expected
 
 
-def _run_line(res: dict[str, Any], stale: list[str]) -> str:
+def _run_line(res: dict[str, Any], stale: list[str], varying: int = 0) -> str:
     when = f", {res['date']}" if res.get("date") else ""
     device = str(res["device"]).replace("(1 threads", "(1 thread")
     line = f"{res['wall_s']:.0f} s on {device}{when}"
     if stale:
         return line + f"; <b>stale</b>: {', '.join(stale)} changed since this run (not counted)"
-    return line + "; " + _summary(res)
+    return line + "; " + _summary(res, varying)
 
 
 # cells of the profile box keep apart (the theme's tables have no padding of their own here)
@@ -253,18 +308,22 @@ def profiles_html(root: Path, ch: Any) -> str:
     """A chapter's two profiles side by side, for the top of its page (issue 22).
 
     One line per profile (device, date, wall time and counts, or why it has not run and how
-    long it is expected to take), and each claim's verdict in both profiles. Built from the
+    long it is expected to take), and each claim's verdict in both profiles, with the verdicts
+    that re-executions with other seeds or thread counts changed. Built from the
     same results files as the status page, so that the two never disagree.
     """
     runs: dict[str, dict[str, Any]] = {}
     stale: dict[str, list[str]] = {}
+    varies: dict[str, dict[str, dict[str, str]]] = {}
     rows = []
     for prof in PROFILES:
         path = ch.results(prof)
         if path.exists():
             runs[prof] = json.loads(path.read_text())
             stale[prof] = stale_inputs(runs[prof], ch)
-            rows.append(f"<tr><td><b>{prof}</b></td><td>{_run_line(runs[prof], stale[prof])}</td></tr>")
+            varies[prof] = varying_verdicts(root, runs[prof])
+            line = _run_line(runs[prof], stale[prof], len(varies[prof]))
+            rows.append(f"<tr><td><b>{prof}</b></td><td>{line}</td></tr>")
         else:
             why = _not_run(root, ch, prof).replace("**", "")
             rows.append(f"<tr><td><b>{prof}</b></td><td>{_html_code(why)}</td></tr>")
@@ -288,6 +347,9 @@ def profiles_html(root: Path, ch: Any) -> str:
                     tds += "<td>not run</td>" if prof not in runs else "<td>(no such claim)</td>"
                 elif stale.get(prof):
                     tds += f"<td>stale ({badge_html(c['verdict'])})</td>"
+                elif cid in varies.get(prof, {}):
+                    other = html.escape(_varies_text(varies[prof][cid]))
+                    tds += f"<td>{badge_html(c['verdict'])} <small>(other seeds: {other})</small></td>"
                 else:
                     tds += f"<td>{badge_html(c['verdict'])}</td>"
             cells += f"<tr><td><b>{cid}</b> ({kind})</td>{tds}</tr>"
@@ -323,7 +385,7 @@ def _md_cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _summary(res: dict[str, Any]) -> str:
+def _summary(res: dict[str, Any], varying: int = 0) -> str:
     n = counts(res)
     emp = ", ".join(f"{n[k]} {k}" for k, _ in COLUMNS if n[k])
     parts = [f"empirical: {emp or 'none'}"]
@@ -335,6 +397,8 @@ def _summary(res: dict[str, Any]) -> str:
         parts.append(f"{n['not testable']} not testable")
     if n["fragile"]:
         parts.append(f"{n['fragile']} fragile check{'s' if n['fragile'] > 1 else ''}")
+    if varying:
+        parts.append(f"{varying} verdict{'s' if varying > 1 else ''} varying with seeds")
     return "; ".join(parts)
 
 
@@ -349,7 +413,9 @@ def readme_table(root: Path) -> str:
                 title = f"{ch.id.upper()} · {res['title']}"
                 stale = stale_inputs(res, ch)
                 verdicts[prof] = (
-                    f"stale ({', '.join(stale)} changed since the run)" if stale else _summary(res)
+                    f"stale ({', '.join(stale)} changed since the run)"
+                    if stale
+                    else _summary(res, len(varying_verdicts(root, res)))
                 )
         lines.append(
             f"| {title} | [`{ch.doc}.py`]({ch.doc}.py) | {verdicts.get('ci', 'not run')} | "
