@@ -153,10 +153,14 @@ def _skew_index(H: int, W: int, device: torch.device) -> tuple[Tensor, Tensor]:
 
 
 def _skew(x: Tensor, flat: Tensor, valid: Tensor) -> Tensor:
-    """``x`` (..., H, W, k) -> (..., S, H, k): row i of diagonal s holds cell (i, s - i) or 0."""
+    """``x`` (..., H, W, k) -> (S, ..., H, k): row i of diagonal s holds cell (i, s - i) or 0.
+
+    The diagonal axis comes first, so that every step of the wavefront reads a contiguous block.
+    """
     xf = x.flatten(-3, -2)  # (..., H W, k)
-    out = xf[..., flat.reshape(-1), :].unflatten(-2, flat.shape)
-    return out * valid[..., None].to(out.dtype)
+    out = xf[..., flat.reshape(-1), :].unflatten(-2, flat.shape)  # (..., S, H, k)
+    out = out * valid[..., None].to(out.dtype)
+    return out.movedim(-3, 0).contiguous()
 
 
 def scan2d(src_r: Tensor, src_d: Tensor, trans: Transitions) -> tuple[Tensor, Tensor]:
@@ -168,22 +172,26 @@ def scan2d(src_r: Tensor, src_d: Tensor, trans: Transitions) -> tuple[Tensor, Te
     src_r, src_d = _check(src_r, src_d, trans)
     H, W, n = src_r.shape[-3:]
     flat, valid = _skew_index(H, W, src_r.device)
-    sr, sd = _skew(src_r, flat, valid), _skew(src_d, flat, valid)  # (..., S, H, n)
-    tk = [None if t is None else _skew(_full(t, src_r)[..., None], flat, valid) for t in trans]
-    rl, du, ru, dl = tk
-    zero = src_r.new_zeros((*sr.shape[:-3], H, n))
-    pad = src_r.new_zeros((*sr.shape[:-3], 1, n))
+    sr, sd = _skew(src_r, flat, valid), _skew(src_d, flat, valid)  # (S, ..., H, n)
+    rl, du, ru, dl = (
+        None if t is None else _skew(_full(t, src_r)[..., None], flat, valid).unbind(0) for t in trans
+    )
+    # unbind once: its backward is one stack, where indexing step by step would fill a
+    # full-size zero gradient for every step
+    zero = src_r.new_zeros(sr.shape[1:])
+    pad = src_r.new_zeros((*sr.shape[1:-2], 1, n))
+    sr, sd = sr.unbind(0), sd.unbind(0)
     R, D = zero, zero
     lefts, ups = [], []
     for s in range(H + W - 1):
         left = R  # R of (i, s - 1 - i): the left neighbour of (i, s - i)
         up = torch.cat([pad, D[..., :-1, :]], -2)  # D of (i - 1, s - i)
-        R = rl[..., s, :, :] * left + sr[..., s, :, :]
-        D = du[..., s, :, :] * up + sd[..., s, :, :]
+        R = torch.addcmul(sr[s], rl[s], left)
+        D = torch.addcmul(sd[s], du[s], up)
         if ru is not None:
-            R = R + ru[..., s, :, :] * up
+            R = torch.addcmul(R, ru[s], up)
         if dl is not None:
-            D = D + dl[..., s, :, :] * left
+            D = torch.addcmul(D, dl[s], left)
         lefts.append(left)
         ups.append(up)
     # un-skew: cell (i, j) sits on diagonal i + j, row i
