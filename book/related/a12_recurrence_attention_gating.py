@@ -84,8 +84,8 @@ P = ctx.pick(
             lyap_renorm=400, h=32, h_wide=48, d=32, steps=500, batch=16,
             seq=12, lr=2e-2),
     full=dict(n_traj=64, n_samples=2000, n_test=500, lyap_ics=64,
-              lyap_renorm=4000, h=64, h_wide=96, d=64, steps=3000,
-              batch=64, seq=24, lr=3e-3),
+              lyap_renorm=2000, h=64, h_wide=96, d=64, steps=2000,
+              batch=64, seq=16, lr=3e-3),
 )  # fmt: skip
 # Constants (not sizes).
 N, FORCE = 10, 8.0  # Lorenz-96 sites and forcing
