@@ -39,14 +39,20 @@ COLUMNS = (
 )
 
 
-def counts(res: dict[str, Any]) -> dict[str, int]:
-    """Claims by kind and verdict: empirical verdicts, constructions, illustrations, untestable."""
+def counts(res: dict[str, Any], varies: Any = ()) -> dict[str, int]:
+    """Claims by kind and verdict: empirical verdicts, constructions, illustrations, untestable.
+
+    An empirical verdict that another seed set or thread count changes (its claim id in
+    ``varies``) is counted as ``varies``, not under its verdict: the book's counts hold only
+    verdicts that do not depend on the seeds.
+    """
     out = dict.fromkeys(
         (
             "reproduced",
             "partly",
             "not reproduced",
             "inconclusive",
+            "varies",
             "verified",
             "illustrated",
             "illustration not shown",
@@ -63,6 +69,8 @@ def counts(res: dict[str, Any]) -> dict[str, int]:
         elif c["kind"] == ILLUSTRATION:
             key = "illustrated" if c["verdict"] == ILLUSTRATED else "illustration not shown"
             out[key] += 1
+        elif c["id"] in varies:
+            out["varies"] += 1
         else:
             out[c["verdict"]] += 1
         out["fragile"] += sum(bool(k.get("fragile")) for k in c["checks"])
@@ -114,13 +122,15 @@ def _varies_text(runs: dict[str, str]) -> str:
 
 # Six columns, the profile beside the chapter, so that the table fits the text width.
 HEAD = (
-    "| Chapter | Empirical: reproduced / partly / not / inconclusive | Constructions verified "
+    "| Chapter | Empirical: reproduced / partly / not / inconclusive / varies | Constructions verified "
     "| Illustrations: shown / not | Not testable | Fragile checks |"
 )
 
 
 def _count_cells(n: dict[str, int]) -> str:
-    empirical = " / ".join(str(n[k]) for k in ("reproduced", "partly", "not reproduced", "inconclusive"))
+    empirical = " / ".join(
+        str(n[k]) for k in ("reproduced", "partly", "not reproduced", "inconclusive", "varies")
+    )
     shown = f"{n['illustrated']} / {n['illustration not shown']}"
     return f"{empirical} | {n['verified']} | {shown} | {n['not testable']} | {n['fragile']}"
 
@@ -190,7 +200,7 @@ def status_markdown(root: Path) -> str:
         "*Partly* comes only from a partial rule declared before the run. A check is *fragile* when",
         "its margin to the threshold is smaller than its spread across seeds. A verdict *varies*",
         "when the chapter re-executed with other seeds or thread counts (its variation table) gets",
-        "another one; the page lists those below the counts.",
+        "another one; it is counted under *varies*, not under its verdict, and listed below the counts.",
         "",
         "## The book at a glance",
         "",
@@ -209,7 +219,7 @@ def status_markdown(root: Path) -> str:
                 "this run; not counted | | | | |"
             )
             continue
-        n = counts(res)
+        n = counts(res, res["_varies"])
         t = total.setdefault(res["profile"], dict.fromkeys(n, 0))
         for k, v in n.items():
             t[k] += v
@@ -223,7 +233,8 @@ def status_markdown(root: Path) -> str:
         lines += [
             f"{len(varying)} ci verdict{'s' if len(varying) > 1 else ''} change when the chapter is "
             "re-executed with other seed sets or thread counts (its `data/aNN_variation.json`). The "
-            "counts above use this run's verdict; read it as holding for these seeds, not in general.",
+            "counts above put them under *varies*: this run's verdict holds for its seeds, not in "
+            "general.",
             "",
             "| Claim | This run | Other runs that differ |",
             "|---|---|---|",
@@ -291,7 +302,7 @@ def _not_run(root: Path, ch: Any, prof: str) -> str:
     return "**not run**: no GPU has been lent to this book, and no full run on a CPU is committed" + expected
 
 
-def _run_line(res: dict[str, Any], stale: list[str], varying: int = 0) -> str:
+def _run_line(res: dict[str, Any], stale: list[str], varying: Any = ()) -> str:
     when = f", {res['date']}" if res.get("date") else ""
     device = str(res["device"]).replace("(1 threads", "(1 thread")
     line = f"{res['wall_s']:.0f} s on {device}{when}"
@@ -322,7 +333,7 @@ def profiles_html(root: Path, ch: Any) -> str:
             runs[prof] = json.loads(path.read_text())
             stale[prof] = stale_inputs(runs[prof], ch)
             varies[prof] = varying_verdicts(root, runs[prof])
-            line = _run_line(runs[prof], stale[prof], len(varies[prof]))
+            line = _run_line(runs[prof], stale[prof], varies[prof])
             rows.append(f"<tr><td><b>{prof}</b></td><td>{line}</td></tr>")
         else:
             why = _not_run(root, ch, prof).replace("**", "")
@@ -385,8 +396,8 @@ def _md_cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _summary(res: dict[str, Any], varying: int = 0) -> str:
-    n = counts(res)
+def _summary(res: dict[str, Any], varying: Any = ()) -> str:
+    n = counts(res, varying)
     emp = ", ".join(f"{n[k]} {k}" for k, _ in COLUMNS if n[k])
     parts = [f"empirical: {emp or 'none'}"]
     if n["verified"]:
@@ -397,8 +408,10 @@ def _summary(res: dict[str, Any], varying: int = 0) -> str:
         parts.append(f"{n['not testable']} not testable")
     if n["fragile"]:
         parts.append(f"{n['fragile']} fragile check{'s' if n['fragile'] > 1 else ''}")
-    if varying:
-        parts.append(f"{varying} verdict{'s' if varying > 1 else ''} varying with seeds")
+    if n["varies"]:
+        parts.append(
+            f"{n['varies']} verdict{'s' if n['varies'] > 1 else ''} varying with seeds (not counted)"
+        )
     return "; ".join(parts)
 
 
@@ -415,7 +428,7 @@ def readme_table(root: Path) -> str:
                 verdicts[prof] = (
                     f"stale ({', '.join(stale)} changed since the run)"
                     if stale
-                    else _summary(res, len(varying_verdicts(root, res)))
+                    else _summary(res, varying_verdicts(root, res))
                 )
         lines.append(
             f"| {title} | [`{ch.doc}.py`]({ch.doc}.py) | {verdicts.get('ci', 'not run')} | "
