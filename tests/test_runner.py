@@ -503,7 +503,8 @@ def test_chapter_page_opens_with_both_profiles(executed, tmp_path):
     ch = runner.find_chapter("a98", book)
     box = profiles_html(book, ch)
     ci = json.loads(ch.results("ci").read_text())
-    assert ci["claims"][0]["verdict"] in box and "not run" in box and f"{ci['wall_s']:.0f} s on" in box
+    assert ci["claims"][0]["verdict"] in box and "not run" in box
+    assert f"{ci['wall_s']:.0f} s ({ci['cpu_s']:.0f} s CPU, load " in box
 
     def build() -> str:
         app = Sphinx(
@@ -529,9 +530,10 @@ def test_chapter_page_opens_with_both_profiles(executed, tmp_path):
     assert "This chapter in both profiles" in page and "not run" in page
     # a full run appears: same claims, another device; the next (incremental) build shows it
     full = {**ci, "profile": "full", "device": "cpu (2 threads, test)", "wall_s": 1234.0}
+    full.update(cpu_s=2000.0, load={"before": 1.0, "after": 1.5})
     ch.results("full").write_text(json.dumps(full))
     page = build()
-    assert "1234 s on cpu (2 threads, test)" in page
+    assert "1234 s (2000 s CPU, load 1.0) on cpu (2 threads, test)" in page
     assert "This chapter in both profiles" not in (book / "_build/html/book/index.html").read_text()
 
 

@@ -266,7 +266,7 @@ def status_markdown(root: Path) -> str:
             when = f", {res['date']}" if res.get("date") else ""
             stale = f"; stale: {', '.join(res['_stale'])} changed since" if res["_stale"] else ""
             lines.append(
-                f"| {title} | {prof} | {res['wall_s']:.0f} s on {res['device']}{when}{stale} | "
+                f"| {title} | {prof} | {res['wall_s']:.0f} s{_cpu_note(res)} on {res['device']}{when}{stale} | "
                 f"{', '.join(map(str, res['seeds']))} |"
             )
     for res in rows:
@@ -302,10 +302,19 @@ def _not_run(root: Path, ch: Any, prof: str) -> str:
     return "**not run**: no GPU has been lent to this book, and no full run on a CPU is committed" + expected
 
 
+def _cpu_note(res: dict[str, Any]) -> str:
+    """`` (41 s CPU, load 5.0)``: the kernel's CPU time and the load when the run began, where
+    the run recorded them (a wall time on a busy machine reads long beside its CPU time)."""
+    if res.get("cpu_s") is None:
+        return ""
+    load = (res.get("load") or {}).get("before")
+    return f" ({res['cpu_s']:.0f} s CPU" + (f", load {load:.1f})" if load is not None else ")")
+
+
 def _run_line(res: dict[str, Any], stale: list[str], varying: Any = ()) -> str:
     when = f", {res['date']}" if res.get("date") else ""
     device = str(res["device"]).replace("(1 threads", "(1 thread")
-    line = f"{res['wall_s']:.0f} s on {device}{when}"
+    line = f"{res['wall_s']:.0f} s{_cpu_note(res)} on {device}{when}"
     if stale:
         return line + f"; <b>stale</b>: {', '.join(stale)} changed since this run (not counted)"
     return line + "; " + _summary(res, varying)
