@@ -534,6 +534,11 @@ def test_chapter_page_opens_with_both_profiles(executed, tmp_path):
     ch.results("full").write_text(json.dumps(full))
     page = build()
     assert "1234 s (2000 s CPU, load 1.0) on cpu (2 threads, test)" in page
+    assert "this page shows the ci run" not in page
+    (book / "results" / "a98.full.ipynb").write_text("{}")  # the full notebook kept aside
+    assert "results/a98.full.ipynb</code> in the repository; this page shows the ci run" in profiles_html(
+        book, ch
+    )
     assert "This chapter in both profiles" not in (book / "_build/html/book/index.html").read_text()
 
 

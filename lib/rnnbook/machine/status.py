@@ -348,6 +348,13 @@ def profiles_html(root: Path, ch: Any) -> str:
             why = _not_run(root, ch, prof).replace("**", "")
             rows.append(f"<tr><td><b>{prof}</b></td><td>{_html_code(why)}</td></tr>")
     head = "<tr><th>Profile</th><th>Run</th></tr>"
+    aside = ch.root / "results" / f"{ch.id}.full.ipynb"
+    if "full" in runs and aside.exists():
+        # the page keeps the ci notebook where the prose was written for ci's sizes
+        rows.append(
+            "<tr><td></td><td>the full run's executed notebook is "
+            f"<code>results/{aside.name}</code> in the repository; this page shows the ci run</td></tr>"
+        )
     parts = [
         '<div class="admonition note profiles"><p class="admonition-title">This chapter in both profiles</p>',
         "<p>ci runs the miniature on 2 CPU cores on every CI run; full runs at paper scale. "
