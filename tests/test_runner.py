@@ -470,6 +470,10 @@ def test_full_runs_resume_and_estimate_first(tmp_path):
     assert first[1].startswith("1 chapter(s) to run, estimated 2 min")
     res = json.loads((book / "results/a98.full.json").read_text())
     assert res["profile"] == "full" and res["claims"][0]["checks"][0]["value"] == 465
+    # the full notebook lies beside its results; the page keeps its ci notebook
+    full_nb = nbformat.read(book / "results/a98.full.ipynb", as_version=4)
+    assert full_nb.metadata["book"]["profile"] == "full"
+    assert not (book / "book/core/a98_mini.ipynb").exists()  # no ci run yet: no page notebook either
     r = run_cli(book, "full", "a98", env={"BOOK_ALLOW_CPU_FULL": "1"})
     assert "a98: results/a98.full.json is current; skipped" in r.stdout
     assert "nothing to run" in r.stdout

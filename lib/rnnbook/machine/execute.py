@@ -163,6 +163,11 @@ def run_chapter(ch: Chapter, profile: str | None = None, timeout_s: int = 1800) 
 
     The notebook's metadata and the results file carry the same stamp: the hashes of the
     source, library and data the run read, of the outputs it produced, and of the results.
+
+    A ci run replaces the chapter's notebook (the page). A full run writes its notebook beside
+    its results, ``results/<id>.full.ipynb``, and leaves the page's ci notebook: the prose of a
+    page is written around the sizes of the run it shows, and the chapter's box and the status
+    page show the full verdicts from the results file.
     """
     import nbformat
 
@@ -203,7 +208,8 @@ def run_chapter(ch: Chapter, profile: str | None = None, timeout_s: int = 1800) 
             raise RunnerError(f"chapter {ch.id} executed but is not publishable: {problems[0]}")
         ch.results(prof).parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(ch.results(prof), json.dumps(results, indent=2) + "\n")
-        atomic_write_text(ch.ipynb, nbformat.writes(executed) + "\n")
+        notebook = ch.ipynb if prof == "ci" else ch.results(prof).with_suffix(".ipynb")
+        atomic_write_text(notebook, nbformat.writes(executed) + "\n")
         print(f"{ch.id}: {wall} s, profile {prof}, device {results.get('device')}", flush=True)
         for c in results["claims"]:
             print(f"  {c['id']} ({c['kind']}): {c['verdict']}")
