@@ -3,7 +3,8 @@
 The functions and the model class live in the chapter (``book/related/a38_attention_as_rnn.py``);
 this file takes their definitions from the chapter's source (without running the chapter) and
 checks them against plain loops, with gradients: the many-to-one recurrence, the (m, u, w)
-Hillis-Steele scan, the linear-recurrence form through ``rnnbook.scan``, the streaming forms of
+Hillis-Steele scan, the linear-recurrence form (``rnnbook.linear_attention``, through
+``rnnbook.scan``), the streaming forms of
 Aaren and of the Transformer with a KV cache, and the parameter matching.
 """
 
@@ -19,7 +20,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnbook import scan
+from rnnbook import linear_attention, scan
 
 CHAPTER = Path(__file__).resolve().parents[1] / "book" / "related" / "a38_attention_as_rnn.py"
 NAMES = {
@@ -27,7 +28,6 @@ NAMES = {
     "softmax_attention",
     "combine",
     "scan_mw",
-    "scan_linear",
     "scan_naive",
     "causal_attention_ref",
     "sinusoid",
@@ -43,7 +43,11 @@ def a38() -> dict[str, Any]:
     tree = ast.parse(CHAPTER.read_text())
     keep = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.ClassDef) and n.name in NAMES]
     assert {n.name for n in keep} == NAMES
+    assert "scan_linear = la.softmax_prefix_scan" in CHAPTER.read_text()
     ns: dict[str, Any] = {"math": math, "time": time, "torch": torch, "F": F, "scan": scan}
+    # the chapter's scan_linear is the library's form, bound by an assignment, not a def
+    ns["la"] = linear_attention
+    ns["scan_linear"] = linear_attention.softmax_prefix_scan
     ns["sync"] = lambda: None
     exec(compile(ast.Module(body=keep, type_ignores=[]), str(CHAPTER), "exec"), ns)
     return ns
