@@ -382,8 +382,13 @@ def shorter(f):
             for s in range(S)]
 
 
+# seeds with wrong items: a seed whose model answers every test item has
+# no rescue rate (none of its items needs rescuing), and is left out
+WRONG = [s for s in range(S) if (~ok[s]).any()]
+
+
 def rescued(f):
-    return [float((f[s] >= 0)[~ok[s]].mean()) for s in range(S)]
+    return [float((f[s] >= 0)[~ok[s]].mean()) for s in WRONG]
 
 
 kk = k_te.numpy()
@@ -409,8 +414,9 @@ report.measure(
     placebo_margin=resc_d - np.array(rescued(found["decoy 2"])),
     rescue_exhaustive=rescued(exhaustive),
     decoy_exhaustive=[float(decoy_any[s][~ok[s]].mean())
-                      for s in range(S)],
-    accuracy=ok.mean(1))
+                      for s in WRONG],
+    accuracy=ok.mean(1),
+    note=f"rates over the {len(WRONG)} of {S} seed(s) with wrong items")
 report.measure("C3", rho_depth_hops=rho, shuffled_rho=rho_shuf)
 for name, v in [("shorter", shorter(found["gold"])),
                 ("dshorter", shorter(found["decoy"])),
