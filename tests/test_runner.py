@@ -588,3 +588,16 @@ def test_verdicts_that_change_with_the_seeds_are_shown(executed, tmp_path):
     row = next(line for line in page.splitlines() if line.startswith("| [A98]"))
     assert row.split(" | ")[1] == "0 / 0 / 0 / 0 / 1"
     assert "other seeds: seeds=7: not reproduced" in profiles_html(book, ch)
+
+
+def test_an_unpublishable_run_keeps_its_notebook_for_inspection(tmp_path):
+    """A run whose notebook fails the publishing checks (here: an absolute path in an output,
+    as a warning's file name prints) changes nothing committed and keeps the executed notebook
+    where the error message says."""
+    book = make_book(tmp_path, CHAPTER.replace('print("a printed number:", 0.125)', 'print("/tmp/x.py:16")'))
+    r = run_cli(book, "run", "a98", "--profile", "ci")
+    assert r.returncode == 2 and "not publishable" in r.stderr and "absolute path" in r.stderr
+    kept = book / "_build" / "runner" / "a98.failed.ipynb"
+    assert kept.exists() and "/tmp/x.py:16" in kept.read_text()
+    assert not (book / "results" / "a98.ci.json").exists()
+    assert not (book / "book" / "core" / "a98_mini.ipynb").exists()

@@ -205,7 +205,13 @@ def run_chapter(ch: Chapter, profile: str | None = None, timeout_s: int = 1800) 
         }
         problems = notebook_problems(executed, ch, results=results, check_stamp=False)
         if problems:
-            raise RunnerError(f"chapter {ch.id} executed but is not publishable: {problems[0]}")
+            failed = scratch_dir(ch.root) / f"{ch.id}.failed.ipynb"
+            atomic_write_text(failed, nbformat.writes(executed) + "\n")
+            raise RunnerError(
+                f"chapter {ch.id} executed but is not publishable: {problems[0]}\n"
+                f"  the executed notebook is kept at {failed.relative_to(ch.root)}; "
+                "the committed notebook and results are unchanged"
+            )
         ch.results(prof).parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(ch.results(prof), json.dumps(results, indent=2) + "\n")
         notebook = ch.ipynb if prof == "ci" else ch.results(prof).with_suffix(".ipynb")
